@@ -1,0 +1,86 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Library modules hold the logic, one concern each; executables are thin stages.
+// C interop lives only in the system-library targets and GCMLShim.
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+func stage(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: deps + [argumentParser], path: "Sources/\(name)")
+}
+
+let package = Package(
+    name: "gcml",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "gcml-check", targets: ["gcml-check"]),
+        .executable(name: "gcml-synth", targets: ["gcml-synth"]),
+        .executable(name: "extract-pca", targets: ["extract-pca"]),
+        .executable(name: "gcml-import", targets: ["gcml-import"]),
+        .executable(name: "build-graph", targets: ["build-graph"]),
+        .executable(name: "affinity-tree", targets: ["affinity-tree"]),
+        .executable(name: "sample-triplets", targets: ["sample-triplets"]),
+        .executable(name: "train-embed", targets: ["train-embed"]),
+        .executable(name: "eval-map-ndcg", targets: ["eval-map-ndcg"]),
+        .executable(name: "eval-gap", targets: ["eval-gap"]),
+        .executable(name: "gcml-report", targets: ["gcml-report"]),
+        .executable(name: "gcml-bench", targets: ["gcml-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+    ],
+    targets: [
+        // C libraries from Debian and the one shim for what Swift cannot import.
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .target(name: "GCMLShim", dependencies: ["CHDF5", "COpenBLAS", "CZstd"], path: "Sources/GCMLShim"),
+
+        // Library modules.
+        .target(name: "Support", path: "Sources/Support"),
+        .target(name: "Artifacts", dependencies: ["GCMLShim", "CHDF5", "Support"], path: "Sources/Artifacts"),
+        .target(name: "LinearAlgebra", dependencies: ["GCMLShim", "COpenBLAS", "Support"], path: "Sources/LinearAlgebra"),
+        .target(name: "Features", dependencies: ["Artifacts", "LinearAlgebra", "Support",
+                                                 .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Sources/Features"),
+        .target(name: "Graphs", dependencies: ["Artifacts", "LinearAlgebra", "Support", "CZstd"], path: "Sources/Graphs"),
+        .target(name: "Sampling", dependencies: ["Artifacts", "Graphs", "Support"], path: "Sources/Sampling"),
+        .target(name: "Embedding", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Support"], path: "Sources/Embedding"),
+        .target(name: "Metrics", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Support"], path: "Sources/Metrics"),
+        .target(name: "Synthetic", dependencies: ["Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
+        .target(name: "Reporting", dependencies: ["Artifacts", "Support"], path: "Sources/Reporting"),
+
+        // Stages: options -> library call -> artifact.
+        stage("gcml-check", ["Artifacts"]),
+        stage("gcml-synth", ["Synthetic", "Artifacts", "Support"]),
+        stage("extract-pca", ["Features", "Artifacts", "Support"]),
+        stage("gcml-import", ["Features", "Artifacts", "Support"]),
+        stage("build-graph", ["Graphs", "Artifacts", "Support"]),
+        stage("affinity-tree", ["Graphs", "Artifacts", "Support"]),
+        stage("sample-triplets", ["Sampling", "Graphs", "Artifacts", "Support"]),
+        stage("train-embed", ["Embedding", "Artifacts", "Support"]),
+        stage("eval-map-ndcg", ["Metrics", "Artifacts", "Support"]),
+        stage("eval-gap", ["Metrics", "Artifacts", "Support"]),
+        stage("gcml-report", ["Reporting", "Artifacts", "Support"]),
+        stage("gcml-bench", ["Artifacts", "LinearAlgebra", "Features", "Graphs", "Sampling",
+                             "Embedding", "Metrics", "Synthetic", "Support"]),
+
+        // Tests: one target per module, plus end-to-end tests over the built executables.
+        .testTarget(name: "SupportTests", dependencies: ["Support"], path: "Tests/SupportTests"),
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Support"], path: "Tests/ArtifactsTests"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], path: "Tests/LinearAlgebraTests"),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "Artifacts", "LinearAlgebra", "Support"],
+                    path: "Tests/FeaturesTests"),
+        .testTarget(name: "GraphsTests", dependencies: ["Graphs", "Artifacts", "Support"], path: "Tests/GraphsTests"),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Graphs", "Support"], path: "Tests/SamplingTests"),
+        .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Support"], path: "Tests/MetricsTests"),
+        .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Artifacts", "Support"], path: "Tests/EndToEndTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

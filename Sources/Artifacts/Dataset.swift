@@ -1,0 +1,246 @@
+import CHDF5
+import Foundation
+import GCMLShim
+import Support
+
+/// A dataset: its shape, element type and storage, and row-wise reads and writes.
+/// "Rows" are slices along the first dimension; values are row-major.
+public final class Dataset: HDF5Object {
+    public let file: HDF5File
+    public let path: String
+    public let elementType: ElementType
+    public private(set) var shape: [Int]
+    /// True when the first dimension can grow (`append`).
+    public let extendable: Bool
+    public let chunkShape: [Int]?
+    /// HDF5 filter ids in pipeline order (32015 = zstd, 2 = shuffle, 1 = gzip).
+    public let filters: [Int]
+    /// Bytes stored on disk (after compression).
+    public let storageBytes: Int
+
+    init(file: HDF5File, path: String) throws {
+        self.file = file
+        self.path = path
+        let id = try HDF5Library.check(H5Dopen2(file.id, path, gcml_h5p_default()), file: file.path, object: path, doing: "open dataset")
+        defer { H5Dclose(id) }
+        let type = H5Dget_type(id)
+        defer { H5Tclose(type) }
+        guard let element = ElementType.of(typeID: type) else {
+            throw GCMLError(file: file.path, object: path, expected: "float32, float64, int8, uint8, int32, int64 or string elements",
+                            found: "another HDF5 type (class \(H5Tget_class(type).rawValue), \(H5Tget_size(type)) bytes)")
+        }
+        elementType = element
+        let space = H5Dget_space(id)
+        defer { H5Sclose(space) }
+        let rank = Int(H5Sget_simple_extent_ndims(space))
+        var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+        var maxDims = dims
+        H5Sget_simple_extent_dims(space, &dims, &maxDims)
+        shape = rank == 0 ? [] : dims.prefix(rank).map { Int($0) }
+        extendable = rank > 0 && maxDims[0] == gcml_h5s_unlimited()
+        let create = H5Dget_create_plist(id)
+        defer { H5Pclose(create) }
+        if H5Pget_layout(create) == H5D_CHUNKED {
+            var chunk = [hsize_t](repeating: 0, count: max(rank, 1))
+            H5Pget_chunk(create, Int32(rank), &chunk)
+            chunkShape = chunk.prefix(rank).map { Int($0) }
+        } else {
+            chunkShape = nil
+        }
+        var filterIDs: [Int] = []
+        for index in 0..<max(0, H5Pget_nfilters(create)) {
+            var flags: UInt32 = 0
+            var count = 0
+            var config: UInt32 = 0
+            var name = [CChar](repeating: 0, count: 64)
+            let filter = H5Pget_filter2(create, UInt32(index), &flags, &count, nil, name.count, &name, &config)
+            filterIDs.append(Int(filter))
+        }
+        filters = filterIDs
+        storageBytes = Int(H5Dget_storage_size(id))
+    }
+
+    public func withObjectID<R>(_ body: (hid_t) throws -> R) throws -> R {
+        let id = try HDF5Library.check(H5Dopen2(file.id, path, gcml_h5p_default()), file: file.path, object: path, doing: "open dataset")
+        defer { H5Dclose(id) }
+        return try body(id)
+    }
+
+    public var rank: Int { shape.count }
+    public var rows: Int { shape.first ?? 1 }
+    /// Elements per row (product of the trailing dimensions).
+    public var rowWidth: Int { shape.dropFirst().reduce(1, *) }
+    public var count: Int { shape.reduce(1, *) }
+    public var isCompressed: Bool { filters.contains(Int(GCML_ZSTD_FILTER_ID)) || filters.contains(1) }
+
+    private func requireType(_ wanted: ElementType, doing: String) throws {
+        guard wanted == elementType else {
+            throw GCMLError(file: file.path, object: path, expected: "\(wanted) elements to \(doing)", found: "\(elementType)")
+        }
+    }
+
+    private func requireRows(_ range: Range<Int>) throws {
+        guard range.lowerBound >= 0, range.upperBound <= rows else {
+            throw GCMLError(file: file.path, object: path, expected: "rows within 0..<\(rows)", found: "rows \(range)")
+        }
+    }
+
+    /// Selects rows `range` of the file space and makes a matching memory space.
+    private func withRowSelection<R>(_ id: hid_t, _ range: Range<Int>, _ body: (_ memory: hid_t, _ fileSpace: hid_t) throws -> R) throws -> R {
+        let fileSpace = H5Dget_space(id)
+        defer { H5Sclose(fileSpace) }
+        var start = [hsize_t](repeating: 0, count: rank)
+        var count = shape.map { hsize_t($0) }
+        start[0] = hsize_t(range.lowerBound)
+        count[0] = hsize_t(range.count)
+        try HDF5Library.check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil),
+                              file: file.path, object: path, doing: "select rows \(range)")
+        let memory = H5Screate_simple(Int32(rank), &count, nil)
+        defer { H5Sclose(memory) }
+        return try body(memory, fileSpace)
+    }
+
+    /// Reads the whole dataset.
+    public func read<T: HDF5Scalar>(as: T.Type = T.self) throws -> [T] {
+        if rank == 0 {
+            try requireType(T.elementType, doing: "read")
+            var value = [T](unsafeUninitializedCapacity: 1) { _, n in n = 1 }
+            try withObjectID { id in
+                try value.withUnsafeMutableBufferPointer { buffer in
+                    try HDF5Library.check(H5Dread(id, T.elementType.memoryType, gcml_h5s_all(), gcml_h5s_all(), gcml_h5p_default(), buffer.baseAddress),
+                                          file: file.path, object: path, doing: "read")
+                }
+            }
+            return value
+        }
+        return try readRows(0..<rows)
+    }
+
+    /// Reads rows `range` (row-major, `range.count * rowWidth` values).
+    public func readRows<T: HDF5Scalar>(_ range: Range<Int>, as: T.Type = T.self) throws -> [T] {
+        let n = range.count * rowWidth
+        var result = [T](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
+        try result.withUnsafeMutableBufferPointer { try readRows(range, into: $0) }
+        return result
+    }
+
+    /// Reads rows `range` into caller-owned memory (for streaming without allocation).
+    public func readRows<T: HDF5Scalar>(_ range: Range<Int>, into buffer: UnsafeMutableBufferPointer<T>) throws {
+        try requireType(T.elementType, doing: "read")
+        try requireRows(range)
+        guard buffer.count >= range.count * rowWidth else {
+            throw GCMLError(file: file.path, object: path, expected: "a buffer of \(range.count * rowWidth) values", found: "\(buffer.count)")
+        }
+        if range.isEmpty { return }
+        try withObjectID { id in
+            try withRowSelection(id, range) { memory, fileSpace in
+                try HDF5Library.check(H5Dread(id, T.elementType.memoryType, memory, fileSpace, gcml_h5p_default(), buffer.baseAddress),
+                                      file: file.path, object: path, doing: "read rows \(range)")
+            }
+        }
+    }
+
+    /// Writes rows starting at `row` (the dataset must already hold them; see `append`).
+    public func writeRows<T: HDF5Scalar>(_ values: [T], at row: Int) throws {
+        try values.withUnsafeBufferPointer { try writeRows($0, at: row) }
+    }
+
+    public func writeRows<T: HDF5Scalar>(_ values: UnsafeBufferPointer<T>, at row: Int) throws {
+        try requireType(T.elementType, doing: "write")
+        guard rowWidth > 0 ? values.count % rowWidth == 0 : values.isEmpty else {
+            throw GCMLError(file: file.path, object: path, expected: "a multiple of \(rowWidth) values", found: "\(values.count)")
+        }
+        let count = rowWidth > 0 ? values.count / rowWidth : 0
+        try requireRows(row..<(row + count))
+        if count == 0 { return }
+        try withObjectID { id in
+            try withRowSelection(id, row..<(row + count)) { memory, fileSpace in
+                try HDF5Library.check(H5Dwrite(id, T.elementType.memoryType, memory, fileSpace, gcml_h5p_default(), values.baseAddress),
+                                      file: file.path, object: path, doing: "write rows \(row)..<\(row + count)")
+            }
+        }
+    }
+
+    /// Grows the first dimension and writes `values` (whole rows) at the end.
+    public func append<T: HDF5Scalar>(_ values: [T]) throws {
+        try values.withUnsafeBufferPointer { try append($0) }
+    }
+
+    public func append<T: HDF5Scalar>(_ values: UnsafeBufferPointer<T>) throws {
+        try requireType(T.elementType, doing: "append")
+        let start = try grow(byValues: values.count)
+        try writeRows(values, at: start)
+    }
+
+    /// Appends strings to an extendable string dataset.
+    public func append(strings: [String]) throws {
+        try requireType(.string, doing: "append")
+        let start = try grow(byValues: strings.count)
+        try writeStrings(strings, at: start)
+    }
+
+    private func grow(byValues count: Int) throws -> Int {
+        guard extendable else {
+            throw GCMLError(file: file.path, object: path, expected: "an extendable dataset to append to", found: "a fixed-size dataset")
+        }
+        guard rowWidth > 0, count % rowWidth == 0 else {
+            throw GCMLError(file: file.path, object: path, expected: "whole rows of \(rowWidth) values", found: "\(count) values")
+        }
+        let start = rows
+        var newShape = shape.map { hsize_t($0) }
+        newShape[0] = hsize_t(start + count / rowWidth)
+        try withObjectID { id in
+            try HDF5Library.check(H5Dset_extent(id, &newShape), file: file.path, object: path, doing: "extend to \(newShape[0]) rows")
+        }
+        shape[0] = Int(newShape[0])
+        return start
+    }
+
+    /// Writes strings at `row` (rank-1 string dataset).
+    public func writeStrings(_ strings: [String], at row: Int) throws {
+        try requireType(.string, doing: "write strings")
+        try requireRows(row..<(row + strings.count))
+        let cstrings = strings.map { strdup($0) }
+        defer { cstrings.forEach { free($0) } }
+        var pointers = cstrings.map { UnsafePointer<CChar>($0) }
+        let type = ElementType.makeStringType()
+        defer { H5Tclose(type) }
+        try withObjectID { id in
+            try withRowSelection(id, row..<(row + strings.count)) { memory, fileSpace in
+                try HDF5Library.check(H5Dwrite(id, type, memory, fileSpace, gcml_h5p_default(), &pointers),
+                                      file: file.path, object: path, doing: "write strings")
+            }
+        }
+    }
+
+    /// Reads a string dataset (variable-length or fixed-length, as h5py may write either).
+    public func readStrings(rows range: Range<Int>? = nil) throws -> [String] {
+        try requireType(.string, doing: "read strings")
+        let range = range ?? 0..<rows
+        try requireRows(range)
+        if range.isEmpty { return [] }
+        return try withObjectID { id in
+            let fileType = H5Dget_type(id)
+            defer { H5Tclose(fileType) }
+            return try withRowSelection(id, range) { memory, fileSpace in
+                if H5Tis_variable_str(fileType) > 0 {
+                    let type = ElementType.makeStringType()
+                    defer { H5Tclose(type) }
+                    var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: range.count)
+                    try HDF5Library.check(H5Dread(id, type, memory, fileSpace, gcml_h5p_default(), &pointers),
+                                          file: file.path, object: path, doing: "read strings")
+                    defer { gcml_h5_free_vlen_strings(type, memory, &pointers) }
+                    return pointers.map { $0.map { String(cString: $0) } ?? "" }
+                }
+                let size = H5Tget_size(fileType)
+                let type = H5Tcopy(gcml_h5t_c_s1())
+                defer { H5Tclose(type) }
+                H5Tset_size(type, size)
+                var bytes = [UInt8](repeating: 0, count: size * range.count)
+                try HDF5Library.check(H5Dread(id, type, memory, fileSpace, gcml_h5p_default(), &bytes),
+                                      file: file.path, object: path, doing: "read strings")
+                return (0..<range.count).map { decodeFixedString(bytes[$0 * size..<($0 + 1) * size]) }
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// One video's frames as they come from an input (frames.h5 or TFRecord shards),
+/// already dequantised to float.
+public struct VideoFrames {
+    public var id: String
+    public var frameCount: Int
+    /// frameCount × visualDimension, row-major.
+    public var visual: [Float]
+    /// frameCount × audioDimension, row-major (empty when the input has no audio).
+    public var audio: [Float]
+    /// Class ids (empty when unlabelled or when the input has no labels).
+    public var labels: [Int32]
+
+    public init(id: String, frameCount: Int, visual: [Float], audio: [Float], labels: [Int32]) {
+        self.id = id
+        self.frameCount = frameCount
+        self.visual = visual
+        self.audio = audio
+        self.labels = labels
+    }
+}
+
+/// A stream of videos with frame-level features. extract-pca reads through this,
+/// so frames.h5 and YouTube-8M TFRecord shards go through the same PCA and pooling.
+public protocol FrameSource: AnyObject {
+    /// A name for messages (file path or shard pattern).
+    var description: String { get }
+    var visualDimension: Int { get }
+    /// 0 when there is no audio.
+    var audioDimension: Int { get }
+    /// Number of label classes, nil when the input carries no labels.
+    var numClasses: Int? { get }
+    /// Class names when known.
+    var labelNames: [String]? { get }
+    /// Videos in the input when known in advance (for progress and ETA).
+    var videoCountHint: Int? { get }
+    /// Starts again from the first video (PCA fitting and pooling are two passes).
+    func rewind() throws
+    /// The next video, or nil at the end.
+    func next() throws -> VideoFrames?
+}

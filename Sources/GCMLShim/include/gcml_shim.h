@@ -1,0 +1,68 @@
+// What Swift cannot import by itself: HDF5's macro constants, the zstd HDF5
+// filter (id 32015, the registered id hdf5plugin and h5dump plugins use) and
+// the LAPACK prototypes that Debian's OpenBLAS exports without a header.
+#ifndef GCML_SHIM_H
+#define GCML_SHIM_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GCML_ZSTD_FILTER_ID 32015
+
+// HDF5 constants (macros that hide library globals or casts).
+hid_t gcml_h5p_default(void);
+hid_t gcml_h5s_all(void);
+hsize_t gcml_h5s_unlimited(void);
+hid_t gcml_h5e_default(void);
+unsigned gcml_h5f_acc_trunc(void);
+unsigned gcml_h5f_acc_excl(void);
+unsigned gcml_h5f_acc_rdonly(void);
+unsigned gcml_h5f_acc_rdwr(void);
+hid_t gcml_h5p_dataset_create(void);
+hid_t gcml_h5p_file_access(void);
+hid_t gcml_h5p_link_create(void);
+size_t gcml_h5t_variable(void);
+
+hid_t gcml_h5t_native_float(void);
+hid_t gcml_h5t_native_double(void);
+hid_t gcml_h5t_native_int8(void);
+hid_t gcml_h5t_native_uint8(void);
+hid_t gcml_h5t_native_int32(void);
+hid_t gcml_h5t_native_int64(void);
+hid_t gcml_h5t_c_s1(void);
+// Little-endian file types, so files look the same on every machine.
+hid_t gcml_h5t_ieee_f32le(void);
+hid_t gcml_h5t_ieee_f64le(void);
+hid_t gcml_h5t_std_i8le(void);
+hid_t gcml_h5t_std_u8le(void);
+hid_t gcml_h5t_std_i32le(void);
+hid_t gcml_h5t_std_i64le(void);
+
+// Turn off HDF5's automatic printing of its error stack (we report it ourselves).
+void gcml_h5_silence_errors(void);
+// Copy the current error stack as text ("func: message; ...") into buf and clear it.
+void gcml_h5_take_error_stack(char *buf, size_t capacity);
+
+// Register the zstd filter with this process's HDF5 library. Returns < 0 on failure.
+int gcml_register_zstd_filter(void);
+// Whether a filter id is available (registered or loadable as a plugin).
+int gcml_filter_available(int filter_id);
+
+// Free a vlen string buffer read by H5Dread/H5Aread.
+herr_t gcml_h5_free_vlen_strings(hid_t type, hid_t space, void *buffer);
+
+// LAPACK (Fortran ABI) exported by libopenblas.
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
+             double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info);
+void ssyevd_(const char *jobz, const char *uplo, const int *n, float *a, const int *lda,
+             float *w, float *work, const int *lwork, int *iwork, const int *liwork, int *info);
+void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda, float *s,
+             float *u, const int *ldu, float *vt, const int *ldvt, float *work, const int *lwork,
+             int *iwork, int *info);
+
+// OpenBLAS thread control (declared here so Swift sees one prototype).
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+
+#endif
