@@ -49,7 +49,7 @@ let package = Package(
                 path: "Sources/Features"),
         .target(name: "Graphs", dependencies: ["Artifacts", "LinearAlgebra", "Support", "CZstd"], path: "Sources/Graphs"),
         .target(name: "Sampling", dependencies: ["Artifacts", "Graphs", "Support"], path: "Sources/Sampling"),
-        .target(name: "Embedding", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Support"], path: "Sources/Embedding"),
+        .target(name: "Embedding", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Metrics", "Support"], path: "Sources/Embedding"),
         .target(name: "Metrics", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Support"], path: "Sources/Metrics"),
         .target(name: "Synthetic", dependencies: ["Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Artifacts", "Support"], path: "Sources/Reporting"),

@@ -1,0 +1,315 @@
+import Foundation
+import Graphs
+import LinearAlgebra
+import Support
+
+/// Options of a training run (the `train-embed` flags).
+public struct TrainingOptions: Sendable {
+    public var visualHidden = 1024
+    public var audioHidden = 256
+    public var dim = 256
+    /// Triplets per step (triplet task) or videos per step (classification).
+    public var batch = 256
+    public var steps = 1000
+    public var adam = AdamSettings()
+    /// Clip the global gradient norm to this value (nil = no clipping).
+    public var clipNorm: Double? = nil
+    public var margin = 0.2
+    public var mining = Mining.semihard
+    /// Sampled softmax with this many candidate classes; nil or ≥ classes = full softmax.
+    public var sampled: Int? = nil
+    public var proposal = Proposal.uniform
+    public var logEvery = 10
+    public var validateEvery = 0
+    public var checkpointEvery = 0
+    public var seed: UInt64 = 1
+
+    public init() {}
+}
+
+/// Loss every `logEvery` steps and validation MAP every `validateEvery` steps.
+public struct TrainingHistory: Equatable, Sendable {
+    public var step: [Int64] = []
+    public var loss: [Double] = []
+    public var validationStep: [Int64] = []
+    public var validationMAP: [Double] = []
+    public init() {}
+}
+
+/// The training loop: mini-batches drawn from a seeded per-epoch permutation, one forward
+/// and one backward pass of the whole batch (GEMMs), the loss, Adam. All buffers are sized
+/// once; a step allocates nothing.
+public final class Trainer {
+    public let features: FeatureTable
+    public let task: TrainingTask
+    public let options: TrainingOptions
+    public let network: TwoTowerNetwork<Float>
+    public let head: SoftmaxHead<Float>?
+    public let networkAdam: AdamState
+    public let headAdam: (weight: AdamState, bias: AdamState)?
+    /// Completed steps.
+    public internal(set) var step = 0
+    public internal(set) var history = TrainingHistory()
+    /// Draws the sampled-softmax candidates; saved in checkpoints.
+    public internal(set) var generator: SeededGenerator
+
+    let exampleCount: Int
+    let rowsPerStep: Int
+    private var permutation: [Int32] = []
+    private var permutationEpoch = -1
+    private let visualBatch: Buffer<Float>
+    private let audioBatch: Buffer<Float>?
+    private let videoBatch: Buffer<Int32>
+    private let outputGradient: Buffer<Float>
+    private let gram: Buffer<Float>
+    private let negatives: Buffer<Int>
+    private var sampler: ClassSampler?
+    private let candidates: Buffer<Int32>
+    private let candidateCount: Int
+    private let eligible: [Int32]
+    var lossWindowState = (sum: 0.0, steps: 0)
+
+    public init(features: FeatureTable, task: TrainingTask, options: TrainingOptions) throws {
+        self.features = features
+        self.task = task
+        self.options = options
+        guard options.batch >= 1 else { throw GCMLError("--batch must be at least 1, found \(options.batch)") }
+        let shape = TwoTowerShape(visualInput: features.visualWidth, visualHidden: options.visualHidden,
+                                  audioInput: features.audioWidth, audioHidden: options.audioHidden, dim: options.dim)
+        network = TwoTowerNetwork(shape: shape, seed: options.seed)
+        networkAdam = AdamState(count: network.parameterCount)
+        generator = SeededGenerator(seed: options.seed ^ 0x5EED_5A3F_1ED5_0F7A)
+        switch task {
+        case .triplets(let triplets):
+            exampleCount = triplets.count
+            rowsPerStep = 3 * options.batch
+            eligible = []
+            head = nil
+            headAdam = nil
+            candidateCount = 0
+            candidates = Buffer(count: 0, repeating: 0)
+        case .classification(let labels):
+            eligible = (0..<labels.label.count).filter { labels.label[$0] >= 0 }.map(Int32.init)
+            guard !eligible.isEmpty, labels.classCount >= 2 else {
+                throw GCMLError("classification: expected at least 2 clusters with 2 or more videos, found \(labels.classCount) classes")
+            }
+            exampleCount = eligible.count
+            rowsPerStep = options.batch
+            let classes = labels.classCount
+            let softmax = SoftmaxHead<Float>(classes: classes, dim: options.dim, seed: options.seed &+ 7)
+            head = softmax
+            headAdam = (AdamState(count: classes * options.dim), AdamState(count: classes))
+            if let k = options.sampled, k < classes {
+                sampler = ClassSampler(classes: classes, count: k, proposal: options.proposal)
+                candidateCount = k
+                candidates = Buffer(count: k, repeating: 0)
+            } else {
+                candidateCount = classes
+                candidates = Buffer((0..<classes).map(Int32.init))
+            }
+        }
+        guard exampleCount > 0 else { throw GCMLError("no training examples") }
+        let rows = rowsPerStep
+        network.reserve(rows: rows)
+        visualBatch = Buffer(count: rows * features.visualWidth, repeating: 0)
+        audioBatch = features.audio == nil ? nil : Buffer(count: rows * features.audioWidth, repeating: 0)
+        videoBatch = Buffer(count: rows, repeating: 0)
+        outputGradient = Buffer(count: rows * options.dim, repeating: 0)
+        if case .triplets = task, options.mining != .none {
+            gram = Buffer(count: rows * rows, repeating: 0)
+        } else {
+            gram = Buffer(count: 0, repeating: 0)
+        }
+        negatives = Buffer(count: options.batch, repeating: 0)
+    }
+
+    /// Examples (triplets or videos) consumed per step.
+    public var examplesPerStep: Int { options.batch }
+    /// Network inputs (rows) per step.
+    public var rowsPerBatch: Int { rowsPerStep }
+
+    /// Index of the `offset`-th example of the whole run: epochs are seeded permutations.
+    private func example(_ global: Int) -> Int {
+        let epoch = global / exampleCount
+        if epoch != permutationEpoch {
+            var order = permutation.count == exampleCount ? permutation : (0..<exampleCount).map(Int32.init)
+            for i in 0..<exampleCount { order[i] = Int32(i) }
+            var shuffle = SeededGenerator(seed: options.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
+            for i in stride(from: exampleCount - 1, to: 0, by: -1) { order.swapAt(i, shuffle.below(i + 1)) }
+            permutation = order
+            permutationEpoch = epoch
+        }
+        return Int(permutation[global % exampleCount])
+    }
+
+    @inline(__always)
+    private func gather(video: Int32, row: Int) {
+        let v = Int(video)
+        features.visual.withUnsafeBufferPointer { source in
+            (visualBatch.pointer + row * features.visualWidth).update(from: source.baseAddress! + v * features.visualWidth,
+                                                                       count: features.visualWidth)
+        }
+        if let audio = features.audio, let audioBatch {
+            audio.withUnsafeBufferPointer { source in
+                (audioBatch.pointer + row * features.audioWidth).update(from: source.baseAddress! + v * features.audioWidth,
+                                                                         count: features.audioWidth)
+            }
+        }
+        videoBatch[row] = video
+    }
+
+    /// Loss of the next batch and the gradients (network and head), without updating.
+    func computeGradients() -> Double {
+        let b = options.batch
+        let first = step * b
+        let dim = options.dim
+        let audio = audioBatch.map { UnsafePointer($0.pointer) }
+        switch task {
+        case .triplets(let triplets):
+            for j in 0..<b {
+                let t = example(first + j)
+                gather(video: triplets.anchor[t], row: j)
+                gather(video: triplets.positive[t], row: b + j)
+                gather(video: triplets.negative[t], row: 2 * b + j)
+            }
+            let rows = 3 * b
+            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: rows)
+            if options.mining != .none {
+                // All pairwise similarities of the batch: one GEMM.
+                BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: rows, k: dim, a: z, lda: dim, b: z, ldb: dim,
+                          c: gram.pointer, ldc: rows)
+            }
+            TripletLoss.selectNegatives(gram: gram.pointer, tripletCount: b, videos: videoBatch.pointer, neighbours: triplets.neighbours,
+                                        mining: options.mining, into: negatives.pointer)
+            let result = TripletLoss.lossAndGradient(embeddings: z, dim: dim, tripletCount: b, negatives: negatives.pointer,
+                                                     margin: Float(options.margin), gradient: outputGradient.pointer)
+            network.backward(visual: visualBatch.pointer, audio: audio, rows: rows, outputGradient: outputGradient.pointer)
+            return result.loss
+        case .classification(let labels):
+            for j in 0..<b { gather(video: eligible[example(first + j)], row: j) }
+            for j in 0..<b { videoBatch[j] = labels.label[Int(videoBatch[j])] }   // now the class of each row
+            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: b)
+            let softmax = head!
+            let loss: Double
+            if var sampler {
+                sampler.sample(into: candidates.pointer, generator: &generator)
+                self.sampler = sampler
+                loss = softmax.lossAndGradient(embeddings: z, rows: b, labels: videoBatch.pointer, candidates: candidates.pointer,
+                                               candidateCount: candidateCount, logCorrection: { Float(sampler.logExpectedCount($0)) },
+                                               embeddingGradient: outputGradient.pointer)
+            } else {
+                loss = softmax.lossAndGradient(embeddings: z, rows: b, labels: videoBatch.pointer, candidates: candidates.pointer,
+                                               candidateCount: candidateCount, logCorrection: { _ in 0 },
+                                               embeddingGradient: outputGradient.pointer)
+            }
+            network.backward(visual: visualBatch.pointer, audio: audio, rows: b, outputGradient: outputGradient.pointer)
+            return loss
+        }
+    }
+
+    /// One optimisation step. Throws (leaving the parameters untouched) when the loss is not finite.
+    @discardableResult
+    public func trainStep() throws -> Double {
+        let loss = computeGradients()
+        guard loss.isFinite else {
+            throw GCMLError("step \(step + 1): the loss is \(loss) (not finite); training stopped. Try a smaller --lr or --clip.")
+        }
+        var scale: Float = 1
+        if let limit = options.clipNorm {
+            var squares = 0.0
+            let g = network.gradients.pointer
+            for i in 0..<network.parameterCount { squares += Double(g[i] * g[i]) }
+            if let head {
+                let gw = head.weightGradient.pointer, gb = head.biasGradient.pointer
+                for i in 0..<(head.touchedCount * head.dim) { squares += Double(gw[i] * gw[i]) }
+                for i in 0..<head.touchedCount { squares += Double(gb[i] * gb[i]) }
+            }
+            let norm = squares.squareRoot()
+            if norm > limit { scale = Float(limit / norm) }
+        }
+        step += 1
+        let rate = options.adam.rate(step: step, totalSteps: options.steps)
+        networkAdam.update(parameters: network.parameters.pointer, gradients: network.gradients.pointer, count: network.parameterCount,
+                           settings: options.adam, step: step, rate: rate, scale: scale)
+        if let head, let headAdam {
+            let dim = head.dim
+            for s in 0..<head.touchedCount {
+                let c = Int(head.touched[s])
+                headAdam.weight.update(parameters: head.weight.pointer + c * dim, gradients: head.weightGradient.pointer + s * dim,
+                                       offset: c * dim, count: dim, settings: options.adam, step: step, rate: rate, scale: scale)
+                headAdam.bias.update(parameters: head.bias.pointer + c, gradients: head.biasGradient.pointer + s, offset: c, count: 1,
+                                     settings: options.adam, step: step, rate: rate, scale: scale)
+            }
+        }
+        lossWindowState.sum += loss
+        lossWindowState.steps += 1
+        if step % max(1, options.logEvery) == 0 || step == options.steps { flushLoss() }
+        return loss
+    }
+
+    private func flushLoss() {
+        guard lossWindowState.steps > 0 else { return }
+        history.step.append(Int64(step))
+        history.loss.append(lossWindowState.sum / Double(lossWindowState.steps))
+        lossWindowState = (0, 0)
+    }
+
+    /// Trains until `options.steps`, validating and checkpointing as configured.
+    /// `checkpoint` is called every `checkpointEvery` steps (it writes model.h5).
+    public func run(validation: RetrievalValidation? = nil, checkpoint: ((Trainer) throws -> Void)? = nil) throws {
+        let remaining = max(0, options.steps - step)
+        let progress = Progress("train-embed", total: remaining, unit: "steps")
+        if let validation, options.validateEvery > 0, step == 0 { validate(validation) }
+        let started = Date()
+        var lastLoss = Double.nan
+        while step < options.steps {
+            lastLoss = try trainStep()
+            if let validation, options.validateEvery > 0, step % options.validateEvery == 0 || step == options.steps {
+                validate(validation)
+            }
+            if let checkpoint, options.checkpointEvery > 0, step % options.checkpointEvery == 0, step < options.steps {
+                try checkpoint(self)
+            }
+            let rate = Double(progress.done + 1) * Double(examplesPerStep) / max(1e-9, Date().timeIntervalSince(started))
+            progress.advance(note: String(format: "step %d, loss %.4f, %@ examples/s", step, lastLoss, Progress.format(rate)))
+        }
+        progress.finish(note: lastLoss.isNaN ? "nothing to do" : String(format: "final loss %.4f", lastLoss))
+    }
+
+    func validate(_ validation: RetrievalValidation) {
+        let vectors = embed(rows: validation.rows)
+        history.validationStep.append(Int64(step))
+        history.validationMAP.append(validation.meanAveragePrecision(vectors: vectors, dim: options.dim))
+    }
+
+    /// Unit embeddings [rows.count, dim] of the given videos, in batches.
+    public func embed(rows: [Int32]) -> [Float] {
+        let dim = options.dim
+        var result = [Float](repeating: 0, count: rows.count * dim)
+        var start = 0
+        let chunk = rowsPerStep
+        let audio = audioBatch.map { UnsafePointer($0.pointer) }
+        while start < rows.count {
+            let n = min(chunk, rows.count - start)
+            for j in 0..<n { gather(video: rows[start + j], row: j) }
+            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: n)
+            result.withUnsafeMutableBufferPointer { ($0.baseAddress! + start * dim).update(from: z, count: n * dim) }
+            start += n
+        }
+        return result
+    }
+
+    /// Unit embeddings of videos `range` into `output` [range.count, dim] (for writing all videos in batches).
+    public func embed(range: Range<Int>, into output: UnsafeMutablePointer<Float>) {
+        let dim = options.dim
+        let audio = audioBatch.map { UnsafePointer($0.pointer) }
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let n = min(rowsPerStep, range.upperBound - start)
+            for j in 0..<n { gather(video: Int32(start + j), row: j) }
+            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: n)
+            (output + (start - range.lowerBound) * dim).update(from: z, count: n * dim)
+            start += n
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Support
+
+/// Sizes of the two-tower model: visual Linear(Kv,H)–ReLU–Linear(H,E), audio
+/// Linear(Ka,Ha)–ReLU–Linear(Ha,E), element-wise product, L2 normalisation.
+/// `audioInput == 0` means a single (visual) tower.
+public struct TwoTowerShape: Equatable, Sendable {
+    public var visualInput: Int
+    public var visualHidden: Int
+    public var audioInput: Int
+    public var audioHidden: Int
+    public var dim: Int
+
+    public init(visualInput: Int, visualHidden: Int = 1024, audioInput: Int = 0, audioHidden: Int = 256, dim: Int = 256) {
+        self.visualInput = visualInput
+        self.visualHidden = visualHidden
+        self.audioInput = audioInput
+        self.audioHidden = audioHidden
+        self.dim = dim
+    }
+
+    public var hasAudio: Bool { audioInput > 0 }
+}
+
+/// One fully connected layer inside the flat parameter vector: weight [out,in] then bias [out].
+public struct LayerSlot: Equatable, Sendable {
+    /// Group path in model.h5, e.g. "visual/fc1".
+    public var name: String
+    public var inputs: Int
+    public var outputs: Int
+    public var weight: Int
+    public var bias: Int
+}
+
+/// The two-tower network: parameters and gradients in one flat vector (so the
+/// optimiser and clipping are single loops), activations in buffers sized for
+/// the largest batch seen. Every product is one GEMM over the whole batch.
+public final class TwoTowerNetwork<S: NetworkScalar> {
+    public let shape: TwoTowerShape
+    public let layers: [LayerSlot]
+    public let parameters: Buffer<S>
+    public let gradients: Buffer<S>
+    public private(set) var capacity = 0
+
+    private var visualHidden = Buffer<S>(count: 0, repeating: 0)
+    private var visualOut = Buffer<S>(count: 0, repeating: 0)
+    private var audioHidden = Buffer<S>(count: 0, repeating: 0)
+    private var audioOut = Buffer<S>(count: 0, repeating: 0)
+    private var norms = Buffer<S>(count: 0, repeating: 0)
+    private var output = Buffer<S>(count: 0, repeating: 0)
+    private var dProduct = Buffer<S>(count: 0, repeating: 0)
+    private var dTower = Buffer<S>(count: 0, repeating: 0)
+    private var dHidden = Buffer<S>(count: 0, repeating: 0)
+
+    public init(shape: TwoTowerShape, seed: UInt64) {
+        self.shape = shape
+        var slots: [LayerSlot] = []
+        var offset = 0
+        func add(_ name: String, _ inputs: Int, _ outputs: Int) {
+            slots.append(LayerSlot(name: name, inputs: inputs, outputs: outputs, weight: offset, bias: offset + inputs * outputs))
+            offset += inputs * outputs + outputs
+        }
+        add("visual/fc1", shape.visualInput, shape.visualHidden)
+        add("visual/fc2", shape.visualHidden, shape.dim)
+        if shape.hasAudio {
+            add("audio/fc1", shape.audioInput, shape.audioHidden)
+            add("audio/fc2", shape.audioHidden, shape.dim)
+        }
+        layers = slots
+        parameters = Buffer(count: offset, repeating: 0)
+        gradients = Buffer(count: offset, repeating: 0)
+        // He-uniform before a ReLU, Glorot-uniform before the product; biases start at 0.
+        var generator = SeededGenerator(seed: seed)
+        for slot in slots {
+            let fanIn = Double(slot.inputs), fanOut = Double(slot.outputs)
+            let bound = slot.name.hasSuffix("fc1") ? (6 / fanIn).squareRoot() : (6 / (fanIn + fanOut)).squareRoot()
+            for i in 0..<(slot.inputs * slot.outputs) {
+                parameters[slot.weight + i] = S((generator.unit() * 2 - 1) * bound)
+            }
+        }
+    }
+
+    public var parameterCount: Int { parameters.count }
+
+    /// Sizes the activation buffers for batches of up to `rows` (allocates only when growing).
+    public func reserve(rows: Int) {
+        guard rows > capacity else { return }
+        capacity = rows
+        let hidden = max(shape.visualHidden, shape.hasAudio ? shape.audioHidden : 0)
+        visualHidden = Buffer(count: rows * shape.visualHidden, repeating: 0)
+        visualOut = Buffer(count: rows * shape.dim, repeating: 0)
+        if shape.hasAudio {
+            audioHidden = Buffer(count: rows * shape.audioHidden, repeating: 0)
+            audioOut = Buffer(count: rows * shape.dim, repeating: 0)
+        }
+        norms = Buffer(count: rows, repeating: 0)
+        output = Buffer(count: rows * shape.dim, repeating: 0)
+        dProduct = Buffer(count: rows * shape.dim, repeating: 0)
+        dTower = Buffer(count: rows * shape.dim, repeating: 0)
+        dHidden = Buffer(count: rows * hidden, repeating: 0)
+    }
+
+    /// Unit embeddings [rows, dim] of the batch (valid until the next forward).
+    public var embeddings: UnsafeMutablePointer<S> { output.pointer }
+
+    /// Forward pass of `rows` examples: `visual` [rows, Kv], `audio` [rows, Ka] (nil for one tower).
+    @discardableResult
+    public func forward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int) -> UnsafeMutablePointer<S> {
+        reserve(rows: rows)
+        let dim = shape.dim
+        linearForward(layers[0], input: visual, rows: rows, output: visualHidden.pointer, relu: true)
+        linearForward(layers[1], input: visualHidden.pointer, rows: rows, output: visualOut.pointer, relu: false)
+        let z = output.pointer
+        if shape.hasAudio, let audio {
+            linearForward(layers[2], input: audio, rows: rows, output: audioHidden.pointer, relu: true)
+            linearForward(layers[3], input: audioHidden.pointer, rows: rows, output: audioOut.pointer, relu: false)
+            let v = visualOut.pointer, a = audioOut.pointer
+            for i in 0..<(rows * dim) { z[i] = v[i] * a[i] }
+        } else {
+            z.update(from: visualOut.pointer, count: rows * dim)
+        }
+        for r in 0..<rows {
+            let row = z + r * dim
+            var sum: S = 0
+            for c in 0..<dim { sum += row[c] * row[c] }
+            let norm = max(S.sqrt(sum), S(1e-12))
+            norms[r] = norm
+            let inverse = 1 / norm
+            for c in 0..<dim { row[c] *= inverse }
+        }
+        return z
+    }
+
+    /// Backward pass for the batch of the last `forward`: `outputGradient` is dLoss/dEmbedding [rows, dim].
+    /// Overwrites `gradients`.
+    public func backward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>) {
+        let dim = shape.dim
+        let z = output.pointer, dp = dProduct.pointer
+        // Through z = p/‖p‖: dp = (dz − z (z·dz)) / ‖p‖.
+        for r in 0..<rows {
+            let zr = z + r * dim, gr = outputGradient + r * dim, out = dp + r * dim
+            var dot: S = 0
+            for c in 0..<dim { dot += zr[c] * gr[c] }
+            let inverse = 1 / norms[r]
+            for c in 0..<dim { out[c] = (gr[c] - zr[c] * dot) * inverse }
+        }
+        let dt = dTower.pointer
+        if shape.hasAudio, let audio {
+            // p = v ⊙ a: dv = dp ⊙ a, da = dp ⊙ v.
+            let v = visualOut.pointer, a = audioOut.pointer
+            for i in 0..<(rows * dim) { dt[i] = dp[i] * v[i] }
+            towerBackward(fc1: layers[2], fc2: layers[3], input: audio, hidden: audioHidden.pointer, rows: rows, outputGradient: dt)
+            for i in 0..<(rows * dim) { dt[i] = dp[i] * a[i] }
+            towerBackward(fc1: layers[0], fc2: layers[1], input: visual, hidden: visualHidden.pointer, rows: rows, outputGradient: dt)
+        } else {
+            towerBackward(fc1: layers[0], fc2: layers[1], input: visual, hidden: visualHidden.pointer, rows: rows, outputGradient: dp)
+        }
+    }
+
+    private func towerBackward(fc1: LayerSlot, fc2: LayerSlot, input: UnsafePointer<S>, hidden: UnsafeMutablePointer<S>, rows: Int,
+                               outputGradient: UnsafePointer<S>) {
+        let dh = dHidden.pointer
+        linearBackward(fc2, input: hidden, rows: rows, outputGradient: outputGradient, inputGradient: dh)
+        for i in 0..<(rows * fc1.outputs) where hidden[i] <= 0 { dh[i] = 0 }   // ReLU mask
+        linearBackward(fc1, input: input, rows: rows, outputGradient: dh, inputGradient: nil)
+    }
+
+    /// y = x Wᵀ + b (then ReLU): one GEMM for the batch.
+    private func linearForward(_ layer: LayerSlot, input: UnsafePointer<S>, rows: Int, output: UnsafeMutablePointer<S>, relu: Bool) {
+        let w = UnsafePointer(parameters.pointer + layer.weight), b = parameters.pointer + layer.bias
+        S.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputs, k: layer.inputs, alpha: 1, a: input, lda: layer.inputs,
+               b: w, ldb: layer.inputs, beta: 0, c: output, ldc: layer.outputs)
+        for r in 0..<rows {
+            let row = output + r * layer.outputs
+            if relu {
+                for c in 0..<layer.outputs { row[c] = max(row[c] + b[c], 0) }
+            } else {
+                for c in 0..<layer.outputs { row[c] += b[c] }
+            }
+        }
+    }
+
+    /// dW = dYᵀ X, db = Σ rows dY, dX = dY W (when asked): two GEMMs.
+    private func linearBackward(_ layer: LayerSlot, input: UnsafePointer<S>, rows: Int, outputGradient: UnsafePointer<S>,
+                                inputGradient: UnsafeMutablePointer<S>?) {
+        let gw = gradients.pointer + layer.weight, gb = gradients.pointer + layer.bias
+        S.gemm(transposeA: true, transposeB: false, m: layer.outputs, n: layer.inputs, k: rows, alpha: 1, a: outputGradient,
+               lda: layer.outputs, b: input, ldb: layer.inputs, beta: 0, c: gw, ldc: layer.inputs)
+        gb.update(repeating: 0, count: layer.outputs)
+        for r in 0..<rows {
+            let row = outputGradient + r * layer.outputs
+            for c in 0..<layer.outputs { gb[c] += row[c] }
+        }
+        if let inputGradient {
+            S.gemm(transposeA: false, transposeB: false, m: rows, n: layer.inputs, k: layer.outputs, alpha: 1, a: outputGradient,
+                   lda: layer.outputs, b: UnsafePointer(parameters.pointer + layer.weight), ldb: layer.inputs, beta: 0,
+                   c: inputGradient, ldc: layer.inputs)
+        }
+    }
+}
