@@ -313,3 +313,12 @@ public final class Trainer {
         }
     }
 }
+
+extension Trainer {
+    /// BLAS threads used by the GEMMs (the rest of a step is single-threaded, so results do not depend on it
+    /// beyond OpenBLAS's own blocking).
+    public static var threads: Int {
+        get { BLAS.threads }
+        set { BLAS.threads = newValue }
+    }
+}

@@ -123,3 +123,56 @@ public enum TrainingTask: Sendable {
     case triplets(TripletSet)
     case classification(ClassLabels)
 }
+
+extension TrainingTask {
+    /// The task of a `train-embed` run: triplets (known neighbours from `graph`'s train edges when
+    /// given, else from the triplets' own pairs) or the classes of tree level `level`.
+    public static func load(triplets: String?, tree: String?, level: Int?, minimumClusterSize: Int, graph: String?,
+                            videos: Int, featuresPath: String) throws -> TrainingTask {
+        switch (triplets, tree) {
+        case (let path?, nil):
+            var set = try TripletSet.read(path, videos: videos)
+            if let graph {
+                let relational = try RelationalGraph.read(graph)
+                try checkNodes(relational.nodeCount, file: graph, videos: videos, featuresPath: featuresPath)
+                set.neighbours = relational.train
+            } else {
+                set.neighbours = set.pairNeighbours(videos: videos)
+            }
+            return .triplets(set)
+        case (nil, let path?):
+            guard let level else { throw GCMLError("--tree needs --classify-level L") }
+            let clusters = try ClusterTree.read(path)
+            try checkNodes(clusters.nodeCount, file: path, videos: videos, featuresPath: featuresPath)
+            guard level >= 1, level <= clusters.levels.count else {
+                throw GCMLError(file: path, object: "--classify-level", expected: "a level in 1...\(clusters.levels.count)", found: "\(level)")
+            }
+            return .classification(ClassLabels.fromLevel(clusters.level(level), minimumSize: minimumClusterSize))
+        default:
+            throw GCMLError("give exactly one of --triplets or --tree (with --classify-level)")
+        }
+    }
+
+    static func checkNodes(_ nodes: Int, file: String, videos: Int, featuresPath: String) throws {
+        guard nodes == videos else {
+            throw GCMLError(file: file, object: "/video_id", expected: "\(videos) videos (as in \(featuresPath))", found: "\(nodes)")
+        }
+    }
+
+    /// Training examples: triplets, or labelled videos.
+    public var exampleCount: Int {
+        switch self {
+        case .triplets(let set): return set.count
+        case .classification(let labels): return labels.label.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+        }
+    }
+}
+
+extension RetrievalValidation {
+    /// Validation queries from a `gcml.graph/1` file over the same videos as the features.
+    public static func read(_ path: String, videos: Int, featuresPath: String, queries: Int, seed: UInt64) throws -> RetrievalValidation {
+        let relational = try RelationalGraph.read(path)
+        try TrainingTask.checkNodes(relational.nodeCount, file: path, videos: videos, featuresPath: featuresPath)
+        return RetrievalValidation(graph: relational, queries: queries, seed: seed)
+    }
+}
