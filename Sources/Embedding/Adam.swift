@@ -57,13 +57,26 @@ public final class AdamState {
         let (stepSize, inverseC2) = Self.coefficients(settings, step: step, rate: rate)
         let b1 = Float(settings.beta1), b2 = Float(settings.beta2), eps = Float(settings.epsilon)
         let m = self.m.pointer + offset, v = self.v.pointer + offset
-        for i in 0..<count {
+        // SIMD8 body (pointers may alias as far as the compiler knows, so it would not vectorise), scalar tail.
+        let vb1 = SIMD8<Float>(repeating: b1), vb2 = SIMD8<Float>(repeating: b2), one = SIMD8<Float>(repeating: 1)
+        var i = 0
+        while i + 8 <= count {
+            let g = Kernels.load(gradients, i) * scale
+            let mi = vb1 * Kernels.load(UnsafePointer(m), i) + (one - vb1) * g
+            let vi = vb2 * Kernels.load(UnsafePointer(v), i) + (one - vb2) * g * g
+            Kernels.store(mi, m, i)
+            Kernels.store(vi, v, i)
+            Kernels.store(Kernels.load(UnsafePointer(parameters), i) - stepSize * mi / (vi.squareRoot() * inverseC2 + eps), parameters, i)
+            i += 8
+        }
+        while i < count {
             let g = gradients[i] * scale
             let mi = b1 * m[i] + (1 - b1) * g
             let vi = b2 * v[i] + (1 - b2) * g * g
             m[i] = mi
             v[i] = vi
             parameters[i] -= stepSize * mi / (vi.squareRoot() * inverseC2 + eps)
+            i += 1
         }
     }
 }

@@ -3,12 +3,16 @@ import LinearAlgebra
 
 /// The element types the network runs in: Float for training, Double for the
 /// gradient checks of the tests (same code, specialised by the compiler).
-public protocol NetworkScalar: BinaryFloatingPoint, Sendable {
+public protocol NetworkScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
                      b: UnsafePointer<Self>, ldb: Int, beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func sqrt(_ x: Self) -> Self
+    /// max(v, 0) lane-wise, by bit operations (vectorises; a lane-wise select does not).
+    static func relu(_ v: SIMD8<Self>) -> SIMD8<Self>
+    /// g where a > 0, else 0, for a ≥ 0 (ReLU outputs).
+    static func keep(_ g: SIMD8<Self>, wherePositive a: SIMD8<Self>) -> SIMD8<Self>
 }
 
 extension Float: NetworkScalar {
@@ -21,6 +25,15 @@ extension Float: NetworkScalar {
     @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
     @inline(__always) public static func log(_ x: Float) -> Float { Foundation.log(x) }
     @inline(__always) public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
+    @inline(__always) public static func relu(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        let bits = unsafeBitCast(v, to: SIMD8<Int32>.self)
+        return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD8<Float>.self)   // negative (sign set) → 0
+    }
+    @inline(__always) public static func keep(_ g: SIMD8<Float>, wherePositive a: SIMD8<Float>) -> SIMD8<Float> {
+        let bits = unsafeBitCast(a, to: SIMD8<Int32>.self)
+        let mask = (0 &- bits) &>> 31   // all ones when a > 0 (positive bits), 0 when a = +0
+        return unsafeBitCast(unsafeBitCast(g, to: SIMD8<Int32>.self) & mask, to: SIMD8<Float>.self)
+    }
 }
 
 extension Double: NetworkScalar {
@@ -33,4 +46,13 @@ extension Double: NetworkScalar {
     @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Foundation.log(x) }
     @inline(__always) public static func sqrt(_ x: Double) -> Double { x.squareRoot() }
+    @inline(__always) public static func relu(_ v: SIMD8<Double>) -> SIMD8<Double> {
+        let bits = unsafeBitCast(v, to: SIMD8<Int64>.self)
+        return unsafeBitCast(bits & ~(bits &>> 63), to: SIMD8<Double>.self)
+    }
+    @inline(__always) public static func keep(_ g: SIMD8<Double>, wherePositive a: SIMD8<Double>) -> SIMD8<Double> {
+        let bits = unsafeBitCast(a, to: SIMD8<Int64>.self)
+        let mask = (0 &- bits) &>> 63
+        return unsafeBitCast(unsafeBitCast(g, to: SIMD8<Int64>.self) & mask, to: SIMD8<Double>.self)
+    }
 }

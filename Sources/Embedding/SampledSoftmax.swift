@@ -166,8 +166,7 @@ public final class SoftmaxHead<S: NetworkScalar> {
         for r in 0..<rows {
             let row = l + r * k, zr = z + r * dim, ts = trueSlot[r]
             let w = g + ts * dim
-            var t: S = gb[ts]
-            for c in 0..<dim { t += zr[c] * w[c] }
+            let t: S = gb[ts] + Kernels.dot(dim, zr, w)
             var top = t
             for j in 0..<k {
                 row[j] += gb[j]
@@ -192,11 +191,8 @@ public final class SoftmaxHead<S: NetworkScalar> {
         S.gemm(transposeA: true, transposeB: false, m: k, n: dim, k: rows, alpha: 1, a: UnsafePointer(l), lda: k, b: z, ldb: dim,
                beta: 0, c: gw, ldc: dim)
         if u > k { (gw + k * dim).update(repeating: 0, count: (u - k) * dim) }
-        gbias.update(repeating: 0, count: u)
-        for r in 0..<rows {
-            let row = l + r * k
-            for j in 0..<k { gbias[j] += row[j] }
-        }
+        Kernels.columnSums(rows: rows, columns: k, l, gbias)
+        if u > k { (gbias + k).update(repeating: 0, count: u - k) }
         for r in 0..<rows {
             let ts = trueSlot[r], d = trueLogit[r]
             let w = g + ts * dim, zr = z + r * dim, dz = embeddingGradient + r * dim, dw = gw + ts * dim

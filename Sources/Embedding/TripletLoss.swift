@@ -68,11 +68,7 @@ public enum TripletLoss {
         let scale = 2 / S(b)
         for i in 0..<b {
             let a = z + i * dim, p = z + (b + i) * dim, n = z + negatives[i] * dim
-            var ap: S = 0, an: S = 0
-            for c in 0..<dim {
-                ap += a[c] * p[c]
-                an += a[c] * n[c]
-            }
+            let ap = Kernels.dot(dim, a, p), an = Kernels.dot(dim, a, n)
             // ‖a−p‖² − ‖a−n‖² = (2 − 2a·p) − (2 − 2a·n) = 2(a·n − a·p).
             let hinge = 2 * (an - ap) + margin
             guard hinge > 0 else { continue }

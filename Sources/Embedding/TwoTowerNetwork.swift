@@ -113,19 +113,15 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         if shape.hasAudio, let audio {
             linearForward(layers[2], input: audio, rows: rows, output: audioHidden.pointer, relu: true)
             linearForward(layers[3], input: audioHidden.pointer, rows: rows, output: audioOut.pointer, relu: false)
-            let v = visualOut.pointer, a = audioOut.pointer
-            for i in 0..<(rows * dim) { z[i] = v[i] * a[i] }
+            Kernels.multiply(rows * dim, visualOut.pointer, audioOut.pointer, z)
         } else {
             z.update(from: visualOut.pointer, count: rows * dim)
         }
         for r in 0..<rows {
             let row = z + r * dim
-            var sum: S = 0
-            for c in 0..<dim { sum += row[c] * row[c] }
-            let norm = max(S.sqrt(sum), S(1e-12))
+            let norm = max(S.sqrt(Kernels.dot(dim, row, row)), S(1e-12))
             norms[r] = norm
-            let inverse = 1 / norm
-            for c in 0..<dim { row[c] *= inverse }
+            Kernels.scale(dim, row, 1 / norm)
         }
         return z
     }
@@ -137,19 +133,15 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         let z = output.pointer, dp = dProduct.pointer
         // Through z = p/‖p‖: dp = (dz − z (z·dz)) / ‖p‖.
         for r in 0..<rows {
-            let zr = z + r * dim, gr = outputGradient + r * dim, out = dp + r * dim
-            var dot: S = 0
-            for c in 0..<dim { dot += zr[c] * gr[c] }
-            let inverse = 1 / norms[r]
-            for c in 0..<dim { out[c] = (gr[c] - zr[c] * dot) * inverse }
+            let zr = z + r * dim, gr = outputGradient + r * dim
+            Kernels.tangent(dim, gr, zr, Kernels.dot(dim, zr, gr), 1 / norms[r], dp + r * dim)
         }
         let dt = dTower.pointer
         if shape.hasAudio, let audio {
             // p = v ⊙ a: dv = dp ⊙ a, da = dp ⊙ v.
-            let v = visualOut.pointer, a = audioOut.pointer
-            for i in 0..<(rows * dim) { dt[i] = dp[i] * v[i] }
+            Kernels.multiply(rows * dim, dp, visualOut.pointer, dt)
             towerBackward(fc1: layers[2], fc2: layers[3], input: audio, hidden: audioHidden.pointer, rows: rows, outputGradient: dt)
-            for i in 0..<(rows * dim) { dt[i] = dp[i] * a[i] }
+            Kernels.multiply(rows * dim, dp, audioOut.pointer, dt)
             towerBackward(fc1: layers[0], fc2: layers[1], input: visual, hidden: visualHidden.pointer, rows: rows, outputGradient: dt)
         } else {
             towerBackward(fc1: layers[0], fc2: layers[1], input: visual, hidden: visualHidden.pointer, rows: rows, outputGradient: dp)
@@ -160,7 +152,7 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
                                outputGradient: UnsafePointer<S>) {
         let dh = dHidden.pointer
         linearBackward(fc2, input: hidden, rows: rows, outputGradient: outputGradient, inputGradient: dh)
-        for i in 0..<(rows * fc1.outputs) where hidden[i] <= 0 { dh[i] = 0 }   // ReLU mask
+        Kernels.reluMask(rows * fc1.outputs, dh, hidden)
         linearBackward(fc1, input: input, rows: rows, outputGradient: dh, inputGradient: nil)
     }
 
@@ -169,14 +161,7 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         let w = UnsafePointer(parameters.pointer + layer.weight), b = parameters.pointer + layer.bias
         S.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputs, k: layer.inputs, alpha: 1, a: input, lda: layer.inputs,
                b: w, ldb: layer.inputs, beta: 0, c: output, ldc: layer.outputs)
-        for r in 0..<rows {
-            let row = output + r * layer.outputs
-            if relu {
-                for c in 0..<layer.outputs { row[c] = max(row[c] + b[c], 0) }
-            } else {
-                for c in 0..<layer.outputs { row[c] += b[c] }
-            }
-        }
+        Kernels.addBias(rows: rows, columns: layer.outputs, output, b, relu: relu)
     }
 
     /// dW = dYᵀ X, db = Σ rows dY, dX = dY W (when asked): two GEMMs.
@@ -185,11 +170,7 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         let gw = gradients.pointer + layer.weight, gb = gradients.pointer + layer.bias
         S.gemm(transposeA: true, transposeB: false, m: layer.outputs, n: layer.inputs, k: rows, alpha: 1, a: outputGradient,
                lda: layer.outputs, b: input, ldb: layer.inputs, beta: 0, c: gw, ldc: layer.inputs)
-        gb.update(repeating: 0, count: layer.outputs)
-        for r in 0..<rows {
-            let row = outputGradient + r * layer.outputs
-            for c in 0..<layer.outputs { gb[c] += row[c] }
-        }
+        Kernels.columnSums(rows: rows, columns: layer.outputs, outputGradient, gb)
         if let inputGradient {
             S.gemm(transposeA: false, transposeB: false, m: rows, n: layer.inputs, k: layer.outputs, alpha: 1, a: outputGradient,
                    lda: layer.outputs, b: UnsafePointer(parameters.pointer + layer.weight), ldb: layer.inputs, beta: 0,

@@ -1,0 +1,119 @@
+/// Element-wise kernels of the training step, written on SIMD8 vectors: Swift must assume
+/// typed pointers may alias and keeps floating-point sums in order, so plain loops over
+/// pointers stay scalar; these give the vector code explicitly. Results do not depend on
+/// the thread count (all single-threaded, fixed order).
+enum Kernels {
+    typealias V<S: NetworkScalar> = SIMD8<S>
+
+    @inline(__always) static func load<S: NetworkScalar>(_ p: UnsafePointer<S>, _ i: Int) -> SIMD8<S> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<S>.self)
+    }
+
+    @inline(__always) static func store<S: NetworkScalar>(_ v: SIMD8<S>, _ p: UnsafeMutablePointer<S>, _ i: Int) {
+        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<S>.self)
+    }
+
+    /// Σ a[i]·b[i].
+    @inline(__always) static func dot<S: NetworkScalar>(_ n: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>) -> S {
+        var acc = SIMD8<S>(repeating: 0), i = 0
+        while i + 8 <= n {
+            acc += load(a, i) * load(b, i)
+            i += 8
+        }
+        var sum = acc.sum()
+        while i < n {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+
+    /// y[r,c] = max(y[r,c] + b[c], 0) (relu) or y[r,c] + b[c]. ReLU by bit masks: SIMD
+    /// `replace(with:where:)` compiles to a per-lane loop.
+    @inline(__always) static func addBias<S: NetworkScalar>(rows: Int, columns: Int, _ y: UnsafeMutablePointer<S>, _ b: UnsafePointer<S>, relu: Bool) {
+        for r in 0..<rows {
+            let row = y + r * columns
+            var c = 0
+            while c + 8 <= columns {
+                let v = load(UnsafePointer(row), c) + load(b, c)
+                store(relu ? S.relu(v) : v, row, c)
+                c += 8
+            }
+            while c < columns {
+                let v = row[c] + b[c]
+                row[c] = relu && v < 0 ? 0 : v
+                c += 1
+            }
+        }
+    }
+
+    /// out[c] = Σ_r x[r,c].
+    @inline(__always) static func columnSums<S: NetworkScalar>(rows: Int, columns: Int, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>) {
+        out.update(repeating: 0, count: columns)
+        for r in 0..<rows {
+            let row = x + r * columns
+            var c = 0
+            while c + 8 <= columns {
+                store(load(UnsafePointer(out), c) + load(row, c), out, c)
+                c += 8
+            }
+            while c < columns {
+                out[c] += row[c]
+                c += 1
+            }
+        }
+    }
+
+    /// out = a ⊙ b.
+    @inline(__always) static func multiply<S: NetworkScalar>(_ n: Int, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>) {
+        var i = 0
+        while i + 8 <= n {
+            store(load(a, i) * load(b, i), out, i)
+            i += 8
+        }
+        while i < n {
+            out[i] = a[i] * b[i]
+            i += 1
+        }
+    }
+
+    /// x *= s.
+    @inline(__always) static func scale<S: NetworkScalar>(_ n: Int, _ x: UnsafeMutablePointer<S>, _ s: S) {
+        var i = 0
+        while i + 8 <= n {
+            store(load(UnsafePointer(x), i) * s, x, i)
+            i += 8
+        }
+        while i < n {
+            x[i] *= s
+            i += 1
+        }
+    }
+
+    /// out = (g − z·d)·s.
+    @inline(__always) static func tangent<S: NetworkScalar>(_ n: Int, _ g: UnsafePointer<S>, _ z: UnsafePointer<S>, _ d: S, _ s: S,
+                                                           _ out: UnsafeMutablePointer<S>) {
+        var i = 0
+        while i + 8 <= n {
+            store((load(g, i) - load(z, i) * d) * s, out, i)
+            i += 8
+        }
+        while i < n {
+            out[i] = (g[i] - z[i] * d) * s
+            i += 1
+        }
+    }
+
+    /// grad[i] = 0 where activation[i] <= 0 (ReLU backward).
+    @inline(__always) static func reluMask<S: NetworkScalar>(_ n: Int, _ grad: UnsafeMutablePointer<S>, _ activation: UnsafePointer<S>) {
+        var i = 0
+        while i + 8 <= n {
+            store(S.keep(load(UnsafePointer(grad), i), wherePositive: load(activation, i)), grad, i)
+            i += 8
+        }
+        while i < n {
+            if activation[i] <= 0 { grad[i] = 0 }
+            i += 1
+        }
+    }
+}
