@@ -35,7 +35,7 @@ public enum Checkpoint {
         try root.write("optimizer/step", [Int64(trainer.step)])
         try root.write("state/rng", trainer.generator.stateWords.map { Int64(bitPattern: $0) })
         try root.write("state/loss_window", [trainer.lossWindowState.sum, Double(trainer.lossWindowState.steps)])
-        let history = trainer.history
+        let history = trainer.reportedHistory
         try root.write("history/step", history.step)
         try root.write("history/loss", history.loss)
         if !history.validationStep.isEmpty {
@@ -100,6 +100,11 @@ public enum Checkpoint {
         if root.exists("history/validation_step") {
             history.validationStep = try root.read("history/validation_step")
             history.validationMAP = try root.read("history/validation_map")
+        }
+        if trainer.lossWindowState.steps > 0, !history.step.isEmpty {
+            // The last logged point was a partial window that the resumed run goes on filling.
+            history.step.removeLast()
+            history.loss.removeLast()
         }
         trainer.history = history
     }

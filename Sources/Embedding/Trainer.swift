@@ -243,8 +243,19 @@ public final class Trainer {
         }
         lossWindowState.sum += loss
         lossWindowState.steps += 1
-        if step % max(1, options.logEvery) == 0 || step == options.steps { flushLoss() }
+        if step % max(1, options.logEvery) == 0 { flushLoss() }
         return loss
+    }
+
+    /// The history with the mean loss of the steps since the last log point appended (what model.h5
+    /// shows); `history` itself keeps only completed log windows so that a resumed run logs the same points.
+    public var reportedHistory: TrainingHistory {
+        var result = history
+        if lossWindowState.steps > 0 {
+            result.step.append(Int64(step))
+            result.loss.append(lossWindowState.sum / Double(lossWindowState.steps))
+        }
+        return result
     }
 
     private func flushLoss() {

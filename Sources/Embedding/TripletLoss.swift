@@ -71,7 +71,7 @@ public enum TripletLoss {
             let ap = Kernels.dot(dim, a, p), an = Kernels.dot(dim, a, n)
             // ‖a−p‖² − ‖a−n‖² = (2 − 2a·p) − (2 − 2a·n) = 2(a·n − a·p).
             let hinge = 2 * (an - ap) + margin
-            guard hinge > 0 else { continue }
+            if hinge <= 0 { continue }   // (a NaN hinge is counted, so a diverged model shows a NaN loss)
             total += Double(hinge)
             active += 1
             let ga = gradient + i * dim, gp = gradient + (b + i) * dim, gn = gradient + negatives[i] * dim

@@ -95,14 +95,21 @@ struct TrainEmbedCommand: ParsableCommand {
             try RetrievalValidation.read($0, videos: table.count, featuresPath: features, queries: validateQueries, seed: seed)
         }
         let inputs = [features] + [triplets, tree, graph, validate].compactMap { $0 }
+        var saved: Int? = resume && FileManager.default.fileExists(atPath: out) ? trainer.step : nil
         let write: (Trainer) throws -> Void = { trainer in
             try Artifact.write(out, schema: .model, createdBy: "train-embed", parameters: self, inputs: inputs) { file in
                 try Checkpoint.write(trainer, to: file)
             }
+            saved = trainer.step
         }
         let started = Date()
         let firstStep = trainer.step
-        try trainer.run(validation: validation, checkpoint: write)
+        do {
+            try trainer.run(validation: validation, checkpoint: write)
+        } catch let error as GCMLError {
+            let kept = saved.map { "\(out) keeps the last good checkpoint (step \($0))" } ?? "no checkpoint of this run was written"
+            throw GCMLError(error.message + " " + kept + ".")
+        }
         let seconds = Date().timeIntervalSince(started)
         try write(trainer)
         if let embeddings {
@@ -116,7 +123,7 @@ struct TrainEmbedCommand: ParsableCommand {
             summary += String(format: " (%.1f steps/s, %.0f examples/s)", Double(done) / seconds, Double(done * trainer.examplesPerStep) / seconds)
         }
         print(summary)
-        if let loss = trainer.history.loss.last { print(String(format: "final loss %.4f at step %d", loss, trainer.step)) }
+        if let loss = trainer.reportedHistory.loss.last { print(String(format: "final loss %.4f at step %d", loss, trainer.step)) }
         if let map = trainer.history.validationMAP.last, let first = trainer.history.validationMAP.first {
             print(String(format: "validation MAP %.4f (step 0: %.4f)", map, first))
         }
