@@ -51,8 +51,9 @@ public struct ModalityModel: Equatable, Sendable {
             .reduce(0) { $0 + $1 * $1 }
     }
 
-    /// The default visual model: style variance (0.40²) is about 1.3× the whole topic
-    /// signal (0.22² + 0.16² + 0.12²), concentrated in 24 directions.
+    /// The default visual model: style variance (0.40²) is 1.8× the whole topic signal
+    /// (0.22² + 0.16² + 0.12²) and lives in 24 directions; clutter (0.25²) spreads over 128
+    /// directions, each about as strong as a topic direction.
     public static let visual = ModalityModel(dimension: 2048, genreStrength: 0.22, subgenreStrength: 0.16, topicStrength: 0.12,
                                              videoStrength: 0.10, styleRank: 24, styleStrength: 0.40, frameStyleStrength: 0.10,
                                              clutterRank: 128, clutterStrength: 0.25, frameNoise: 0.30, offsetStrength: 0.10)
