@@ -55,6 +55,10 @@ public struct ExtractionSummary {
     public var audio: Audio
     public var whiten: Bool
     public var seconds = 0.0
+    /// Time of the streaming pass (read, covariance, pooling), the eigendecomposition, the projection after fitting.
+    public var passSeconds = 0.0
+    public var fitSeconds = 0.0
+    public var projectSeconds = 0.0
 
     /// The fitted or applied models as a gcml.pca/1 body.
     public var pca: SavedPCA {
@@ -65,7 +69,8 @@ public struct ExtractionSummary {
     /// Human-readable summary (explained variance, counts, skips).
     public func report() -> String {
         var lines = ["extract-pca: \(videos) videos, \(frames) frames averaged in \(String(format: "%.1f", seconds)) s (\(Progress.format(Double(frames) / max(seconds, 1e-9))) frames/s)"]
-        lines.append(fitFrames.map { "PCA fitted on \($0) frames" + (whiten ? ", whitened" : "") } ?? "PCA applied from a saved model" + (whiten ? ", whitened" : ""))
+        lines.append((fitFrames.map { "PCA fitted on \($0) frames" } ?? "PCA applied from a saved model") + (whiten ? ", whitened" : "")
+                     + String(format: " (pass %.1f s, fit %.1f s, projection %.1f s)", passSeconds, fitSeconds, projectSeconds))
         lines.append("visual: " + Self.describe(visual))
         switch audio {
         case .none: lines.append("audio: none in the input")
@@ -237,6 +242,7 @@ public enum FeatureExtraction {
         }
         try flushPending()
         progress.finish()
+        summary.passSeconds = Date().timeIntervalSince(started)
 
         if fitting, let scratch {
             // Fit, then project the parked averages block by block.
@@ -251,6 +257,7 @@ public enum FeatureExtraction {
                 visualModel = try fit(visualCovariance!, plan: visualPlan, source: source, dataset: "/visual")
                 if let audioCovariance { audioModel = try fit(audioCovariance, plan: audioPlan, source: source, dataset: "/audio") }
             }
+            summary.fitSeconds = Date().timeIntervalSince(started) - summary.passSeconds
             let total = scratch.visual.rows
             var start = 0
             while start < total {
@@ -269,6 +276,8 @@ public enum FeatureExtraction {
             }
         }
         try writer.finish()
+        summary.seconds = Date().timeIntervalSince(started)
+        summary.projectSeconds = summary.seconds - summary.passSeconds - summary.fitSeconds
 
         summary.visual = visualModel!
         switch audioPlan {
@@ -276,7 +285,6 @@ public enum FeatureExtraction {
         case .average: summary.audio = da > 0 ? .averaged(dimension: da) : .none
         case .fit, .apply: summary.audio = audioModel.map { .pca($0) } ?? .none
         }
-        summary.seconds = Date().timeIntervalSince(started)
         return summary
     }
 
