@@ -9,9 +9,9 @@
 # Exit codes: 0 published · 3 finished but not published (gate) · 4 another
 # nightly holds the lock · 1 a stage failed (nothing published).
 #
-# Environment: GCML_TOLERANCE, GCML_KEEP (runs kept, default 7),
+# Environment: GCML_TOLERANCE, GCML_KEEP (runs kept, default 7), GCML_RUNS (folder of runs, default runs),
 # GCML_REFIT_PCA=1 (fit a new PCA instead of reusing the published one),
-# and any make variable (TRAIN_ARGS, SEED, ...) passed through as make overrides
+# and make overrides without spaces in their values (SEED=2 DATA=/data/today ...)
 # in GCML_MAKE_ARGS.
 set -uo pipefail
 
@@ -20,7 +20,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [ -f "pipelines/$pipeline.mk" ] || { echo "nightly: no pipelines/$pipeline.mk" >&2; exit 2; }
 
-base="runs/$pipeline"
+base="${GCML_RUNS:-runs}/$pipeline"
 nightly="$base/nightly"
 published="$base/published"
 tolerance=${GCML_TOLERANCE:-0.01}
@@ -55,7 +55,7 @@ if ! make --no-print-directory PIPELINE="$pipeline" RUN="$run" METHODS=gcml "${p
   exit 1
 fi
 
-attribute() { .build/release/gcml-check --quiet --print-attribute "$2" "$1"; }
+attribute() { "${GCML_CHECK:-.build/release/gcml-check}" --print-attribute "$2" "$1"; }
 map=$(attribute "$run/gcml/retrieval.h5" map) && gap=$(attribute "$run/gcml/annotation.h5" gap) || {
   say "FAILED: could not read MAP/GAP of $run"; exit 1; }
 say "new run: MAP $map, GAP $gap"
