@@ -123,8 +123,8 @@ public final class Trainer {
         negatives = Buffer(count: options.batch, repeating: 0)
     }
 
-    /// Examples (triplets or videos) consumed per step.
-    public var examplesPerStep: Int { options.batch }
+    /// Examples (network inputs: 3 per triplet, 1 per labelled video) per step.
+    public var examplesPerStep: Int { rowsPerStep }
     /// Network inputs (rows) per step.
     public var rowsPerBatch: Int { rowsPerStep }
 
