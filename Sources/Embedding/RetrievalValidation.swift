@@ -93,11 +93,11 @@ public struct RetrievalValidation: Sendable {
         for q in 0..<queries.count {
             scored.removeAll(keepingCapacity: true)
             let qv = Int(queryIndex[q]) * dim
-            for e in candidatePointer[q]..<candidatePointer[q + 1] {
-                let cv = Int(candidateIndex[e]) * dim
-                var s: Float = 0
-                for c in 0..<dim { s += vectors[qv + c] * vectors[cv + c] }
-                scored.append((s, rows[Int(candidateIndex[e])], relevance[e]))
+            vectors.withUnsafeBufferPointer { v in
+                for e in candidatePointer[q]..<candidatePointer[q + 1] {
+                    let cv = Int(candidateIndex[e]) * dim
+                    scored.append((Kernels.dot(dim, v.baseAddress! + qv, v.baseAddress! + cv), rows[Int(candidateIndex[e])], relevance[e]))
+                }
             }
             scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
             if let ap = RankingMetrics.averagePrecision(rankedRelevance: scored.map { $0.2 }) {
