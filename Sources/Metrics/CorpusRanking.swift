@@ -162,19 +162,65 @@ final class RowState {
             row[overrides[lo].row - firstRow] = overrides[lo].score
             lo += 1
         }
-        let lowest = thresholds.last ?? .infinity
         var floor = heapCount < k ? -Float.infinity : (k == 0 ? Float.infinity : heapScores[0])
-        for j in 0..<count {
-            let x = row[j]
-            if x > floor {
-                // Rows arrive in increasing order, so an equal score never displaces
-                // an earlier row: ties rank the lower row first.
-                push(x, Int32(firstRow + j))
+        // Rows arrive in increasing order, so an equal score never displaces an earlier
+        // row: ties rank the lower row first. Eight scores are tested against the heap's
+        // floor at once; only a group with a candidate is walked one by one.
+        let raw = UnsafeRawPointer(row)
+        var j = 0
+        while j + 8 <= count {
+            let values = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            if any(values .> SIMD8<Float>(repeating: floor)) {
+                for lane in 0..<8 where values[lane] > floor {
+                    push(values[lane], Int32(firstRow + j + lane))
+                    if heapCount == k { floor = heapScores[0] }
+                }
+            }
+            j += 8
+        }
+        while j < count {
+            if row[j] > floor {
+                push(row[j], Int32(firstRow + j))
                 if heapCount == k { floor = heapScores[0] }
             }
-            if x >= lowest { countAtLeast(x) }
+            j += 1
+        }
+        if thresholds.count <= Self.directCountLimit {
+            // Few targets: one branch-free (vectorisable) counting pass per target over the
+            // row, which sits in L1; bucket p then holds exactly the count for threshold p
+            // minus the videos already counted for thresholds above it.
+            var previous = 0
+            for p in 0..<thresholds.count {
+                let t = thresholds[p]
+                let c = Self.countAtLeast(t, row, count)
+                buckets[p] &+= c - previous
+                previous = c
+            }
+        } else {
+            let lowest = thresholds.last ?? .infinity
+            for j in 0..<count where row[j] >= lowest { countAtLeast(row[j]) }
         }
     }
+
+    /// Number of values in row[0..<count] that are ≥ t, eight lanes at a time.
+    @inline(__always)
+    static func countAtLeast(_ t: Float, _ row: UnsafeMutablePointer<Float>, _ count: Int) -> Int {
+        let threshold = SIMD8<Float>(repeating: t), one = SIMD8<Int32>(repeating: 1)
+        var lanes = SIMD8<Int32>(repeating: 0)
+        let raw = UnsafeRawPointer(row)
+        var j = 0
+        while j + 8 <= count {
+            let values = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            lanes &+= SIMD8<Int32>(repeating: 0).replacing(with: one, where: values .>= threshold)
+            j += 8
+        }
+        var total = Int(lanes.wrappedSum())
+        while j < count { if row[j] >= t { total += 1 }; j += 1 }
+        return total
+    }
+
+    /// Up to this many targets, counting uses one pass per target instead of a binary search per video.
+    static let directCountLimit = 16
 
     @inline(__always)
     private func countAtLeast(_ x: Float) {
