@@ -186,7 +186,7 @@ public struct AnnotationResult {
          "hit_at_5": scores.hitAt5, "perr": scores.perr, "test_videos": testRows.count, "train_videos": trainCount,
          "test_videos_without_labels": scores.videosWithoutLabels, "classes": classCount,
          "classes_with_test_positives": scores.classesWithPositives, "top_k": k,
-         "final_train_loss": lossHistory.last ?? Double.nan]
+         "final_train_loss": jsonNumber(lossHistory.last ?? .nan)]
     }
 
     public var summary: String {

@@ -246,7 +246,7 @@ public struct RetrievalResult {
 
     /// Numbers for dashboards (`--json`).
     public var json: [String: Any] {
-        ["map": map, "ndcg_at_k": meanNDCG, "k": k, "queries": queryCount, "candidates": candidates.rawValue,
+        ["map": jsonNumber(map), "ndcg_at_k": jsonNumber(meanNDCG), "k": k, "queries": queryCount, "candidates": candidates.rawValue,
          "mean_candidates_per_query": meanCandidates]
     }
 
@@ -259,3 +259,6 @@ public struct RetrievalResult {
         """
     }
 }
+
+/// A number for JSON output: NaN/infinity (undefined metrics) become null.
+func jsonNumber(_ value: Double) -> Any { value.isFinite ? value : NSNull() }
