@@ -167,22 +167,22 @@ public final class SoftmaxHead<S: NetworkScalar> {
             let row = l + r * k, zr = z + r * dim, ts = trueSlot[r]
             let w = g + ts * dim
             let t: S = gb[ts] + Kernels.dot(dim, zr, w)
+            Kernels.add(k, row, gb)
             var top = t
-            for j in 0..<k {
-                row[j] += gb[j]
-                if j != ts, row[j] > top { top = row[j] }
-            }
-            var sum = S.exp(t - top)
-            for j in 0..<k where j != ts {
-                let e = S.exp(row[j] - top)
-                row[j] = e
-                sum += e
+            for j in 0..<k where row[j] > top { top = row[j] }   // includes the accidental hit: any upper bound stabilises
+            // exp(logit − top) on SIMD lanes; the accidental hit's term is then removed.
+            let sumCandidates = Kernels.expShifted(k, row, top: top)
+            let trueTerm = S.exp(t - top)
+            var sum = trueTerm + sumCandidates
+            if ts < k {
+                sum -= row[ts]
+                row[ts] = 0
             }
             total += Double(top + S.log(sum) - t)
             // Softmax gradient: p/rows for candidates, (p_true − 1)/rows for the true class.
             let inverse = inverseRows / sum
-            for j in 0..<k { row[j] = j == ts ? 0 : row[j] * inverse }
-            trueLogit[r] = S.exp(t - top) * inverse - inverseRows
+            Kernels.scale(k, row, inverse)
+            trueLogit[r] = trueTerm * inverse - inverseRows
         }
         // dz = dlogits · W_candidates (+ true-class terms); dW_candidates = dlogitsᵀ z.
         S.gemm(transposeA: false, transposeB: false, m: rows, n: dim, k: k, alpha: 1, a: UnsafePointer(l), lda: k, b: UnsafePointer(g),

@@ -77,6 +77,39 @@ enum Kernels {
         }
     }
 
+    /// x += y.
+    @inline(__always) static func add<S: NetworkScalar>(_ n: Int, _ x: UnsafeMutablePointer<S>, _ y: UnsafePointer<S>) {
+        var i = 0
+        while i + 8 <= n {
+            store(load(UnsafePointer(x), i) + load(y, i), x, i)
+            i += 8
+        }
+        while i < n {
+            x[i] += y[i]
+            i += 1
+        }
+    }
+
+    /// x[i] = exp(x[i] − top) for x[i] ≤ top; returns Σ x[i] afterwards.
+    @inline(__always) static func expShifted<S: NetworkScalar>(_ n: Int, _ x: UnsafeMutablePointer<S>, top: S) -> S {
+        var acc = SIMD8<S>(repeating: 0), i = 0
+        let vtop = SIMD8<S>(repeating: top)
+        while i + 8 <= n {
+            let e = S.expNegative(vtop - load(UnsafePointer(x), i))
+            store(e, x, i)
+            acc += e
+            i += 8
+        }
+        var sum = acc.sum()
+        while i < n {
+            let e = S.exp(x[i] - top)
+            x[i] = e
+            sum += e
+            i += 1
+        }
+        return sum
+    }
+
     /// x *= s.
     @inline(__always) static func scale<S: NetworkScalar>(_ n: Int, _ x: UnsafeMutablePointer<S>, _ s: S) {
         var i = 0

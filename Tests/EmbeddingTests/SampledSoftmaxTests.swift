@@ -78,3 +78,24 @@ final class SampledSoftmaxTests: XCTestCase {
         }
     }
 }
+
+final class VectorExpTests: XCTestCase {
+    func testVectorExpMatchesLibmWithinAFewUlps() {
+        var worst = 0.0
+        var d: Float = 0
+        while d <= 87 {
+            let lanes = SIMD8<Float>((0..<8).map { d + Float($0) * 0.0013 })
+            let e = Float.expNegative(lanes)
+            for i in 0..<8 {
+                let reference = exp(-Double(lanes[i]))
+                if lanes[i] <= 87 { worst = max(worst, abs(Double(e[i]) - reference) / reference) }
+            }
+            d += 0.0117
+        }
+        XCTAssertLessThan(worst, 4e-7)
+        XCTAssertEqual(Float.expNegative(SIMD8(repeating: 0))[0], 1)
+        // Beyond the clamp the value is tiny and finite (never NaN or negative).
+        let far = Float.expNegative(SIMD8(repeating: 1000))
+        XCTAssertTrue(far[0] >= 0 && far[0] < 2e-38)
+    }
+}
