@@ -3,7 +3,7 @@ import Support
 import XCTest
 
 /// Symmetric CSR graph from undirected edges.
-func undirectedGraph(nodes: Int, _ edges: [(Int, Int, Float)]) -> CSRGraph {
+private func undirectedGraph(nodes: Int, _ edges: [(Int, Int, Float)]) -> CSRGraph {
     var rows: [Int32] = [], columns: [Int32] = [], weights: [Float] = []
     for (a, b, w) in edges {
         rows += [Int32(a), Int32(b)]
@@ -14,7 +14,7 @@ func undirectedGraph(nodes: Int, _ edges: [(Int, Int, Float)]) -> CSRGraph {
 }
 
 /// A random graph with repeated small integer weights (many ties), isolated nodes and several components.
-func randomGraph(nodes: Int, edges: Int, seed: UInt64, maxWeight: Int = 5) -> (CSRGraph, [(Int, Int, Float)]) {
+private func randomGraph(nodes: Int, edges: Int, seed: UInt64, maxWeight: Int = 5) -> (CSRGraph, [(Int, Int, Float)]) {
     var generator = SeededGenerator(seed: seed)
     var seen = Set<Int>()
     var list: [(Int, Int, Float)] = []
