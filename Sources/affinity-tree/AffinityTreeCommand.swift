@@ -30,7 +30,7 @@ struct AffinityTreeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let train = try RelationalGraph.read(graph).train
+        let train = try RelationalGraph.readTrain(graph)
         if let bad = train.weights.firstIndex(where: { !$0.isFinite }) {
             throw GCMLError(file: graph, object: "/train/weights", expected: "finite edge weights", found: "\(train.weights[bad]) at entry \(bad)")
         }
