@@ -25,13 +25,15 @@ enum AffinityBench {
             for t in Set([1, threads]).sorted() {
                 let before = residentMiB()
                 resetPeak()
+                let cpuBefore = cpuSeconds()
                 let (result, seconds) = BenchSupport.time {
                     AffinityClustering(levels: levels, linkage: linkage, threads: t).cluster(graph)
                 }
+                let cpu = cpuSeconds() - cpuBefore
                 let extra = peakMiB() - before
                 if linkage == .max && t == threads { best3 = seconds }
                 let counts = result.tree.levels.map { String($0.clusterCount) }.joined(separator: " / ")
-                print("gcml affinity \(linkage.rawValue), \(levels) levels, \(t) thread\(t == 1 ? "" : "s"): \(BenchSupport.format(seconds, 3)) s; clusters \(counts); working memory \(BenchSupport.format(extra)) MiB over the graph (peak = \(BenchSupport.format((csrMiB + extra) / csrMiB, 2))× CSR)")
+                print("gcml affinity \(linkage.rawValue), \(levels) levels, \(t) thread\(t == 1 ? "" : "s"): \(BenchSupport.format(seconds, 3)) s (CPU \(BenchSupport.format(cpu, 3)) s); clusters \(counts); working memory \(BenchSupport.format(extra)) MiB over the graph (peak = \(BenchSupport.format((csrMiB + extra) / csrMiB, 2))× CSR)")
             }
         }
         let (forest, forestSeconds) = BenchSupport.time {
@@ -115,6 +117,13 @@ enum AffinityBench {
     static func option(_ arguments: [String], _ name: String) -> Int? {
         guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
         return Int(arguments[i + 1].replacingOccurrences(of: "_", with: ""))
+    }
+
+    /// User + system CPU seconds of this process (a steadier number than wall time on a shared machine).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// Current and peak resident memory from /proc (Linux); the peak can be reset.
