@@ -255,10 +255,10 @@ public struct ComparisonReport {
         let histograms = tree.map { $0.sizeHistogram() }
         let bins = histograms.map(\.count).max() ?? 0
         guard bins > 0 else { return nil }
-        return SVGChart.barChart(title: "Cluster sizes per level", xLabel: "cluster size (videos)", yLabel: "clusters",
+        return SVGChart.barChart(title: "Cluster sizes per level", xLabel: "cluster size (videos; bin b holds sizes 2^b to 2^(b+1)−1)", yLabel: "clusters (log scale)",
                                  categories: (0..<bins).map(TreeLevelStatistics.binLabel),
                                  seriesNames: tree.map { "level \($0.level)" },
-                                 values: histograms.map { h in (0..<bins).map { $0 < h.count ? Double(h[$0]) : 0 } })
+                                 values: histograms.map { h in (0..<bins).map { $0 < h.count ? Double(h[$0]) : 0 } }, logScale: true)
     }
 
     // MARK: JSON

@@ -14,8 +14,8 @@ public enum SVGChart {
     }
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-    static let width = 720.0, height = 420.0
-    static let left = 70.0, right = 170.0, top = 40.0, bottom = 55.0   // margins; the legend sits in the right one
+    static let width = 780.0, height = 420.0
+    static let left = 70.0, right = 220.0, top = 40.0, bottom = 55.0   // margins; the legend sits in the right one
     static var plotWidth: Double { width - left - right }
     static var plotHeight: Double { height - top - bottom }
 
@@ -36,9 +36,10 @@ public enum SVGChart {
         return ticks
     }
 
-    static func tickLabel(_ value: Double, step: Double) -> String {
-        if abs(value) >= 10_000, value == value.rounded() {
-            return abs(value) >= 1e6 ? trimmed(value / 1e6) + "M" : trimmed(value / 1e3) + "k"
+    /// Tick text; on an axis reaching `largest` ≥ 10 000 whole numbers are written in k or M.
+    static func tickLabel(_ value: Double, step: Double, largest: Double = 0) -> String {
+        if abs(largest) >= 10_000, step >= 1, value != 0 {
+            return abs(largest) >= 1e7 ? trimmed(value / 1e6) + "M" : trimmed(value / 1e3) + "k"
         }
         let decimals = step >= 1 ? 0 : Int(ceil(-log10(step)))
         return String(format: "%.\(decimals)f", value)
@@ -73,7 +74,7 @@ public enum SVGChart {
             let y = number(yPosition(tick))
             lines.append("<line x1=\"\(number(left))\" y1=\"\(y)\" x2=\"\(number(left + plotWidth))\" y2=\"\(y)\" stroke=\"#dddddd\"/>")
             lines.append("<line x1=\"\(number(left - 5))\" y1=\"\(y)\" x2=\"\(number(left))\" y2=\"\(y)\" stroke=\"black\"/>")
-            lines.append("<text x=\"\(number(left - 8))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(tickLabel(tick, step: step))</text>")
+            lines.append("<text x=\"\(number(left - 8))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(tickLabel(tick, step: step, largest: yTicks.last ?? 0))</text>")
         }
         lines.append("<text x=\"\(number(left + plotWidth / 2))\" y=\"\(number(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>")
         lines.append("<text transform=\"translate(18 \(number(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>")
@@ -104,7 +105,7 @@ public enum SVGChart {
         for tick in xTicks {
             let x = number(px(tick)), base = top + plotHeight
             lines.append("<line x1=\"\(x)\" y1=\"\(number(base))\" x2=\"\(x)\" y2=\"\(number(base + 5))\" stroke=\"black\"/>")
-            lines.append("<text x=\"\(x)\" y=\"\(number(base + 18))\" text-anchor=\"middle\">\(tickLabel(tick, step: xStep))</text>")
+            lines.append("<text x=\"\(x)\" y=\"\(number(base + 18))\" text-anchor=\"middle\">\(tickLabel(tick, step: xStep, largest: x1))</text>")
         }
         for (index, one) in series.enumerated() {
             let points = one.points.filter { $0.x.isFinite && $0.y.isFinite }
@@ -124,12 +125,24 @@ public enum SVGChart {
     }
 
     /// A grouped bar chart: for each category, one bar per series (`values[series][category]`).
+    /// With `logScale` the y axis is logarithmic (ticks at powers of 10, bars rise from just below 1),
+    /// so that counts spanning orders of magnitude (power-law cluster sizes) stay visible.
     public static func barChart(title: String, xLabel: String, yLabel: String, categories: [String],
-                                seriesNames: [String], values: [[Double]]) -> String {
-        let maximum = values.flatMap { $0 }.filter(\.isFinite).max() ?? 1
-        let yTicks = niceTicks(0, max(maximum, 1))
-        let (y0, y1) = (yTicks.first!, yTicks.last!)
-        func py(_ y: Double) -> Double { top + plotHeight - (y - y0) / (y1 - y0) * plotHeight }
+                                seriesNames: [String], values: [[Double]], logScale: Bool = false) -> String {
+        let maximum = max(values.flatMap { $0 }.filter(\.isFinite).max() ?? 1, 1)
+        let yTicks: [Double]
+        let py: (Double) -> Double
+        if logScale {
+            let decades = max(1, Int(ceil(log10(maximum) - 1e-9)))
+            yTicks = (0...decades).map { pow(10, Double($0)) }
+            let low = -0.3, high = Double(decades)   // the axis starts at 10^-0.3 so a count of 1 is a visible bar
+            py = { top + plotHeight - (log10(max($0, pow(10, low))) - low) / (high - low) * plotHeight }
+        } else {
+            yTicks = niceTicks(0, maximum)
+            let (y0, y1) = (yTicks.first!, yTicks.last!)
+            py = { top + plotHeight - ($0 - y0) / (y1 - y0) * plotHeight }
+        }
+        let baseline = top + plotHeight
         var lines = header(title: title) + axes(yTicks: yTicks, yLabel: yLabel, xLabel: xLabel, yPosition: py)
         let groupWidth = plotWidth / Double(max(1, categories.count))
         let barWidth = groupWidth * 0.8 / Double(max(1, seriesNames.count))
@@ -140,7 +153,7 @@ public enum SVGChart {
                 let value = c < values[s].count ? values[s][c] : 0
                 guard value > 0, value.isFinite else { continue }
                 let x = groupLeft + groupWidth * 0.1 + Double(s) * barWidth
-                lines.append("<rect x=\"\(number(x))\" y=\"\(number(py(value)))\" width=\"\(number(barWidth))\" height=\"\(number(py(0) - py(value)))\" fill=\"\(palette[s % palette.count])\"><title>\(escape(seriesNames[s])), \(escape(category)): \(trimmed(value))</title></rect>")
+                lines.append("<rect x=\"\(number(x))\" y=\"\(number(py(value)))\" width=\"\(number(barWidth))\" height=\"\(number(baseline - py(value)))\" fill=\"\(palette[s % palette.count])\"><title>\(escape(seriesNames[s])), \(escape(category)): \(trimmed(value))</title></rect>")
             }
         }
         lines += legend(seriesNames) { index, x, y in

@@ -36,10 +36,12 @@ public struct TreeLevelStatistics: Sendable {
         return bins
     }
 
-    /// "1", "2–3", "4–7", … for bin b.
+    /// The lower bound of bin b: "1", "2", "4", … "512", "1k", "2k", … "1M".
     public static func binLabel(_ bin: Int) -> String {
-        let low = 1 << bin, high = (1 << (bin + 1)) - 1
-        return low == high ? "\(low)" : "\(low)–\(high)"
+        let low = 1 << bin
+        if bin >= 20 { return "\(low >> 20)M" }
+        if bin >= 10 { return "\(low >> 10)k" }
+        return "\(low)"
     }
 }
 

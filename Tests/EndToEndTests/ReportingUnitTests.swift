@@ -88,7 +88,8 @@ final class TreeLevelStatisticsTests: XCTestCase {
         // bins [1], [2,3], [4,7], [8,15]
         XCTAssertEqual(level.sizeHistogram(), [2, 2, 1, 1])
         XCTAssertEqual(TreeLevelStatistics.binLabel(0), "1")
-        XCTAssertEqual(TreeLevelStatistics.binLabel(2), "4–7")
+        XCTAssertEqual(TreeLevelStatistics.binLabel(2), "4")
+        XCTAssertEqual(TreeLevelStatistics.binLabel(11), "2k")
         XCTAssertEqual(TreeLevelStatistics(level: 2, sizes: [5, 1, 3]).medianSize, 3)
     }
 }
@@ -138,7 +139,7 @@ final class SVGChartTests: XCTestCase {
         XCTAssertEqual(coordinates.count, 3)
         for point in coordinates {
             XCTAssertEqual(point.count, 2)
-            XCTAssertTrue((0...720).contains(point[0]) && (0...420).contains(point[1]), "\(point)")
+            XCTAssertTrue((0...780).contains(point[0]) && (0...420).contains(point[1]), "\(point)")
         }
     }
 
