@@ -19,6 +19,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Check as this kind instead of the declared one (e.g. frames, graph, tree).") var `as`: String?
     @Option(help: "Print the machine-readable schema of KIND (or 'all') as JSON and exit.") var printSchema: String?
     @Flag(help: "Only validate; print nothing but errors.") var quiet = false
+    @Option(help: "After validating, print this root attribute of each file (for scripts, e.g. map, gap).")
+    var printAttribute: String?
 
     func run() throws {
         if let kind = printSchema {
@@ -43,7 +45,15 @@ struct CheckCommand: ParsableCommand {
                     kind = try SchemaValidator.declaredKind(file) ?? .frames
                 }
                 try SchemaValidator.validate(file, as: kind)
-                if !quiet { print(try ArtifactSummary.describe(file)); print("  OK: valid \(kind.identifier)\n") }
+                if let name = printAttribute {
+                    guard let value = try file.root.attribute(name) else {
+                        throw GCMLError(file: path, object: "root attribute '\(name)'", expected: "present", found: "nothing")
+                    }
+                    print(value.description)
+                } else if !quiet {
+                    print(try ArtifactSummary.describe(file))
+                    print("  OK: valid \(kind.identifier)\n")
+                }
             } catch {
                 failures += 1
                 FileHandle.standardError.write("gcml-check: INVALID: \(error)\n".data(using: .utf8)!)
