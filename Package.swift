@@ -38,6 +38,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .target(name: "GCMLShim", dependencies: ["CHDF5", "COpenBLAS", "CZstd"], path: "Sources/GCMLShim"),
 
         // Library modules.
@@ -47,7 +49,7 @@ let package = Package(
         .target(name: "Features", dependencies: ["Artifacts", "LinearAlgebra", "Support",
                                                  .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Sources/Features"),
-        .target(name: "Graphs", dependencies: ["Artifacts", "LinearAlgebra", "Support", "CZstd"], path: "Sources/Graphs"),
+        .target(name: "Graphs", dependencies: ["Artifacts", "LinearAlgebra", "Support", "CZstd", "CZlib"], path: "Sources/Graphs"),
         .target(name: "Sampling", dependencies: ["Artifacts", "Graphs", "Support"], path: "Sources/Sampling"),
         .target(name: "Embedding", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Support"], path: "Sources/Embedding"),
         .target(name: "Metrics", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Support"], path: "Sources/Metrics"),
