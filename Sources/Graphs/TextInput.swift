@@ -18,6 +18,8 @@ public final class TextInput {
     private var raw: UnsafeMutableRawBufferPointer
     private var rawStart = 0, rawEnd = 0
     private var rawEOF = false
+    /// A compressed frame/member has begun and not ended (end of file here = truncated).
+    private var midStream = false
     /// Bytes read so far from the file (for progress).
     public private(set) var bytesRead = 0
 
@@ -102,10 +104,13 @@ public final class TextInput {
             var produced = 0
             while produced == 0 {
                 if rawStart == rawEnd {
-                    if rawEOF { return 0 }
-                    fillRaw()
-                    if rawStart == rawEnd { return 0 }
+                    if !rawEOF { fillRaw() }
+                    if rawStart == rawEnd {
+                        if midStream { throw GCMLError(file: path, expected: "a complete gzip stream", found: "a truncated file") }
+                        return 0
+                    }
                 }
+                midStream = true
                 stream.pointee.next_in = (raw.baseAddress! + rawStart).assumingMemoryBound(to: Bytef.self)
                 stream.pointee.avail_in = UInt32(rawEnd - rawStart)
                 stream.pointee.next_out = buffer.assumingMemoryBound(to: Bytef.self)
@@ -116,10 +121,9 @@ public final class TextInput {
                 if status == Z_STREAM_END {
                     // Concatenated gzip members (e.g. `cat a.gz b.gz`) continue with the next one.
                     inflateReset(stream)
+                    midStream = false
                 } else if status != Z_OK && status != Z_BUF_ERROR {
                     throw GCMLError(file: path, expected: "valid gzip data", found: "zlib error \(status) after \(bytesRead) compressed bytes")
-                } else if status == Z_BUF_ERROR && produced == 0 && rawEOF && rawStart == rawEnd {
-                    throw GCMLError(file: path, expected: "a complete gzip stream", found: "a truncated file")
                 }
             }
             return produced
@@ -127,9 +131,11 @@ public final class TextInput {
             var produced = 0
             while produced == 0 {
                 if rawStart == rawEnd {
-                    if rawEOF { return 0 }
-                    fillRaw()
-                    if rawStart == rawEnd { return 0 }
+                    if !rawEOF { fillRaw() }
+                    if rawStart == rawEnd {
+                        if midStream { throw GCMLError(file: path, expected: "a complete zstd stream", found: "a truncated file") }
+                        return 0
+                    }
                 }
                 var input = ZSTD_inBuffer(src: raw.baseAddress! + rawStart, size: rawEnd - rawStart, pos: 0)
                 var output = ZSTD_outBuffer(dst: buffer, size: capacity, pos: 0)
@@ -139,6 +145,8 @@ public final class TextInput {
                 }
                 rawStart += input.pos
                 produced = output.pos
+                // 0 = a frame just ended; anything else = more of the frame is expected.
+                midStream = status != 0
             }
             return produced
         }

@@ -32,7 +32,7 @@ public struct VideoIndex: Sendable {
                 throw GCMLError(file: source, object: "/video_id", expected: "unique video ids",
                                 found: "\"\(ids[row])\" at rows \(found) and \(row)")
             }
-            var slot = Int(Self.hash(arena, offsets[row], offsets[row + 1])) & mask
+            var slot = Int(truncatingIfNeeded: Self.hash(arena, offsets[row], offsets[row + 1])) & mask
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(row)
         }
@@ -54,7 +54,7 @@ public struct VideoIndex: Sendable {
     /// The row of the id spelled by `bytes`, or nil when the features do not know it.
     @inline(__always)
     public func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
-        var slot = Int(Self.hash(bytes)) & mask
+        var slot = Int(truncatingIfNeeded: Self.hash(bytes)) & mask
         return slots.withUnsafeBufferPointer { table in
             arena.withUnsafeBufferPointer { a in
                 offsets.withUnsafeBufferPointer { o in

@@ -27,8 +27,9 @@ public struct TopKResult: Sendable, Equatable {
 /// against the heap's worst and touches the heap only when one beats it, so the
 /// selection costs a fraction of the GEMM.
 ///
-/// Ties are broken by the smaller corpus row, so results do not depend on the
-/// thread count or block sizes.
+/// Ties are broken by the smaller corpus row. Each worker thread runs single-threaded
+/// SGEMM on its own query blocks, so results are bit-identical for any thread count
+/// (other block sizes may change scores in the last bit, through GEMM rounding).
 public enum TopK {
     /// Rows of queries and corpus per block (the score block is queryBlock × corpusBlock floats).
     public struct Blocking: Sendable {
@@ -57,9 +58,10 @@ public enum TopK {
         let cb = min((blocking.corpusBlock + 15) / 16 * 16, (corpusCount + 15) / 16 * 16)
         let blocks = (queryCount + qb - 1) / qb
         let workers = max(1, min(threads, blocks))
+        // Every GEMM single-threaded on the same block shapes: identical results for any thread count.
         let savedThreads = BLAS.threads
-        if workers > 1 { BLAS.threads = 1 }
-        defer { if workers > 1 { BLAS.threads = savedThreads } }
+        BLAS.threads = 1
+        defer { BLAS.threads = savedThreads }
         let lock = DispatchQueue(label: "gcml.topk.progress")
         var finished = 0
         indices.withUnsafeMutableBufferPointer { outIndex in
