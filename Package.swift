@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], path: "Tests/LinearAlgebraTests"),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Artifacts", "LinearAlgebra", "Support"],
                     path: "Tests/FeaturesTests"),
-        .testTarget(name: "GraphsTests", dependencies: ["Graphs", "Artifacts", "Support"], path: "Tests/GraphsTests"),
+        .testTarget(name: "GraphsTests", dependencies: ["Graphs", "Artifacts", "LinearAlgebra", "Support"], path: "Tests/GraphsTests"),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Graphs", "Support"], path: "Tests/SamplingTests"),
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),

@@ -67,16 +67,25 @@ public final class PairCounter: @unchecked Sendable {
     private let bufferSize: Int
     /// Threads used by a flush (partitions are split among them).
     public var threads: Int
+    /// Whether a full buffer is inserted on a background thread while adds continue
+    /// into a second buffer (flushes stay in order, so sums are the same).
+    public let background: Bool
+    private var inFlightKeys: [UInt64] = []
+    private var inFlightValues: [Double] = []
+    private let inFlight = DispatchGroup()
+    private let flushQueue = DispatchQueue(label: "gcml.pair-counter.flush")
 
     /// - Parameters:
     ///   - expectedPairs: initial capacity hint.
     ///   - bufferSize: adds buffered before a flush.
-    public init(expectedPairs: Int = 1 << 16, bufferSize: Int = 1 << 20, threads: Int = 1) {
+    ///   - background: insert full buffers on a second thread (overlaps parsing and counting).
+    public init(expectedPairs: Int = 1 << 16, bufferSize: Int = 1 << 20, threads: Int = 1, background: Bool = true) {
         var bits = 4
         while (1 << bits) * Self.partitions < expectedPairs * 2 { bits += 1 }
         tables = (0..<Self.partitions).map { _ in Table(bits: bits) }
         self.bufferSize = max(1, bufferSize)
         self.threads = max(1, threads)
+        self.background = background
         pendingKeys.reserveCapacity(self.bufferSize)
         pendingValues.reserveCapacity(self.bufferSize)
     }
@@ -101,8 +110,9 @@ public final class PairCounter: @unchecked Sendable {
 
     /// Bytes held by the tables and the add buffer.
     public var memoryBytes: Int {
-        tables.reduce(0) { $0 + $1.entries.count * MemoryLayout<Entry>.stride }
-            + (pendingKeys.capacity + scratchKeys.count) * (MemoryLayout<UInt64>.size + MemoryLayout<Double>.size)
+        inFlight.wait()
+        return tables.reduce(0) { $0 + $1.entries.count * MemoryLayout<Entry>.stride }
+            + (pendingKeys.capacity + inFlightKeys.capacity + scratchKeys.count) * (MemoryLayout<UInt64>.size + MemoryLayout<Double>.size)
     }
 
     /// Adds `value` to the pair's sum.
@@ -110,11 +120,34 @@ public final class PairCounter: @unchecked Sendable {
     public func add(key: UInt64, _ value: Double) {
         pendingKeys.append(key)
         pendingValues.append(value)
-        if pendingKeys.count >= bufferSize { flush() }
+        if pendingKeys.count >= bufferSize { handOff() }
     }
 
-    /// Inserts the buffered adds (partition by partition, on `threads` threads).
+    /// A full buffer: insert it now, or swap it with the (finished) in-flight one and insert it in the background.
+    private func handOff() {
+        inFlight.wait()
+        guard background else { return flush() }
+        swap(&pendingKeys, &inFlightKeys)
+        swap(&pendingValues, &inFlightValues)
+        inFlight.enter()
+        flushQueue.async { [self] in
+            insert(inFlightKeys, inFlightValues)
+            inFlightKeys.removeAll(keepingCapacity: true)
+            inFlightValues.removeAll(keepingCapacity: true)
+            inFlight.leave()
+        }
+    }
+
+    /// Inserts every buffered add (waiting for a background insert first).
     public func flush() {
+        inFlight.wait()
+        insert(pendingKeys, pendingValues)
+        pendingKeys.removeAll(keepingCapacity: true)
+        pendingValues.removeAll(keepingCapacity: true)
+    }
+
+    /// Inserts a buffer of adds, partition by partition, on `threads` threads.
+    private func insert(_ pendingKeys: [UInt64], _ pendingValues: [Double]) {
         let n = pendingKeys.count
         guard n > 0 else { return }
         // Counting sort of the buffer by partition (the top hash bits).
@@ -143,8 +176,6 @@ public final class PairCounter: @unchecked Sendable {
                 }
             }
         }
-        pendingKeys.removeAll(keepingCapacity: true)
-        pendingValues.removeAll(keepingCapacity: true)
         let workers = min(threads, Self.partitions)
         tables.withUnsafeMutableBufferPointer { tables in
             let tables = tables

@@ -8,7 +8,9 @@ public struct VideoIndex: Sendable {
     public let ids: [String]
     private var arena: [UInt8] = []
     private var offsets: [Int] = [0]
-    private var slots: [Int32]
+    /// Per slot: the top 32 bits of the id's hash (a tag that skips most byte
+    /// comparisons of other ids) and its row; `UInt64.max` = empty.
+    private var slots: [UInt64]
     private let mask: Int
 
     /// - Throws: when an id appears twice (rows would be ambiguous).
@@ -17,7 +19,7 @@ public struct VideoIndex: Sendable {
         var capacity = 16
         while capacity < ids.count * 2 { capacity <<= 1 }
         mask = capacity - 1
-        slots = [Int32](repeating: -1, count: capacity)
+        slots = [UInt64](repeating: .max, count: capacity)
         arena.reserveCapacity(ids.reduce(0) { $0 + $1.utf8.count })
         offsets.reserveCapacity(ids.count + 1)
         for id in ids {
@@ -32,9 +34,10 @@ public struct VideoIndex: Sendable {
                 throw GCMLError(file: source, object: "/video_id", expected: "unique video ids",
                                 found: "\"\(ids[row])\" at rows \(found) and \(row)")
             }
-            var slot = Int(truncatingIfNeeded: Self.hash(arena, offsets[row], offsets[row + 1])) & mask
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(row)
+            let h = Self.hash(arena, offsets[row], offsets[row + 1])
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while slots[slot] != .max { slot = (slot + 1) & mask }
+            slots[slot] = (h >> 32) << 32 | UInt64(row)
         }
     }
 
@@ -54,16 +57,21 @@ public struct VideoIndex: Sendable {
     /// The row of the id spelled by `bytes`, or nil when the features do not know it.
     @inline(__always)
     public func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
-        var slot = Int(truncatingIfNeeded: Self.hash(bytes)) & mask
+        let h = Self.hash(bytes)
+        let tag = h >> 32
+        var slot = Int(truncatingIfNeeded: h) & mask
         return slots.withUnsafeBufferPointer { table in
             arena.withUnsafeBufferPointer { a in
                 offsets.withUnsafeBufferPointer { o in
                     while true {
-                        let row = table[slot]
-                        if row < 0 { return nil }
-                        let start = o[Int(row)], length = o[Int(row) + 1] - start
-                        if length == bytes.count && (length == 0 || memcmp(a.baseAddress! + start, bytes.baseAddress!, length) == 0) {
-                            return row
+                        let entry = table[slot]
+                        if entry == .max { return nil }
+                        if entry >> 32 == tag {
+                            let row = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF)
+                            let start = o[row], length = o[row + 1] - start
+                            if length == bytes.count && (length == 0 || memcmp(a.baseAddress! + start, bytes.baseAddress!, length) == 0) {
+                                return Int32(row)
+                            }
                         }
                         slot = (slot + 1) & mask
                     }

@@ -23,7 +23,7 @@ public struct TopKResult: Sendable, Equatable {
 /// Exact maximum-inner-product search (cosine similarity on unit rows) of queries
 /// against a corpus, the way faiss's flat index does it: scores of a block of
 /// queries against a block of the corpus come from one SGEMM, and a scan keeps
-/// each query's k best in a small heap. The scan compares 16 scores at a time
+/// each query's k best in a small heap. The scan compares 32 scores at a time
 /// against the heap's worst and touches the heap only when one beats it, so the
 /// selection costs a fraction of the GEMM.
 ///
@@ -132,16 +132,17 @@ public enum TopK {
                      heapScore: UnsafeMutablePointer<Float>, heapIndex: UnsafeMutablePointer<Int32>, k: Int) {
         var threshold = heapScore[0]
         var j = 0
-        let raw = UnsafeRawPointer(scores)
-        while j + 16 <= count {
-            let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-            if any(v .> SIMD16(repeating: threshold)) {
-                for t in j..<(j + 16) where scores[t] > threshold && t != skip {
+        // 32 scores per test: an OR of comparisons, which the compiler turns into a few vector compares.
+        while j + 32 <= count {
+            var hit: UInt32 = 0
+            for t in 0..<32 { hit |= scores[j + t] > threshold ? 1 : 0 }
+            if hit != 0 {
+                for t in j..<(j + 32) where scores[t] > threshold && t != skip {
                     replaceRoot(heapScore, heapIndex, k: k, score: scores[t], index: Int32(offset + t))
                     threshold = heapScore[0]
                 }
             }
-            j += 16
+            j += 32
         }
         while j < count {
             if scores[j] > threshold && j != skip {

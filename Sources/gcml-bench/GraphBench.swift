@@ -14,11 +14,12 @@ import Glibc
 ///   faiss IndexFlatIP on the same vectors (bench/knn.py) when Python has faiss.
 ///
 /// Options: --rows 50000000 --videos 200000 --window 5 --knn-n 100000 --knn-d 256 --k 50
-///          --threads 2 --only sessions|knn --folder <tmp>
+///          --threads 2 --query-block 256 --corpus-block 4096 --only sessions|knn --folder <tmp>
 enum GraphBench {
     static func run(_ arguments: [String]) throws {
         var rows = 50_000_000, videos = 200_000, window = 5, n = 100_000, d = 256, k = 50, threads = 2
         var only: String?
+        var blocking = TopK.Blocking()
         var folder = NSTemporaryDirectory() + "gcml-graph-bench-\(ProcessInfo.processInfo.processIdentifier)"
         var index = 0
         func value() throws -> String {
@@ -36,6 +37,8 @@ enum GraphBench {
             case "--k": k = Int(try value()) ?? k
             case "--threads": threads = Int(try value()) ?? threads
             case "--only": only = try value()
+            case "--query-block": blocking.queryBlock = Int(try value()) ?? blocking.queryBlock
+            case "--corpus-block": blocking.corpusBlock = Int(try value()) ?? blocking.corpusBlock
             case "--folder": folder = try value()
             default: throw GCMLError("graph bench: unknown option \(arguments[index])")
             }
@@ -44,7 +47,7 @@ enum GraphBench {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         if only == nil || only == "sessions" { try sessions(rows: rows, videos: videos, window: window, folder: folder) }
-        if only == nil || only == "knn" { try knn(n: n, d: d, k: k, threads: threads, folder: folder) }
+        if only == nil || only == "knn" { try knn(n: n, d: d, k: k, threads: threads, blocking: blocking, folder: folder) }
     }
 
     // MARK: sessions → graph
@@ -106,7 +109,7 @@ enum GraphBench {
         let index = try VideoIndex(ids: log.ids)
         let path = folder + "/sessions.tsv"
         // Write the file in 64 MiB pieces so the generator holds little memory.
-        let (bytes, writeSeconds) = try time { () -> Int in
+        let (bytes, writeSeconds) = try BenchSupport.time { () -> Int in
             guard let file = fopen(path, "wb") else { throw GCMLError(file: path, expected: "a writable file", found: "an error") }
             defer { fclose(file) }
             var buffer: [UInt8] = []
@@ -122,18 +125,18 @@ enum GraphBench {
             return written
         }
         print(String(format: "  generated %.2f GB of TSV in %.1f s", Double(bytes) / 1e9, writeSeconds))
-        let rssBefore = peakMemoryMiB()
+        let rssBefore = BenchSupport.peakMemoryMiB()
         let cpuBefore = cpuSeconds()
-        let (fromFile, fileSeconds) = try time { try Interactions.countSessions(path: path, index: index, window: window) }
+        let (fromFile, fileSeconds) = try BenchSupport.time { try Interactions.countSessions(path: path, index: index, window: window) }
         let fileCPU = cpuSeconds() - cpuBefore
-        let rssAfter = peakMemoryMiB()
+        let rssAfter = BenchSupport.peakMemoryMiB()
         let pairs = fromFile.pairs.count
         print(String(format: "  file:      %.1f s, %@ rows/s (%.1f CPU s, %@ rows per CPU-second), %d sessions, %d distinct pairs", fileSeconds,
                      Progress.format(Double(rows) / fileSeconds), fileCPU, Progress.format(Double(rows) / fileCPU), fromFile.report.sessions, pairs))
         print(String(format: "  memory:    pair table %.0f MiB (%.1f bytes per distinct pair); peak RSS %.0f MiB (%.0f before counting)",
                      Double(fromFile.pairs.memoryBytes) / 1048576, Double(fromFile.pairs.memoryBytes) / Double(max(1, pairs)), rssAfter, rssBefore))
-        let (edges, edgeSeconds) = time { UndirectedEdges.from(fromFile.pairs, nodes: videos, weighting: .count) }
-        let (csr, csrSeconds) = time { edges.symmetricCSR() }
+        let (edges, edgeSeconds) = BenchSupport.time { UndirectedEdges.from(fromFile.pairs, nodes: videos, weighting: .count) }
+        let (csr, csrSeconds) = BenchSupport.time { edges.symmetricCSR() }
         print(String(format: "  to edges:  %.2f s (sort %d pairs); to CSR %.2f s (%d entries)", edgeSeconds, pairs, csrSeconds, csr.entryCount))
         try? FileManager.default.removeItem(atPath: path)
 
@@ -143,7 +146,7 @@ enum GraphBench {
         var again = SessionLog(videos: videos)
         again.append(lines: rows, to: &memory)
         let cpuMemoryBefore = cpuSeconds()
-        let (inMemory, memorySeconds) = try time { () -> Int in
+        let (inMemory, memorySeconds) = try BenchSupport.time { () -> Int in
             var counter = CoWatchCounter(index: index, window: window, source: "memory")
             try memory.withUnsafeBytes { raw in
                 try TextInput.forEachLine(in: raw) { line, number in try counter.consume(line, lineNumber: number) }
@@ -159,8 +162,8 @@ enum GraphBench {
 
     // MARK: kNN
 
-    static func knn(n: Int, d: Int, k: Int, threads: Int, folder: String) throws {
-        print("exact kNN: \(n) x \(d) unit vectors, K = \(k), \(threads) threads")
+    static func knn(n: Int, d: Int, k: Int, threads: Int, blocking: TopK.Blocking, folder: String) throws {
+        print("exact kNN: \(n) x \(d) unit vectors, K = \(k), \(threads) threads, blocks \(blocking.queryBlock) x \(blocking.corpusBlock)")
         var random = SeededGenerator(seed: 7)
         var x = Matrix<Float>(rows: n, columns: d, values: (0..<(n * d)).map { _ in Float(random.normal()) })
         x = ContentKNN.normalisedRows(x)
@@ -169,19 +172,18 @@ enum GraphBench {
         var best: Double = .infinity
         var result: TopKResult?
         for _ in 0..<2 {
-            let (found, seconds) = time { TopK.innerProduct(queries: x, corpus: x, k: k, excluding: (0..<n).map(Int32.init), threads: threads) }
+            let (found, seconds) = BenchSupport.time { TopK.innerProduct(queries: x, corpus: x, k: k, excluding: (0..<n).map(Int32.init), threads: threads, blocking: blocking) }
             best = min(best, seconds)
             result = found
         }
         let flops = 2.0 * Double(n) * Double(n) * Double(d)
         print(String(format: "  gcml TopK: %.2f s (best of 2), %.0f queries/s, %.0f GFLOP/s of GEMM work", best, Double(n) / best, flops / best / 1e9))
         if let result { precondition(result.indices[0] >= 0, "no neighbours found") }
-        let script = scriptFolder + "/knn.py"
-        guard pythonHas("faiss, numpy") else {
+        guard BenchSupport.pythonHas("faiss, numpy") else {
             print("  faiss: not importable (pip install faiss-cpu) — no peer number")
             return
         }
-        guard let peer = peerNumbers(script, [path, String(n), String(d), String(k), String(threads)]), let faiss = peer["seconds"] else {
+        guard let peer = BenchSupport.peer("knn.py", [path, String(n), String(d), String(k), String(threads)]), let faiss = peer["seconds"] else {
             print("  faiss: bench/knn.py failed")
             return
         }
@@ -190,54 +192,11 @@ enum GraphBench {
 
     // MARK: helpers
 
-    static func time<R>(_ body: () throws -> R) rethrows -> (R, Double) {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let result = try body()
-        return (result, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    }
-
     /// CPU seconds (user + system) of this process so far: on a shared, loaded machine
     /// rows per CPU-second says more about the code than wall-clock rows/s.
     static func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
-
-    static func peakMemoryMiB() -> Double {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_maxrss) / 1024
-    }
-
-    static var scriptFolder: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("bench").path
-    }
-
-    static func pythonHas(_ modules: String) -> Bool { (try? python(["-c", "import \(modules)"]).status) == 0 }
-
-    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    static func peerNumbers(_ script: String, _ arguments: [String]) -> [String: Double]? {
-        guard let result = try? python([script] + arguments), result.status == 0 else { return nil }
-        var values: [String: Double] = [:]
-        for line in result.output.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let v = Double(parts[1]) { values[String(parts[0])] = v }
-        }
-        return values
     }
 }
