@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
-        .testTarget(name: "EndToEndTests", dependencies: ["Artifacts", "Support"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]
 )
