@@ -246,13 +246,13 @@ public enum Interactions {
             try counter.consume(line, lineNumber: number)
             pending += 1
             if pending == 1 << 20 {
-                progress.advance(by: pending, note: "\(counter.pairs.count) distinct pairs")
+                progress.advance(by: pending)
                 pending = 0
             }
         }
         counter.finish()
         progress.advance(by: pending)
-        progress.finish(note: "\(counter.pairs.count) distinct pairs")
+        progress.finish(note: "\(counter.report.lines) rows, \(counter.pairs.count) distinct pairs")
         return (counter.pairs, counter.report)
     }
 
@@ -272,7 +272,7 @@ public enum Interactions {
             }
         }
         progress.advance(by: pending)
-        progress.finish(note: "\(counter.pairs.count) distinct pairs")
+        progress.finish(note: "\(counter.report.lines) lines, \(counter.pairs.count) distinct pairs")
         return (counter.pairs, counter.report)
     }
 }
