@@ -10,6 +10,7 @@ let benchmarks: [(name: String, about: String, run: ([String]) throws -> Void)] 
     ("graph", "build-graph: sessions -> pair counts (50 M rows), exact kNN K=50 on 100 000 x 256 vs faiss", GraphBench.run),
     ("affinity", "affinity clustering, 3 levels, 1M nodes / 10M edges, vs scipy minimum_spanning_tree", AffinityBench.run),
     ("sampling", "triplet sampling (smart and random) on a 1M-node graph", SamplingBench.run),
+    ("train", "triplet + sampled-softmax training steps/s, default sizes, vs PyTorch", TrainBench.run),
     ("retrieval", "full-corpus top-60 retrieval, 10 000 queries x 100 000 videos x 256, vs faiss", RetrievalBench.run),
 ]
 

@@ -55,7 +55,7 @@ final class PipelineTests: XCTestCase {
         let first = try make(places + ["all"])
         XCTAssertEqual(first.status, 0, "make all failed:\n\(first.stdout)\n\(first.stderr.suffix(3000))")
         let report = try String(contentsOfFile: "\(folder)/run/report.md", encoding: .utf8)
-        for method in ["gcml", "cdml", "cluster", "raw"] { XCTAssertTrue(report.contains(method), "report lacks \(method)") }
+        for method in ["GCML", "CDML", "Cluster", "Raw"] { XCTAssertTrue(report.contains(method), "report lacks \(method)") }
         for artifact in ["features.h5", "graph.h5", "tree.h5", "gcml/embeddings.h5", "raw/annotation.h5"] {
             XCTAssertEqual(try Executables.run("gcml-check", ["--quiet", "\(folder)/run/\(artifact)"]).status, 0, artifact)
         }
