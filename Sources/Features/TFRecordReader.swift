@@ -111,7 +111,7 @@ public final class TFRecordReader {
         }
         let remaining = fileSize - offset - 12
         guard remaining >= 4, length <= UInt64(remaining - 4) else {
-            return fail(offset, expected: "\(length) payload bytes + 4 checksum bytes",
+            return fail(offset, expected: "\(length) payload bytes + 4 checksum bytes (\(length + 4))",
                         found: "only \(max(0, remaining)) bytes before the end of the file (truncated)", resumable: false)
         }
         let total = 12 + Int(length) + 4
@@ -277,6 +277,9 @@ public final class TFRecordStream {
     public private(set) var payloadBytes = 0
     /// Damaged records skipped since the last rewind.
     public private(set) var skipped: [TFRecordCorruption] = []
+    /// File and byte offset of the record returned last (for messages about its content).
+    public private(set) var lastFile = ""
+    public private(set) var lastOffset = 0
 
     public init(shards: [String], skipCorrupt: Bool = false, verifyChecksums: Bool = true) {
         self.shards = shards
@@ -317,6 +320,8 @@ public final class TFRecordStream {
             case .record(let payload, let offset):
                 records += 1
                 payloadBytes += payload.count
+                lastFile = current.path
+                lastOffset = offset
                 return (payload, current.path, offset)
             case .corrupt(let corruption):
                 guard skipCorrupt else { throw corruption.error }

@@ -489,3 +489,37 @@ public final class TFRecordVideoSource {
         }
     }
 }
+
+extension YouTube8MLayout {
+    /// Frame-level (SequenceExample, uint8 per frame) or video-level (Example, float lists).
+    public enum Level: String, CaseIterable, Sendable {
+        case frame, video
+    }
+
+    /// The YouTube-8M layout of `level` with any of its names and sizes overridden
+    /// (nil keeps the default; an empty labels or audio key means "none").
+    public static func make(level: Level, idKey: String? = nil, labelsKey: String? = nil, visualKey: String? = nil,
+                            audioKey: String? = nil, visualDimension: Int? = nil, audioDimension: Int? = nil,
+                            numClasses: Int? = nil, quantizeMin: Float? = nil, quantizeMax: Float? = nil) throws -> YouTube8MLayout {
+        let base: YouTube8MLayout = level == .frame ? .frameLevel : .videoLevel
+        let layout = YouTube8MLayout(idKey: idKey ?? base.idKey, labelsKey: labelsKey ?? base.labelsKey,
+                                     visualKey: visualKey ?? base.visualKey, audioKey: audioKey ?? base.audioKey,
+                                     visualDimension: visualDimension ?? base.visualDimension,
+                                     audioDimension: audioDimension ?? base.audioDimension,
+                                     numClasses: numClasses ?? base.numClasses,
+                                     quantizeMin: quantizeMin ?? base.quantizeMin, quantizeMax: quantizeMax ?? base.quantizeMax)
+        guard layout.visualDimension > 0, layout.audioDimension >= 0 else {
+            throw GCMLError("feature sizes: expected a visual size > 0 and an audio size >= 0, found \(layout.visualDimension) and \(layout.audioDimension)")
+        }
+        guard layout.numClasses > 0, layout.numClasses <= Int(Int32.max) else {
+            throw GCMLError("--num-classes: expected a positive number, found \(layout.numClasses)")
+        }
+        guard layout.quantizeMax > layout.quantizeMin else {
+            throw GCMLError("quantisation range: expected max > min, found min \(layout.quantizeMin), max \(layout.quantizeMax)")
+        }
+        guard !layout.idKey.isEmpty, !layout.visualKey.isEmpty else {
+            throw GCMLError("feature names: expected a non-empty id key and visual key")
+        }
+        return layout
+    }
+}
