@@ -441,9 +441,27 @@ public final class TFRecordFrameSource: FrameSource {
     }
 
     public func next() throws -> VideoFrames? {
-        guard let record = try nextRecord() else { return nil }
-        return VideoFrames(id: record.id, frameCount: record.frameCount, visual: dequantize(record.visual),
-                           audio: dequantize(record.audio), labels: record.labels)
+        guard let (payload, file, offset) = try stream.next() else { return nil }
+        try decoder.decode(payload, into: &record, file: file, offset: offset)
+        // Refill the same float buffers: when the caller has let go of the previous
+        // video they are uniquely referenced again, so no allocation per video.
+        fill(&visualFloats, from: record.visual)
+        fill(&audioFloats, from: record.audio)
+        return VideoFrames(id: record.id, frameCount: record.frameCount, visual: visualFloats, audio: audioFloats, labels: record.labels)
+    }
+
+    private var visualFloats: [Float] = []
+    private var audioFloats: [Float] = []
+
+    private func fill(_ output: inout [Float], from bytes: [UInt8]) {
+        if output.count > bytes.count {
+            output.removeLast(output.count - bytes.count)
+        } else if output.count < bytes.count {
+            output.append(contentsOf: repeatElement(0, count: bytes.count - output.count))
+        }
+        output.withUnsafeMutableBufferPointer { out in
+            bytes.withUnsafeBufferPointer { dequantize($0, into: out) }
+        }
     }
 }
 
