@@ -233,9 +233,9 @@ public final class Dataset: HDF5Object {
                     return pointers.map { $0.map { String(cString: $0) } ?? "" }
                 }
                 let size = H5Tget_size(fileType)
-                let type = H5Tcopy(gcml_h5t_c_s1())
+                // Read with the file's own string type: no padding conversion can truncate.
+                let type = H5Tcopy(fileType)
                 defer { H5Tclose(type) }
-                H5Tset_size(type, size)
                 var bytes = [UInt8](repeating: 0, count: size * range.count)
                 try HDF5Library.check(H5Dread(id, type, memory, fileSpace, gcml_h5p_default(), &bytes),
                                       file: file.path, object: path, doing: "read strings")

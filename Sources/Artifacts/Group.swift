@@ -129,6 +129,7 @@ public final class Group: HDF5Object {
         let totalBytes = shape.reduce(1, *) * type.byteSize
         let resolved: Compression
         switch compression {
+        case _ where type == .string: resolved = .none   // HDF5 cannot filter variable-length strings
         case .automatic: resolved = (extendable || totalBytes > Compression.threshold) ? .defaultZstd : .none
         default: resolved = compression
         }

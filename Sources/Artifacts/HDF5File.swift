@@ -227,9 +227,8 @@ extension HDF5Object {
         }
         let size = H5Tget_size(fileType)
         var bytes = [UInt8](repeating: 0, count: size * count)
-        let memType = H5Tcopy(gcml_h5t_c_s1())
+        let memType = H5Tcopy(fileType)
         defer { H5Tclose(memType) }
-        H5Tset_size(memType, size)
         try HDF5Library.check(H5Aread(attr, memType, &bytes), file: file.path, object: path, doing: what)
         return (0..<count).map { decodeFixedString(bytes[$0 * size..<($0 + 1) * size]) }
     }

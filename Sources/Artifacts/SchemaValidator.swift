@@ -91,6 +91,7 @@ public enum SchemaValidator {
             for (symbol, size) in zip(shape, found.shape) {
                 try bind(symbol, size: size, sizes: &sizes, file: name, path: path, shape: found.shape)
             }
+            if path == "/video_id" { try checkUnique(found, file: name) }
             if let target = dataset.indexes, root.exists(target) {
                 try checkPointers(found, into: try root.dataset(target), file: name)
             }
@@ -129,6 +130,13 @@ public enum SchemaValidator {
         guard first[0] == 0, last[0] == Int64(target.rows) else {
             throw GCMLError(file: file, object: pointers.path, expected: "pointers from 0 to \(target.rows) (rows of \(target.path))",
                             found: "from \(first[0]) to \(last[0])")
+        }
+    }
+
+    private static func checkUnique(_ ids: Dataset, file: String) throws {
+        var seen = Set<String>()
+        for (row, id) in try ids.readStrings().enumerated() where !seen.insert(id).inserted {
+            throw GCMLError(file: file, object: ids.path, expected: "unique video ids", found: "'\(id)' again at row \(row)")
         }
     }
 

@@ -1,1 +1,27 @@
+import Foundation
 
+// gcml-bench NAME... — prints benchmark numbers (and peers' numbers when the
+// Python tools are importable). `make bench` runs `gcml-bench all`.
+// Each benchmark lives in its own file as `enum <Area>Bench { static func run(_:) }`.
+
+let benchmarks: [(name: String, about: String, run: ([String]) throws -> Void)] = [
+    ("io", "HDF5 write/read of 1 GiB float32, none vs zstd-3, vs h5py + hdf5plugin", IOBench.run),
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let selected = arguments.first ?? "all"
+if selected == "-h" || selected == "--help" || benchmarks.first(where: { $0.name == selected }) == nil && selected != "all" {
+    print("usage: gcml-bench [all | NAME] [options]\n")
+    for b in benchmarks { print("  \(b.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(b.about)") }
+    exit(selected == "-h" || selected == "--help" ? 0 : 2)
+}
+do {
+    for bench in benchmarks where selected == "all" || bench.name == selected {
+        print("== \(bench.name): \(bench.about)")
+        try bench.run(Array(arguments.dropFirst()))
+        print("")
+    }
+} catch {
+    FileHandle.standardError.write("gcml-bench: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}

@@ -1,0 +1,13 @@
+# Tiny pipeline: ~2 000 synthetic videos, seconds end to end. Used by tests and CI.
+DATA             ?= data/tiny
+SYNTH_ARGS       ?= --profile tiny --quantize float32
+PCA_ARGS         ?= --dim 64
+GRAPH_ARGS       ?= --window 5 --holdout-nodes 0.1 --holdout-edges 0.1
+TREE_ARGS        ?= --levels 3
+TRIPLET_COUNT    ?= 20000
+TRIPLET_ARGS     ?= --level 1
+TRAIN_ARGS       ?= --hidden 128 --audio-hidden 32 --dim 32 --batch 64 --steps 300 --validate-every 50 --log-every 25
+CLASSIFY_LEVEL   ?= 1
+CLASSIFY_ARGS    ?= --hidden 128 --audio-hidden 32 --dim 32 --batch 128 --steps 300 --validate-every 50 --log-every 25
+EVAL_ARGS        ?= --k 60 --negatives 100
+GAP_ARGS         ?= --epochs 20

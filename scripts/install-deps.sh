@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what gcml needs from Debian (idempotent): the C libraries it links,
+# h5dump for inspecting artifacts, and the compression CLIs the tests use.
+# Test-only Python readers (h5py, hdf5plugin, numpy) come from PyPI with --python.
+set -euo pipefail
+
+packages=(libhdf5-dev hdf5-tools libopenblas-dev libzstd-dev zlib1g-dev pkg-config zstd gzip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--python" ]; then
+  if ! python3 -c 'import h5py, hdf5plugin, numpy' 2>/dev/null; then
+    echo "install-deps: installing test-only Python readers (h5py, hdf5plugin, numpy)" >&2
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore h5py hdf5plugin numpy
+  fi
+fi
