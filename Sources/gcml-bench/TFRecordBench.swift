@@ -31,7 +31,6 @@ enum TFRecordBench {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { if !keep { try? FileManager.default.removeItem(atPath: folder) } }
 
-        print("== TFRecord frame-level read (YouTube-8M layout: rgb 1024 + audio 128 bytes/frame) ==")
         let written = Date()
         let (shards, videos, frames) = try writeShards(folder: folder, megabytes: megabytes, meanFrames: meanFrames, shards: shardCount)
         let bytes = shards.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
@@ -138,28 +137,12 @@ enum TFRecordBench {
     /// The same decode + dequantise + pool in Python (protobuf's upb parser + numpy),
     /// the usual way to read these shards without TensorFlow: bench/tfrecord.py.
     static func comparePython(shards: [String], bytes: Int) throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("bench/tfrecord.py").path
-        guard FileManager.default.fileExists(atPath: script) else { return }
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import google.protobuf, numpy, crc32c"]
-        check.standardError = FileHandle.nullDevice
-        try check.run()
-        check.waitUntilExit()
-        guard check.terminationStatus == 0 else {
+        guard BenchSupport.pythonHas("google.protobuf, numpy, crc32c") else {
             print("python peer: skipped (pip install protobuf crc32c numpy to compare)")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script] + shards
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        print(output, terminator: "")
+        let result = try BenchSupport.runPython([BenchSupport.scriptFolder + "/tfrecord.py"] + shards)
+        print(result.output, terminator: "")
     }
 
     // MARK: a small SequenceExample encoder (independent of the decoders under test)

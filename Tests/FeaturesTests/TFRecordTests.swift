@@ -398,3 +398,64 @@ final class TFRecordTests: XCTestCase {
 extension Zip2Sequence {
     fileprivate var indices: Range<Int> { 0..<underestimatedCount }
 }
+
+/// The direct wire-format decoder against swift-protobuf (the decoder of record)
+/// on payloads written by hand in unusual but valid encodings.
+final class DirectDecoderTests: XCTestCase {
+    private func varint(_ v: UInt64) -> [UInt8] {
+        var v = v, out: [UInt8] = []
+        while v >= 0x80 { out.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+        return out + [UInt8(v)]
+    }
+    private func field(_ number: Int, _ body: [UInt8]) -> [UInt8] { varint(UInt64(number << 3 | 2)) + varint(UInt64(body.count)) + body }
+    private func bytesFeature(_ value: [UInt8]) -> [UInt8] { field(1, field(1, value)) }
+
+    /// A SequenceExample with: map entries value-before-key, unknown fields at every level,
+    /// unpacked int64 labels, a repeated `rgb` key (the last wins) and feature lists before the context.
+    private func oddPayload() -> [UInt8] {
+        let unknownVarint = varint(UInt64(15 << 3 | 0)) + varint(300)
+        let unknownFixed = varint(UInt64(14 << 3 | 5)) + [1, 2, 3, 4]
+        let labels = field(3, varint(UInt64(1 << 3 | 0)) + varint(7) + varint(UInt64(1 << 3 | 0)) + varint(3861) + unknownFixed)
+        let idEntry = field(2, bytesFeature(Array("vid-1".utf8))) + field(1, Array("id".utf8))        // value first
+        let labelsEntry = field(1, Array("labels".utf8)) + unknownVarint + field(2, labels)
+        let context = field(1, idEntry) + unknownFixed + field(1, labelsEntry)
+        func frames(_ count: Int, _ width: Int, _ seed: UInt8) -> [UInt8] {
+            (0..<count).flatMap { f in field(1, bytesFeature((0..<width).map { UInt8(truncatingIfNeeded: $0 * 7 + f * 13) &+ seed })) }
+        }
+        let lists = field(1, field(1, Array("rgb".utf8)) + field(2, frames(1, 4, 0)))
+            + field(1, field(1, Array("audio".utf8)) + field(2, frames(2, 2, 9) + unknownVarint))
+            + field(1, field(1, Array("rgb".utf8)) + field(2, frames(2, 4, 100)))                   // repeated key: the last wins
+        return field(2, lists) + unknownVarint + field(1, context)
+    }
+
+    func testDirectDecoderAgreesWithSwiftProtobufOnOddEncodings() throws {
+        let layout = try YouTube8MLayout.make(level: .frame, visualDimension: 4, audioDimension: 2)
+        let payload = oddPayload()
+        var direct = FrameLevelRecord(), reference = FrameLevelRecord()
+        try payload.withUnsafeBytes { bytes in
+            try FrameLevelDecoder(layout: layout, kind: .direct).decode(bytes, into: &direct, file: "hand", offset: 0)
+            try FrameLevelDecoder(layout: layout, kind: .protobuf).decode(bytes, into: &reference, file: "hand", offset: 0)
+        }
+        XCTAssertEqual(reference.id, "vid-1")
+        XCTAssertEqual(reference.labels, [7, 3861])
+        XCTAssertEqual(reference.frameCount, 2)
+        XCTAssertEqual(reference.visual, [100, 107, 114, 121, 113, 120, 127, 134])
+        XCTAssertEqual(direct, reference)
+    }
+
+    func testMalformedPayloadIsAnErrorNotACrash() throws {
+        let layout = YouTube8MLayout.frameLevel
+        let payload = oddPayload()
+        for cut in stride(from: 1, to: payload.count, by: 3) {
+            let truncated = Array(payload[0..<cut])
+            for kind in TFRecordDecoderKind.allCases {
+                var record = FrameLevelRecord()
+                XCTAssertThrowsError(try truncated.withUnsafeBytes {
+                    try FrameLevelDecoder(layout: layout, kind: kind).decode($0, into: &record, file: "cut.tfrecord", offset: 42)
+                }) { error in
+                    XCTAssertTrue("\(error)".hasPrefix("cut.tfrecord: TFRecord record at byte offset 42"), "\(error)")
+                }
+            }
+        }
+    }
+}
