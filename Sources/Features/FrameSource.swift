@@ -33,8 +33,14 @@ public protocol FrameSource: AnyObject {
     var labelNames: [String]? { get }
     /// Videos in the input when known in advance (for progress and ETA).
     var videoCountHint: Int? { get }
+    /// Frames in the input when known in advance (progress in frames/s with an ETA); nil by default.
+    var frameCountHint: Int? { get }
     /// Starts again from the first video (PCA fitting and pooling are two passes).
     func rewind() throws
     /// The next video, or nil at the end.
     func next() throws -> VideoFrames?
+}
+
+extension FrameSource {
+    public var frameCountHint: Int? { nil }
 }

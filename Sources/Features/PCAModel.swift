@@ -1,0 +1,146 @@
+import Artifacts
+import LinearAlgebra
+import Support
+
+/// A fitted PCA of one modality: mean, top-k principal axes (orthonormal rows,
+/// by decreasing variance) and the variance along each. The applied model is
+/// exactly what `gcml.pca/1` stores (mean float64, components float32), so a
+/// saved model reproduces the fitted run bit for bit.
+public struct PCAModel: Equatable, Sendable {
+    public var mean: [Double]
+    /// k × D, row-major.
+    public var components: [Float]
+    public var explainedVariance: [Double]
+    /// Sum of the variances of all D input directions (trace of the covariance), when known from a fit.
+    public var totalVariance: Double?
+
+    public var inputDimension: Int { mean.count }
+    public var outputDimension: Int { explainedVariance.count }
+
+    public init(mean: [Double], components: [Float], explainedVariance: [Double], totalVariance: Double? = nil) {
+        precondition(components.count == mean.count * explainedVariance.count)
+        self.mean = mean
+        self.components = components
+        self.explainedVariance = explainedVariance
+        self.totalVariance = totalVariance
+    }
+
+    /// Top-`dimension` eigenvectors of `covariance` (D×D row-major, upper triangle read) via dsyevd.
+    /// Sign convention: each component's entry of largest magnitude (first one on ties) is positive,
+    /// so two fits of the same data give the same components.
+    public static func fit(mean: [Double], covariance: [Double], dimension k: Int) throws -> PCAModel {
+        let d = mean.count
+        precondition(k >= 1 && k <= d)
+        let eigen = try SymmetricEigen.decompose(covariance, n: d)
+        var components = [Float](repeating: 0, count: k * d)
+        for i in 0..<k {
+            let row = eigen.vectors[(i * d)..<((i + 1) * d)]
+            var best = row.startIndex
+            for j in row.indices where abs(row[j]) > abs(row[best]) { best = j }
+            let sign: Double = row[best] < 0 ? -1 : 1
+            for j in 0..<d { components[i * d + j] = Float(sign * row[row.startIndex + j]) }
+        }
+        // Tiny negative eigenvalues are rounding of zero variance.
+        let variance = eigen.values.prefix(k).map { max($0, 0) }
+        var trace = 0.0
+        for j in 0..<d { trace += covariance[j * d + j] }
+        return PCAModel(mean: mean, components: components, explainedVariance: Array(variance), totalVariance: trace)
+    }
+
+    /// Scale of each output column: 1, or 1/√variance when whitening (0 for a direction without variance).
+    public func outputScale(whiten: Bool) -> [Float] {
+        guard whiten else { return [Float](repeating: 1, count: outputDimension) }
+        let largest = explainedVariance.first ?? 0
+        return explainedVariance.map { $0 > largest * 1e-12 && $0 > 0 ? Float(1 / $0.squareRoot()) : 0 }
+    }
+
+    /// Projects `rows` rows of `input` (row-major, D wide) into `output` (k wide):
+    /// (x − mean) · componentsᵀ, one SGEMM; `centred` is caller-owned scratch of rows × D.
+    public func project(_ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
+                        scale: [Float], centred: UnsafeMutablePointer<Float>) {
+        let d = inputDimension, k = outputDimension
+        guard rows > 0 else { return }
+        mean.withUnsafeBufferPointer { m in
+            for r in 0..<rows {
+                let x = input + r * d, c = centred + r * d
+                for j in 0..<d { c[j] = Float(Double(x[j]) - m[j]) }
+            }
+        }
+        components.withUnsafeBufferPointer { w in
+            BLAS.gemm(transposeB: true, m: rows, n: k, k: d, alpha: Float(1), a: centred, lda: d, b: w.baseAddress!, ldb: d,
+                      beta: 0, c: output, ldc: k)
+        }
+        if scale.contains(where: { $0 != 1 }) {
+            for r in 0..<rows { for j in 0..<k { output[r * k + j] *= scale[j] } }
+        }
+    }
+
+    /// Convenience: projects rows held in an array.
+    public func project(_ input: [Float], rows: Int, whiten: Bool = false) -> [Float] {
+        var output = [Float](repeating: 0, count: rows * outputDimension)
+        var centred = [Float](repeating: 0, count: rows * inputDimension)
+        let scale = outputScale(whiten: whiten)
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                centred.withUnsafeMutableBufferPointer { c in
+                    project(x.baseAddress!, rows: rows, into: y.baseAddress!, scale: scale, centred: c.baseAddress!)
+                }
+            }
+        }
+        return output
+    }
+
+    /// Writes `/<modality>/mean`, `/components`, `/explained_variance` (gcml.pca/1).
+    public func write(to group: Group, modality: String) throws {
+        try group.write("\(modality)/mean", mean)
+        try group.write("\(modality)/components", components, shape: [outputDimension, inputDimension])
+        try group.write("\(modality)/explained_variance", explainedVariance)
+        if let totalVariance { try group.group(modality).setAttribute("total_variance", .double(totalVariance)) }
+    }
+
+    /// Reads one modality of a gcml.pca/1 file (float32 or float64 datasets), nil when the file lacks it.
+    public static func read(from file: HDF5File, modality: String) throws -> PCAModel? {
+        let root = file.root
+        guard root.exists("\(modality)/components") else { return nil }
+        func doubles(_ name: String) throws -> [Double] {
+            let dataset = try root.dataset(name)
+            return dataset.elementType == .float64 ? try dataset.read(as: Double.self) : try dataset.read(as: Float.self).map(Double.init)
+        }
+        let componentsSet = try root.dataset("\(modality)/components")
+        let components = componentsSet.elementType == .float32 ? try componentsSet.read(as: Float.self)
+            : try componentsSet.read(as: Double.self).map(Float.init)
+        let mean = try doubles("\(modality)/mean")
+        let variance = try doubles("\(modality)/explained_variance")
+        guard componentsSet.shape == [variance.count, mean.count] else {
+            throw GCMLError(file: file.path, object: "/\(modality)/components", expected: "shape [\(variance.count), \(mean.count)]",
+                            found: "\(componentsSet.shape)")
+        }
+        let total = try root.group(modality).doubleAttribute("total_variance")
+        return PCAModel(mean: mean, components: components, explainedVariance: variance, totalVariance: total)
+    }
+}
+
+/// The PCA models of a `gcml.pca/1` file.
+public struct SavedPCA: Equatable, Sendable {
+    public var visual: PCAModel
+    public var audio: PCAModel?
+
+    public init(visual: PCAModel, audio: PCAModel?) {
+        self.visual = visual
+        self.audio = audio
+    }
+
+    public static func read(_ path: String) throws -> SavedPCA {
+        let file = try Artifact.open(path, as: .pca)
+        defer { try? file.close() }
+        guard let visual = try PCAModel.read(from: file, modality: "visual") else {
+            throw GCMLError(file: path, object: "/visual/components", expected: "a dataset", found: "nothing")
+        }
+        return SavedPCA(visual: visual, audio: try PCAModel.read(from: file, modality: "audio"))
+    }
+
+    public func write(to file: HDF5File) throws {
+        try visual.write(to: file.root, modality: "visual")
+        try audio?.write(to: file.root, modality: "audio")
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Support
+import Synthetic
+
+extension SyntheticConfiguration.Profile: ExpressibleByArgument {}
+extension FrameStorage: ExpressibleByArgument {}
+
+@main
+struct SynthCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gcml-synth",
+        abstract: "Generate a synthetic video corpus with known hierarchical truth.",
+        discussion: """
+            Writes <out>/frames.h5 (gcml.frames/1; with --video-level <out>/features.h5, gcml.features/1), \
+            <out>/sessions.tsv (with --pairs <out>/pairs.tsv) and <out>/truth.h5 (gcml.truth/1). \
+            Profiles: tiny (2 000 videos, 4×4×4 topics), demo (20 000 videos, 8×8×8 topics, uint8 frames), \
+            large (1 000 000 videos, video-level features and pairs). Options override the profile. \
+            The same seed gives the same output. See docs/gcml-synth.md for the generative model.
+            """)
+
+    @Option(help: "Profile: tiny, demo or large.") var profile: SyntheticConfiguration.Profile = .demo
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Frame storage: uint8 (YouTube-8M quantisation, [-2, 2]) or float32.") var quantize: FrameStorage?
+    @Flag(inversion: .prefixedNo, help: "Write aggregated co-watch pairs.tsv instead of sessions.tsv.") var pairs: Bool?
+    @Flag(inversion: .prefixedNo, help: "Write video-level features.h5 instead of frames.h5.") var videoLevel: Bool?
+    @Option(help: "Worker threads (the output does not depend on it).") var threads: Int?
+
+    @Option(help: "Number of videos.") var videos: Int?
+    @Option(help: "Genres.") var genres: Int?
+    @Option(help: "Subgenres per genre.") var subgenresPerGenre: Int?
+    @Option(help: "Topics per subgenre.") var topicsPerSubgenre: Int?
+    @Option(help: "Zipf exponent of topic popularity.") var topicZipf: Double?
+    @Option(help: "Log-normal sigma of video popularity within a topic.") var popularitySigma: Double?
+    @Option(help: "Median frames per video.") var framesMedian: Double?
+    @Option(help: "Log-normal sigma of frames per video.") var framesSigma: Double?
+    @Option(help: "Fewest frames per video.") var framesMin: Int?
+    @Option(help: "Most frames per video.") var framesMax: Int?
+
+    @Option(help: "Visual dimension.") var visualDim: Int?
+    @Option(help: "Visual genre strength (per-dimension standard deviation).") var visualGenreStrength: Double?
+    @Option(help: "Visual subgenre strength.") var visualSubgenreStrength: Double?
+    @Option(help: "Visual topic strength.") var visualTopicStrength: Double?
+    @Option(help: "Visual per-video strength.") var visualVideoStrength: Double?
+    @Option(help: "Visual nuisance style directions.") var visualStyleRank: Int?
+    @Option(help: "Visual nuisance style strength.") var visualStyleStrength: Double?
+    @Option(help: "Visual per-frame style wobble.") var visualFrameStyle: Double?
+    @Option(help: "Visual nuisance clutter directions.") var visualClutterRank: Int?
+    @Option(help: "Visual nuisance clutter strength.") var visualClutterStrength: Double?
+    @Option(help: "Visual per-frame noise.") var visualNoise: Double?
+    @Option(help: "Largest lean of a video toward a sibling topic (0…1).") var topicMixing: Double?
+    @Option(help: "Audio dimension (0 = no audio).") var audioDim: Int?
+    @Option(help: "Audio genre strength.") var audioGenreStrength: Double?
+    @Option(help: "Audio subgenre strength.") var audioSubgenreStrength: Double?
+    @Option(help: "Audio topic strength.") var audioTopicStrength: Double?
+    @Option(help: "Audio nuisance style directions.") var audioStyleRank: Int?
+    @Option(help: "Audio nuisance style strength.") var audioStyleStrength: Double?
+    @Option(help: "Audio per-frame noise.") var audioNoise: Double?
+
+    @Option(help: "Attribute label classes.") var attributeClasses: Int?
+    @Option(help: "Attributes per topic.") var attributesPerTopic: Int?
+    @Option(help: "Chance a video carries each attribute of its topic.") var attributeRate: Double?
+    @Option(help: "Chance each genre/subgenre/topic label is missing.") var labelMissing: Double?
+    @Option(help: "Chance of one extra random label.") var labelNoise: Double?
+
+    @Option(help: "Number of sessions.") var sessions: Int?
+    @Option(help: "Mean session length.") var sessionMeanLength: Double?
+    @Option(help: "Shortest session.") var sessionMinLength: Int?
+    @Option(help: "Longest session.") var sessionMaxLength: Int?
+    @Option(help: "Chance the next watch stays in the current topic.") var stay: Double?
+    @Option(help: "Chance it moves to a sibling topic.") var siblingTopic: Double?
+    @Option(help: "Chance it moves to a sibling subgenre (the rest: anywhere).") var siblingSubgenre: Double?
+    @Option(help: "With --pairs: co-watch window (pairs within this many consecutive watches).") var pairWindow: Int?
+
+    func makeConfiguration() -> SyntheticConfiguration {
+        var c = SyntheticConfiguration.profile(profile)
+        c.seed = seed
+        func set<T>(_ value: T?, _ path: WritableKeyPath<SyntheticConfiguration, T>) { if let value { c[keyPath: path] = value } }
+        set(quantize, \.storage); set(pairs, \.pairs); set(videoLevel, \.videoLevel); set(threads, \.threads)
+        set(videos, \.videos); set(genres, \.genres); set(subgenresPerGenre, \.subgenresPerGenre)
+        set(topicsPerSubgenre, \.topicsPerSubgenre); set(topicZipf, \.topicZipfExponent); set(popularitySigma, \.videoPopularitySigma)
+        set(framesMedian, \.framesMedian); set(framesSigma, \.framesSigma); set(framesMin, \.framesMin); set(framesMax, \.framesMax)
+        set(visualDim, \.visual.dimension); set(visualGenreStrength, \.visual.genreStrength)
+        set(visualSubgenreStrength, \.visual.subgenreStrength); set(visualTopicStrength, \.visual.topicStrength)
+        set(visualVideoStrength, \.visual.videoStrength); set(visualStyleRank, \.visual.styleRank)
+        set(visualStyleStrength, \.visual.styleStrength); set(visualFrameStyle, \.visual.frameStyleStrength)
+        set(visualNoise, \.visual.frameNoise); set(visualClutterRank, \.visual.clutterRank)
+        set(visualClutterStrength, \.visual.clutterStrength); set(topicMixing, \.topicMixing)
+        set(audioDim, \.audio.dimension); set(audioGenreStrength, \.audio.genreStrength)
+        set(audioSubgenreStrength, \.audio.subgenreStrength); set(audioTopicStrength, \.audio.topicStrength)
+        set(audioStyleRank, \.audio.styleRank); set(audioStyleStrength, \.audio.styleStrength); set(audioNoise, \.audio.frameNoise)
+        set(attributeClasses, \.attributeClasses); set(attributesPerTopic, \.attributesPerTopic); set(attributeRate, \.attributeRate)
+        set(labelMissing, \.labelMissingRate); set(labelNoise, \.labelNoiseRate)
+        set(sessions, \.sessions); set(sessionMeanLength, \.sessionMeanLength); set(sessionMinLength, \.sessionMinLength)
+        set(sessionMaxLength, \.sessionMaxLength); set(stay, \.stayProbability); set(siblingTopic, \.siblingTopicProbability)
+        set(siblingSubgenre, \.siblingSubgenreProbability); set(pairWindow, \.pairWindow)
+        return c
+    }
+
+    func run() throws {
+        let corpus = try SyntheticCorpus(makeConfiguration())
+        let c = corpus.configuration
+        note("gcml-synth: \(c.videos) videos, \(c.genres)×\(c.subgenresPerGenre)×\(c.topicsPerSubgenre) topics, " +
+             (c.videoLevel ? "video-level features" : "\(corpus.hierarchy.totalFrames) frames (\(c.storage.rawValue))") +
+             ", \(c.sessions) sessions")
+        let summary = try corpus.generate(to: out)
+        var bytes = 0
+        for file in summary.files {
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)??.intValue ?? 0
+            bytes += size
+            print("\(file)\t\(size) bytes")
+        }
+        print(String(format: "wrote %d videos, %d frames, %d sessions in %.1f s, %.1f MB",
+                     summary.videos, summary.frames, summary.sessions, summary.seconds, Double(bytes) / 1e6))
+    }
+}
