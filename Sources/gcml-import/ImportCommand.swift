@@ -26,8 +26,8 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Feature holding the labels ('' for none).") var labelsKey = "labels"
     @Option(help: "Visual feature name (default rgb, or mean_rgb at video level).") var visualKey: String?
     @Option(help: "Audio feature name ('' for none; default audio, or mean_audio at video level).") var audioKey: String?
-    @Option(help: "Visual values per frame (per video at video level).") var visualDim = 1024
-    @Option(help: "Audio values per frame (per video at video level).") var audioDim = 128
+    @Option(help: "Visual values per frame (per video at video level).") var visualSize = 1024
+    @Option(help: "Audio values per frame (per video at video level).") var audioSize = 128
     @Option(help: "Dequantisation minimum of the uint8 frame features.") var quantizeMin: Float = -2
     @Option(help: "Dequantisation maximum of the uint8 frame features.") var quantizeMax: Float = 2
     @Flag(help: "Write frame features as float32 instead of the original uint8.") var dequantize = false
@@ -42,7 +42,7 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("--decoder: expected direct or protobuf, found \(decoder)")
         }
         let layout = try YouTube8MLayout.make(level: level, idKey: idKey, labelsKey: labelsKey, visualKey: visualKey, audioKey: audioKey,
-                                              visualDimension: visualDim, audioDimension: audioDim, numClasses: numClasses,
+                                              visualDimension: visualSize, audioDimension: audioSize, numClasses: numClasses,
                                               quantizeMin: quantizeMin, quantizeMax: quantizeMax)
         let shards = try TFRecordShards.expand(tfrecord)
         let summary: ImportSummary

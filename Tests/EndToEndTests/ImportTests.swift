@@ -74,4 +74,42 @@ final class ImportTests: XCTestCase {
         let skipped = try Executables.succeed("gcml-import", ["--tfrecord", folder + "/shards/frame/*.tfrecord", "--out", out, "--skip-corrupt"])
         XCTAssertTrue(skipped.stdout.contains("skipped damaged  1") && skipped.stdout.contains("videos           8"), skipped.stdout)
     }
+
+    func testExtractPCAReadsShardsLikeTheImportedFramesFile() throws {
+        let shards = folder + "/shards/frame/train*.tfrecord"
+        let direct = folder + "/direct.h5", frames = folder + "/frames.h5", viaFrames = folder + "/via-frames.h5"
+        try Executables.succeed("extract-pca", ["--tfrecord", shards, "--out", direct, "--dim", "4", "--audio-dim", "3"])
+        try Executables.succeed("gcml-import", ["--tfrecord", shards, "--out", frames])
+        try Executables.succeed("extract-pca", ["--frames", frames, "--out", viaFrames, "--dim", "4", "--audio-dim", "3"])
+        let a = try Artifact.open(direct, as: .features), b = try Artifact.open(viaFrames, as: .features)
+        XCTAssertEqual(try a.root.readStrings("video_id"), try expectedIDs("frame"))
+        XCTAssertEqual(try a.root.readStrings("video_id"), try b.root.readStrings("video_id"))
+        XCTAssertEqual(try a.root.read("frame_count", as: Int32.self), try b.root.read("frame_count", as: Int32.self))
+        XCTAssertEqual(try a.root.read("labels/indices", as: Int32.self), try b.root.read("labels/indices", as: Int32.self))
+        XCTAssertEqual(try a.root.group("labels").intAttribute("num_classes"), 3862)
+        for name in ["visual", "audio"] {
+            let x = try a.root.read(name, as: Float.self), y = try b.root.read(name, as: Float.self)
+            XCTAssertEqual(x.count, y.count)
+            // The same frames either way; dequantisation may differ in the last bit (see docs/youtube8m.md).
+            for (u, v) in zip(x, y) { XCTAssertEqual(u, v, accuracy: 1e-3 * max(1, abs(v)), name) }
+        }
+        try a.close()
+        try b.close()
+    }
+
+    func testExtractPCADefaultKeepsTheShardDimensionAndVideoLevelGoesStraightToFeatures() throws {
+        let out = folder + "/features.h5"
+        try Executables.succeed("extract-pca", ["--tfrecord", folder + "/shards/frame/*.tfrecord", "--out", out])
+        let file = try Artifact.open(out, as: .features)
+        XCTAssertEqual(try file.root.dataset("visual").shape, [9, 1024])
+        try file.close()
+        let video = folder + "/video-features.h5"
+        try "shards/video/video0000.tfrecord\nshards/video/video000[12].tfrecord\n".write(toFile: folder + "/list.txt", atomically: true, encoding: .utf8)
+        try Executables.succeed("extract-pca", ["--tfrecord", "@" + folder + "/list.txt", "--level", "video", "--out", video])
+        let features = try Artifact.open(video, as: .features)
+        XCTAssertEqual(try features.root.readStrings("video_id"), try expectedIDs("video"))
+        try features.close()
+        let both = try Executables.run("extract-pca", ["--tfrecord", out, "--frames", out, "--out", video])
+        XCTAssertNotEqual(both.status, 0)
+    }
 }
