@@ -63,8 +63,8 @@ let package = Package(
         stage("affinity-tree", ["Graphs", "Artifacts", "Support"]),
         stage("sample-triplets", ["Sampling", "Graphs", "Artifacts", "Support"]),
         stage("train-embed", ["Embedding", "Artifacts", "Support"]),
-        stage("eval-map-ndcg", ["Metrics", "Artifacts", "Support"]),
-        stage("eval-gap", ["Metrics", "Artifacts", "Support"]),
+        stage("eval-map-ndcg", ["Metrics", "Graphs", "LinearAlgebra", "Artifacts", "Support"]),
+        stage("eval-gap", ["Metrics", "LinearAlgebra", "Artifacts", "Support"]),
         stage("gcml-report", ["Reporting", "Artifacts", "Support"]),
         stage("gcml-bench", ["Artifacts", "LinearAlgebra", "Features", "Graphs", "Sampling",
                              "Embedding", "Metrics", "Synthetic", "Support"]),
@@ -78,9 +78,9 @@ let package = Package(
         .testTarget(name: "GraphsTests", dependencies: ["Graphs", "Artifacts", "Support"], path: "Tests/GraphsTests"),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Graphs", "Support"], path: "Tests/SamplingTests"),
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Support"], path: "Tests/MetricsTests"),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
-        .testTarget(name: "EndToEndTests", dependencies: ["Artifacts", "Support"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -64,7 +64,10 @@ public final class Group: HDF5Object {
         for part in full.split(separator: "/") {
             prefix += "/" + part
             if !exists(prefix) {
-                let id = try HDF5Library.check(H5Gcreate2(file.id, prefix, gcml_h5p_default(), gcml_h5p_default(), gcml_h5p_default()),
+                let create = H5Pcreate(gcml_h5p_group_create())
+                defer { H5Pclose(create) }
+                H5Pset_obj_track_times(create, false)   // no timestamps: same inputs, same bytes
+                let id = try HDF5Library.check(H5Gcreate2(file.id, prefix, gcml_h5p_default(), create, gcml_h5p_default()),
                                                file: file.path, object: prefix, doing: "create group")
                 H5Gclose(id)
             }
@@ -136,6 +139,7 @@ public final class Group: HDF5Object {
         let chunked = extendable || resolved != .none
         let create = H5Pcreate(gcml_h5p_dataset_create())
         defer { H5Pclose(create) }
+        H5Pset_obj_track_times(create, false)   // no timestamps: same inputs, same bytes
         if chunked {
             // ~1 MiB chunks: large enough for zstd and sequential reads, small enough for row-range reads.
             let rows = max(1, chunkRows ?? max(1, (1 << 20) / rowBytes))

@@ -5,7 +5,8 @@ import Support
 
 /// Options of `FeatureExtraction.run` (the extract-pca stage).
 public struct ExtractionOptions {
-    /// Visual output dimension; nil = `FeatureExtraction.defaultDimension` when fitting, the model's when applying.
+    /// Visual output dimension; nil = `FeatureExtraction.defaultDimension` (or the input dimension when smaller)
+    /// when fitting, the model's when applying.
     public var dimension: Int?
     /// Audio: nil = average the raw frames (no PCA), 0 = drop audio, k = PCA to k dimensions.
     public var audioDimension: Int?
@@ -342,10 +343,15 @@ public enum FeatureExtraction {
             }
             return (.apply(visual), audio)
         }
-        let k = options.dimension ?? defaultDimension
+        // An explicit --dim above the input dimension is an error; the default shrinks to the input (with a note).
+        var k = options.dimension ?? defaultDimension
+        if options.dimension == nil && k > dv {
+            note("extract-pca: \(source.description) /visual has \(dv) dimensions, fewer than the default --dim \(k): keeping \(dv) (a full rotation)")
+            k = dv
+        }
         guard k >= 1, k <= dv else {
             throw GCMLError(file: source.description, object: "/visual",
-                            expected: "--dim between 1 and the input dimension \(dv)", found: "--dim \(k)" + (options.dimension == nil ? " (the default)" : ""))
+                            expected: "--dim between 1 and the input dimension \(dv)", found: "--dim \(k)")
         }
         if let fitFrames = options.fitFrames, fitFrames < 2 {
             throw GCMLError(file: source.description, object: "/visual", expected: "--fit-frames >= 2", found: "\(fitFrames)")

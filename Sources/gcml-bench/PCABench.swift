@@ -139,6 +139,7 @@ enum PCABench {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid: pid_t = 0
+        fflush(stdout)   // our buffered lines first, then the child's
         let start = Date()
         guard posix_spawn(&pid, program, nil, nil, argv, envp) == 0 else { throw GCMLError("pca bench: could not start \(program)") }
         var status: Int32 = 0
@@ -150,6 +151,7 @@ enum PCABench {
     }
 
     static func shell(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        fflush(stdout)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments

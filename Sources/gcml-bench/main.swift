@@ -6,6 +6,8 @@ import Foundation
 
 let benchmarks: [(name: String, about: String, run: ([String]) throws -> Void)] = [
     ("io", "HDF5 write/read of 1 GiB float32, none vs zstd-3, vs h5py + hdf5plugin", IOBench.run),
+    ("pca", "extract-pca fit + pool, 200 000 x 2048 -> 1500, two sizes, vs scikit-learn", PCABench.run),
+    ("retrieval", "full-corpus top-60 retrieval, 10 000 queries x 100 000 videos x 256, vs faiss", RetrievalBench.run),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -65,3 +65,21 @@ extension JSON {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]]
     }
 }
+
+final class ReproducibleBytesTests: ArtifactsTestCase {
+    func testSameContentGivesByteIdenticalFiles() throws {
+        setenv("GCML_CREATED_AT", "2026-01-01T00:00:00Z", 1)
+        defer { unsetenv("GCML_CREATED_AT") }
+        func write(_ name: String) throws -> Data {
+            try Artifact.write(path(name), schema: .embeddings, createdBy: "test", parameters: ["seed": 1]) { file in
+                try file.root.write("video_id", strings: ["a", "b"])
+                try file.root.write("embedding", [Float(1), 0, 0, 1], shape: [2, 2])
+                try file.root.write("extra/group/values", [Int32(1)])
+            }
+            return try Data(contentsOf: URL(fileURLWithPath: path(name)))
+        }
+        let first = try write("one.h5")
+        Thread.sleep(forTimeInterval: 1.1)
+        XCTAssertEqual(first, try write("two.h5"))
+    }
+}

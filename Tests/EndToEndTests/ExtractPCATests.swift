@@ -86,9 +86,9 @@ final class ExtractPCATests: XCTestCase {
         let dropped = try Executables.succeed("extract-pca", ["--frames", nan, "--out", folder + "/nan-out.h5", "--dim", "2", "--drop-nonfinite"])
         XCTAssertTrue(dropped.stdout.contains("dropped 1 frames with non-finite values"), dropped.stdout)
 
-        let wide = try Executables.run("extract-pca", ["--frames", empty, "--out", out, "--skip-empty"])   // default --dim 1500 > 6
+        let wide = try Executables.run("extract-pca", ["--frames", empty, "--out", out, "--skip-empty", "--dim", "7"])
         XCTAssertNotEqual(wide.status, 0)
-        XCTAssertTrue(wide.stderr.contains("--dim 1500"), wide.stderr)
+        XCTAssertTrue(wide.stderr.contains("/visual: expected --dim between 1 and the input dimension 6, found --dim 7"), wide.stderr)
         let conflict = try Executables.run("extract-pca", ["--frames", empty, "--out", out, "--pca", "x.h5", "--save-pca", "y.h5"])
         XCTAssertNotEqual(conflict.status, 0)
     }

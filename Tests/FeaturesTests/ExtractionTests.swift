@@ -205,10 +205,11 @@ final class ExtractionTests: FeaturesTestCase {
         let data = fixture(videos: 5)
         assertError(["/visual", "--dim between 1 and the input dimension 8", "found --dim 9"]) { _ = try extract(data, options(dimension: 9)) }
         var defaults = options()
-        defaults.dimension = nil
-        assertError(["/visual", "--dim 1500 (the default)"]) { _ = try extract(data, defaults, name: "default.h5") }
+        defaults.dimension = nil   // the default 1500 shrinks to the input's 8: a full rotation
+        XCTAssertEqual(try extract(data, defaults, name: "default.h5").summary.visual.outputDimension, 8)
         assertError(["/audio", "at most the input dimension 5", "--audio-dim 6"]) { _ = try extract(data, options(audio: 6), name: "audio.h5") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("features.h5")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("audio.h5")))
     }
 
     func testModelOfAnotherDimensionIsAnError() throws {

@@ -1,0 +1,167 @@
+import Foundation
+import LinearAlgebra
+import Support
+
+/// The annotation probe: one fully connected layer with sigmoid outputs on top of
+/// frozen per-video vectors, trained with binary cross-entropy (one independent
+/// logistic regression per class, sharing the input), Adam and L2 on the weights.
+public struct AnnotationClassifier {
+    public struct Options: Sendable {
+        public var epochs = 10
+        public var batchSize = 256
+        public var learningRate: Float = 0.01
+        /// L2 penalty λ/2·‖W‖² (its gradient λW is added to the weights' gradient).
+        public var l2: Float = 1e-5
+        public var seed: UInt64 = 0
+        public init(epochs: Int = 10, batchSize: Int = 256, learningRate: Float = 0.01, l2: Float = 1e-5, seed: UInt64 = 0) {
+            self.epochs = epochs
+            self.batchSize = batchSize
+            self.learningRate = learningRate
+            self.l2 = l2
+            self.seed = seed
+        }
+    }
+
+    public let inputs: Int
+    public let classes: Int
+    /// [classes, inputs] row-major.
+    public private(set) var weight: [Float]
+    public private(set) var bias: [Float]
+    /// Mean training loss (BCE summed over classes, averaged over videos) of each epoch.
+    public private(set) var lossHistory: [Double] = []
+
+    public init(inputs: Int, classes: Int) {
+        self.inputs = inputs
+        self.classes = classes
+        weight = [Float](repeating: 0, count: inputs * classes)
+        bias = [Float](repeating: 0, count: classes)
+    }
+
+    /// Trains on `rows` of `x` ([*, inputs] row-major) with their `labels` (true classes
+    /// per row, aligned with `rows`). Deterministic for a seed.
+    public static func train(x: [Float], rows: [Int], labels: [[Int32]], classes: Int, inputs: Int,
+                             options: Options, progress: Support.Progress? = nil) -> AnnotationClassifier {
+        precondition(rows.count == labels.count)
+        var model = AnnotationClassifier(inputs: inputs, classes: classes)
+        guard !rows.isEmpty else { return model }
+        // Start the bias at the log-odds of each class's frequency (smoothed): the
+        // weights then only learn what the vector adds to the prior.
+        var counts = [Int](repeating: 0, count: classes)
+        for row in labels { for c in Set(row) { counts[Int(c)] += 1 } }
+        for c in 0..<classes {
+            let p = (Double(counts[c]) + 0.5) / (Double(rows.count) + 1)
+            model.bias[c] = Float(log(p / (1 - p)))
+        }
+        let b = max(1, min(options.batchSize, rows.count)), d = inputs, c = classes
+        var batch = [Float](repeating: 0, count: b * d)
+        var logits = [Float](repeating: 0, count: b * c)
+        var gradW = [Float](repeating: 0, count: c * d)
+        var gradB = [Float](repeating: 0, count: c)
+        var adamW = Adam(count: c * d), adamB = Adam(count: c)
+        var order = Array(rows.indices)
+        var generator = SeededGenerator(seed: options.seed)
+        for _ in 0..<options.epochs {
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, generator.below(i + 1)) }
+            var lossSum = 0.0
+            for start in stride(from: 0, to: order.count, by: b) {
+                let m = min(b, order.count - start)
+                for i in 0..<m {
+                    let source = rows[order[start + i]] * d
+                    for j in 0..<d { batch[i * d + j] = x[source + j] }
+                }
+                // logits = X·Wᵀ + b
+                batch.withUnsafeBufferPointer { xb in
+                    model.weight.withUnsafeBufferPointer { w in
+                        logits.withUnsafeMutableBufferPointer { z in
+                            BLAS.gemm(transposeB: true, m: m, n: c, k: d, a: xb.baseAddress!, lda: d, b: w.baseAddress!, ldb: d,
+                                      c: z.baseAddress!, ldc: c)
+                        }
+                    }
+                }
+                // dL/dz = (σ(z) − y)/m; loss = softplus(z) − y·z, computed stably.
+                for j in 0..<c { gradB[j] = 0 }
+                let scale = 1 / Float(m)
+                for i in 0..<m {
+                    let truth = Set(labels[order[start + i]])
+                    for label in truth { lossSum -= Double(logits[i * c + Int(label)] + model.bias[Int(label)]) }
+                    for j in 0..<c {
+                        let z = logits[i * c + j] + model.bias[j]
+                        lossSum += Double(max(z, 0) + log1p(exp(-abs(z))))
+                        logits[i * c + j] = sigmoid(z) * scale
+                    }
+                    for label in truth { logits[i * c + Int(label)] -= scale }
+                    for j in 0..<c { gradB[j] += logits[i * c + j] }
+                }
+                // dW = Gᵀ·X + λW
+                logits.withUnsafeBufferPointer { g in
+                    batch.withUnsafeBufferPointer { xb in
+                        gradW.withUnsafeMutableBufferPointer { gw in
+                            BLAS.gemm(transposeA: true, m: c, n: d, k: m, a: g.baseAddress!, lda: c, b: xb.baseAddress!, ldb: d,
+                                      c: gw.baseAddress!, ldc: d)
+                        }
+                    }
+                }
+                if options.l2 > 0 { for i in 0..<(c * d) { gradW[i] += options.l2 * model.weight[i] } }
+                adamW.step(&model.weight, gradW, learningRate: options.learningRate)
+                adamB.step(&model.bias, gradB, learningRate: options.learningRate)
+            }
+            model.lossHistory.append(lossSum / Double(order.count))
+            progress?.advance(note: String(format: "loss %.4f", model.lossHistory.last!))
+        }
+        return model
+    }
+
+    /// Sigmoid scores for `rows` of `x`, in blocks: calls `body` with each block's
+    /// first position in `rows` and its [count, classes] scores.
+    public func predict(x: [Float], rows: [Int], blockSize: Int = 1024,
+                        _ body: (_ start: Int, _ scores: UnsafeBufferPointer<Float>) throws -> Void) rethrows {
+        let d = inputs, c = classes, b = max(1, min(blockSize, rows.count))
+        var block = [Float](repeating: 0, count: b * d)
+        var scores = [Float](repeating: 0, count: b * c)
+        for start in stride(from: 0, to: rows.count, by: b) {
+            let m = min(b, rows.count - start)
+            for i in 0..<m {
+                let source = rows[start + i] * d
+                for j in 0..<d { block[i * d + j] = x[source + j] }
+            }
+            block.withUnsafeBufferPointer { xb in
+                weight.withUnsafeBufferPointer { w in
+                    scores.withUnsafeMutableBufferPointer { z in
+                        BLAS.gemm(transposeB: true, m: m, n: c, k: d, a: xb.baseAddress!, lda: d, b: w.baseAddress!, ldb: d,
+                                  c: z.baseAddress!, ldc: c)
+                    }
+                }
+            }
+            for i in 0..<m { for j in 0..<c { scores[i * c + j] = sigmoid(scores[i * c + j] + bias[j]) } }
+            try scores.withUnsafeBufferPointer { try body(start, UnsafeBufferPointer(rebasing: $0[0..<(m * c)])) }
+        }
+    }
+}
+
+@inline(__always) func sigmoid(_ z: Float) -> Float {
+    z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
+}
+
+/// Adam (Kingma & Ba) with bias correction; state kept across steps.
+struct Adam {
+    var m: [Float], v: [Float]
+    var t = 0
+    let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+
+    init(count: Int) {
+        m = [Float](repeating: 0, count: count)
+        v = [Float](repeating: 0, count: count)
+    }
+
+    mutating func step(_ parameters: inout [Float], _ gradient: [Float], learningRate: Float) {
+        t += 1
+        let c1 = 1 - pow(beta1, Float(t)), c2 = 1 - pow(beta2, Float(t))
+        let rate = learningRate * c2.squareRoot() / c1
+        for i in parameters.indices {
+            let g = gradient[i]
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            parameters[i] -= rate * m[i] / (v[i].squareRoot() + epsilon * c2.squareRoot())
+        }
+    }
+}

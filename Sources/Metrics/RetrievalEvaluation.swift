@@ -1,0 +1,264 @@
+import Artifacts
+import Foundation
+import Graphs
+import LinearAlgebra
+import Support
+
+/// Related-video retrieval on the relational graph's held-out edges: each query
+/// ranks candidate videos by cosine similarity of their vectors; a candidate's
+/// relevance is its held-out edge weight to the query. AP (binary relevance,
+/// weight > 0) and NDCG@k (linear gains) per query, MAP and mean NDCG over queries.
+public struct RetrievalEvaluation {
+    /// Which videos are queries. Only videos with at least one held-out edge are used.
+    public enum Queries: String, CaseIterable, Sendable {
+        /// Cold-start videos (`/heldout_nodes`: no train edges at all).
+        case heldoutNodes = "heldout-nodes"
+        /// Warm videos: train edges and some held-out edges.
+        case heldoutEdges = "heldout-edges"
+        /// Both kinds.
+        case both
+    }
+
+    /// What each query ranks.
+    public enum Candidates: String, CaseIterable, Sendable {
+        /// Its held-out neighbours plus `negatives` random videos that are not its neighbours.
+        case heldoutRandom = "heldout+random"
+        /// The whole corpus but itself and its train neighbours (exact, blocked SGEMM).
+        case all
+    }
+
+    public var k: Int
+    public var candidates: Candidates
+    public var negatives: Int
+    public var queries: Queries
+    public var seed: UInt64
+    public var threads: Int
+
+    public init(k: Int = 60, candidates: Candidates = .heldoutRandom, negatives: Int = 100, queries: Queries = .both,
+                seed: UInt64 = 0, threads: Int = BLAS.threads) {
+        self.k = k
+        self.candidates = candidates
+        self.negatives = negatives
+        self.queries = queries
+        self.seed = seed
+        self.threads = threads
+    }
+
+    /// The query rows (ascending) of `graph` for `queries`: videos with held-out edges,
+    /// cold-start or warm as asked.
+    public static func queryRows(_ graph: RelationalGraph, _ queries: Queries) -> [Int] {
+        let cold = Set(graph.heldoutNodes.map(Int.init))
+        return (0..<graph.nodeCount).filter { row in
+            guard graph.heldout.degree(row) > 0 else { return false }
+            switch queries {
+            case .heldoutNodes: return cold.contains(row)
+            case .heldoutEdges: return !cold.contains(row)
+            case .both: return true
+            }
+        }
+    }
+
+    /// Evaluates `vectors` (unit rows, [graph.nodeCount, dimension] row-major).
+    public func evaluate(vectors: [Float], dimension: Int, graph: RelationalGraph, graphPath: String = "graph") throws -> RetrievalResult {
+        precondition(vectors.count == graph.nodeCount * dimension, "evaluate: vectors do not match the graph")
+        guard k > 0 else { throw GCMLError("--k: expected a positive number, found \(k)") }
+        guard negatives >= 0 else { throw GCMLError("--negatives: expected 0 or more, found \(negatives)") }
+        let rows = Self.queryRows(graph, queries)
+        guard !rows.isEmpty else {
+            throw GCMLError(file: graphPath, object: "/heldout", expected: "at least one \(queries.rawValue) query with held-out edges",
+                            found: "none")
+        }
+        let progress = Support.Progress("eval-map-ndcg", total: rows.count, unit: "queries")
+        var result = RetrievalResult(k: k, candidates: candidates, queries: rows.map(Int32.init))
+        switch candidates {
+        case .heldoutRandom: rankSampled(rows, vectors, dimension, graph, &result, progress)
+        case .all: rankCorpus(rows, vectors, dimension, graph, &result, progress)
+        }
+        result.finish()
+        progress.finish(note: String(format: "MAP %.4f, NDCG@%d %.4f", result.map, k, result.meanNDCG))
+        return result
+    }
+
+    /// Held-out neighbours + seeded random non-neighbours, scored by direct dot products.
+    private func rankSampled(_ rows: [Int], _ vectors: [Float], _ dimension: Int, _ graph: RelationalGraph,
+                             _ result: inout RetrievalResult, _ progress: Support.Progress) {
+        let base = SeededGenerator(seed: seed)
+        var taken = Set<Int32>()
+        var candidates: [Int32] = [], relevance: [Float] = [], scores: [Float] = []
+        vectors.withUnsafeBufferPointer { v in
+            for query in rows {
+                candidates.removeAll(keepingCapacity: true)
+                relevance.removeAll(keepingCapacity: true)
+                taken.removeAll(keepingCapacity: true)
+                taken.insert(Int32(query))
+                for e in graph.train.neighbours(query) { taken.insert(graph.train.indices[e]) }
+                for e in graph.heldout.neighbours(query) where taken.insert(graph.heldout.indices[e]).inserted {
+                    candidates.append(graph.heldout.indices[e])
+                    relevance.append(graph.heldout.weights[e])
+                }
+                // The stream depends on the query row only: a query's negatives do not
+                // change with the query set.
+                var generator = base.stream(query)
+                for row in Self.sampleAvoiding(&taken, count: negatives, nodes: graph.nodeCount, &generator) {
+                    candidates.append(row)
+                    relevance.append(0)
+                }
+                scores = candidates.map { Self.dot(v.baseAddress! + query * dimension, v.baseAddress! + Int($0) * dimension, dimension) }
+                result.append(candidates: candidates, scores: scores, relevance: relevance, k: k)
+                progress.advance()
+            }
+        }
+    }
+
+    /// `count` distinct rows not in `taken` (all remaining ones when fewer exist), in draw order.
+    static func sampleAvoiding(_ taken: inout Set<Int32>, count: Int, nodes: Int, _ generator: inout SeededGenerator) -> [Int32] {
+        let available = nodes - taken.count
+        guard count > 0, available > 0 else { return [] }
+        if available <= 2 * count {
+            // Dense case: partial Fisher–Yates over the free rows.
+            var free = (0..<nodes).map(Int32.init).filter { !taken.contains($0) }
+            let n = min(count, free.count)
+            for i in 0..<n { free.swapAt(i, i + generator.below(free.count - i)) }
+            return Array(free.prefix(n))
+        }
+        var drawn: [Int32] = []
+        drawn.reserveCapacity(count)
+        while drawn.count < count {
+            let row = Int32(generator.below(nodes))
+            if taken.insert(row).inserted { drawn.append(row) }
+        }
+        return drawn
+    }
+
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var sum: Float = 0
+        for i in 0..<n { sum += a[i] * b[i] }
+        return sum
+    }
+
+    /// The whole corpus, exactly: top k by blocked SGEMM, plus every held-out neighbour
+    /// ranked below k with its full-corpus rank count, so AP covers the full ranking.
+    private func rankCorpus(_ rows: [Int], _ vectors: [Float], _ dimension: Int, _ graph: RelationalGraph,
+                            _ result: inout RetrievalResult, _ progress: Support.Progress) {
+        let excluded = rows.map { query in graph.train.neighbours(query).map { graph.train.indices[$0] } }
+        let relevant = rows.map { query in graph.heldout.neighbours(query).filter { graph.heldout.weights[$0] > 0 } }
+        let targets = relevant.map { edges in edges.map { graph.heldout.indices[$0] } }
+        let ranking = CorpusRanking(k: k, threads: threads)
+        let ranked = vectors.withUnsafeBufferPointer { v in
+            ranking.rank(corpus: v, rows: graph.nodeCount, dimension: dimension, queryRows: rows, excluded: excluded,
+                         targets: targets, progress: progress)
+        }
+        for (q, query) in rows.enumerated() {
+            var weight: [Int32: Float] = [:]
+            for e in graph.heldout.neighbours(query) { weight[graph.heldout.indices[e]] = graph.heldout.weights[e] }
+            var candidates: [Int32] = [], scores: [Float] = [], relevance: [Float] = []
+            var listed = Set<Int32>()
+            for j in 0..<ranked.k {
+                let row = ranked.top[q * ranked.k + j]
+                guard row >= 0 else { break }
+                candidates.append(row)
+                scores.append(ranked.topScores[q * ranked.k + j])
+                relevance.append(weight[row] ?? 0)
+                listed.insert(row)
+            }
+            let below = targets[q].indices.filter { !listed.contains(targets[q][$0]) }
+                .sorted { ranked.targetScores[q][$0] > ranked.targetScores[q][$1] ||
+                          (ranked.targetScores[q][$0] == ranked.targetScores[q][$1] && targets[q][$0] < targets[q][$1]) }
+            for t in below {
+                candidates.append(targets[q][t])
+                scores.append(ranked.targetScores[q][t])
+                relevance.append(weight[targets[q][t]] ?? 0)
+            }
+            // AP over the full ranking: target j has precision (targets scoring ≥ s_j) / (videos scoring ≥ s_j).
+            let ts = ranked.targetScores[q], counts = ranked.targetCounts[q]
+            var ap = 0.0
+            for j in ts.indices {
+                let above = ts.reduce(0) { $0 + ($1 >= ts[j] ? 1 : 0) }
+                ap += Double(above) / Double(counts[j])
+            }
+            ap /= Double(ts.count)
+            result.append(candidates: candidates, scores: scores, relevance: relevance, k: k, ap: ap)
+        }
+    }
+}
+
+/// The outcome of a retrieval evaluation, laid out as `gcml.eval.retrieval/1`.
+public struct RetrievalResult {
+    public var k: Int
+    public var candidates: RetrievalEvaluation.Candidates
+    public var queries: [Int32]
+    /// CSR over queries: candidates of query q are entries indptr[q]..<indptr[q+1], best first.
+    public var indptr: [Int64] = [0]
+    public var index: [Int32] = []
+    public var score: [Float] = []
+    public var relevance: [Float] = []
+    public var ap: [Double] = []
+    public var ndcg: [Double] = []
+    public var map = Double.nan
+    public var meanNDCG = Double.nan
+
+    public init(k: Int, candidates: RetrievalEvaluation.Candidates, queries: [Int32]) {
+        self.k = k
+        self.candidates = candidates
+        self.queries = queries
+    }
+
+    /// Adds the next query's candidates (any order; stored by score, ties by lower row).
+    /// AP is computed from the list unless given (full-corpus mode).
+    mutating func append(candidates: [Int32], scores: [Float], relevance: [Float], k: Int, ap: Double? = nil) {
+        let order = candidates.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && candidates[$0] < candidates[$1]) }
+        for i in order {
+            index.append(candidates[i])
+            score.append(scores[i])
+            self.relevance.append(relevance[i])
+        }
+        indptr.append(Int64(index.count))
+        self.ap.append(ap ?? RankingMetrics.averagePrecision(scores: scores, relevance: relevance) ?? .nan)
+        ndcg.append(RankingMetrics.ndcg(scores: scores, relevance: relevance, k: k) ?? .nan)
+    }
+
+    /// MAP and mean NDCG over the queries with at least one relevant candidate.
+    mutating func finish() {
+        let aps = ap.filter { !$0.isNaN }, ndcgs = ndcg.filter { !$0.isNaN }
+        map = aps.isEmpty ? .nan : aps.reduce(0, +) / Double(aps.count)
+        meanNDCG = ndcgs.isEmpty ? .nan : ndcgs.reduce(0, +) / Double(ndcgs.count)
+    }
+
+    public var queryCount: Int { queries.count }
+    public var meanCandidates: Double { queries.isEmpty ? 0 : Double(index.count) / Double(queries.count) }
+
+    /// Writes the datasets and root attributes of `gcml.eval.retrieval/1`.
+    public func write(to file: HDF5File) throws {
+        let root = file.root
+        try root.write("query", queries)
+        try root.write("candidates/indptr", indptr)
+        try root.write("candidates/index", index)
+        try root.write("candidates/score", score)
+        try root.write("candidates/relevance", relevance)
+        try root.write("ap", ap)
+        try root.write("ndcg", ndcg)
+        try root.setAttribute("map", .double(map))
+        try root.setAttribute("ndcg_at_k", .double(meanNDCG))
+        try root.setAttribute("k", .int(Int64(k)))
+        try root.setAttribute("candidate_mode", .string(candidates.rawValue))
+    }
+
+    /// Numbers for dashboards (`--json`).
+    public var json: [String: Any] {
+        ["map": jsonNumber(map), "ndcg_at_k": jsonNumber(meanNDCG), "k": k, "queries": queryCount, "candidates": candidates.rawValue,
+         "mean_candidates_per_query": meanCandidates]
+    }
+
+    public var summary: String {
+        """
+        queries                 \(queryCount)
+        candidates              \(candidates.rawValue) (\(String(format: "%.1f", meanCandidates)) stored per query)
+        MAP                     \(String(format: "%.4f", map))
+        NDCG@\(k)\(String(repeating: " ", count: max(1, 19 - String(k).count)))\(String(format: "%.4f", meanNDCG))
+        """
+    }
+}
+
+/// A number for JSON output: NaN/infinity (undefined metrics) become null.
+func jsonNumber(_ value: Double) -> Any { value.isFinite ? value : NSNull() }

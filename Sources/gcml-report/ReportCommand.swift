@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Reporting
+import Support
+
+@main
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gcml-report",
+        abstract: "Write the comparison report of a run: metrics table, learning speed, tree statistics, SVG charts.",
+        discussion: """
+            Each method is a folder holding some of retrieval.h5, retrieval-all.h5, annotation.h5 and model.h5; \
+            by default the folders gcml, cdml, cluster and raw of --run-dir. Missing files show as — in the report. \
+            Writes --out (Markdown), the same name with .json, and learning_curves.svg, training_loss.svg and \
+            level_sizes.svg next to it. See docs/report.md.
+            """)
+
+    @Option(help: "Run folder holding one subfolder per method (and tree.h5, truth.h5 by default).") var runDir: String
+    @Option(help: "Report to write (default: <run-dir>/report.md).") var out: String?
+    @Option(name: .customLong("method"), parsing: .singleValue,
+            help: "NAME=DIR: a method and its folder (repeatable; replaces the default gcml, cdml, cluster, raw).")
+    var methods: [String] = []
+    @Option(help: "Cluster tree (gcml.tree/1); default <run-dir>/tree.h5 when present.") var tree: String?
+    @Option(help: "Latent truth (gcml.truth/1) for NMI/ARI; default <run-dir>/truth.h5 when present.") var truth: String?
+    @Option(help: "Report title.") var title = "gcml comparison report"
+    @Option(help: "Method whose final validation MAP the others must reach.") var baseline = "cdml"
+    @Option(help: "Untrained method the others are compared with.") var raw = "raw"
+
+    static let defaultMethods = ["gcml", "cdml", "cluster", "raw"]
+
+    func run() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: runDir, isDirectory: &isFolder), isFolder.boolValue else {
+            throw GCMLError(file: runDir, expected: "a run folder", found: "no such folder")
+        }
+        let pairs = try methods.isEmpty ? Self.defaultMethods.map { ($0, runDir + "/" + $0) } : methods.map(Self.parseMethod)
+        let results = try pairs.map { try MethodResults.read(name: $0.0, folder: $0.1) }
+        let treePath = tree ?? existing(runDir + "/tree.h5")
+        let truthPath = truth ?? existing(runDir + "/truth.h5")
+        if truthPath != nil && treePath == nil { note("gcml-report: truth given but no tree: NMI/ARI skipped") }
+        let levels = try treePath.map { try TreeStatistics.read(treePath: $0, truthPath: truthPath) }
+        let report = ComparisonReport(title: title, runDirectory: runDir, methods: results, baselineName: baseline, rawName: raw,
+                                      tree: levels, treePath: treePath, truthPath: truthPath)
+        let path = out ?? runDir + "/report.md"
+        try report.write(to: path)
+        print("gcml-report: wrote \(path)")
+        print(report.summary())
+    }
+
+    func existing(_ path: String) -> String? { FileManager.default.fileExists(atPath: path) ? path : nil }
+
+    static func parseMethod(_ text: String) throws -> (String, String) {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex, text.index(after: equals) != text.endIndex else {
+            throw GCMLError(file: "--method", expected: "NAME=DIR", found: "'\(text)'")
+        }
+        return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+    }
+}

@@ -1,0 +1,174 @@
+import Artifacts
+import Foundation
+import XCTest
+
+/// gcml-report on a hand-made run folder: small artifacts written with the Artifacts API.
+final class ReportTests: XCTestCase {
+    func writeRetrieval(_ path: String, map: Double, ndcg: Double) throws {
+        try Artifact.write(path, schema: .retrieval, createdBy: "test") { file in
+            let root = file.root
+            try root.write("query", [Int32(0), 1])
+            try root.write("candidates/indptr", [Int64(0), 2, 3])
+            try root.write("candidates/index", [Int32(1), 2, 0])
+            try root.write("candidates/score", [Float(0.9), 0.5, 0.7])
+            try root.write("candidates/relevance", [Float(1), 0, 1])
+            try root.write("ap", [1.0, 1.0])
+            try root.write("ndcg", [1.0, 1.0])
+            try root.setAttribute("map", .double(map))
+            try root.setAttribute("ndcg_at_k", .double(ndcg))
+            try root.setAttribute("k", .int(60))
+        }
+    }
+
+    func writeAnnotation(_ path: String, gap: Double, map: Double, hit1: Double, hit5: Double) throws {
+        try Artifact.write(path, schema: .annotation, createdBy: "test") { file in
+            let root = file.root
+            try root.write("test_rows", [Int32(0), 1])
+            try root.write("top_k/class", [Int32](repeating: 0, count: 40), shape: [2, 20])
+            try root.write("top_k/score", [Float](repeating: 0.5, count: 40), shape: [2, 20])
+            for (name, value) in [("gap", gap), ("map", map), ("hit_at_1", hit1), ("hit_at_5", hit5), ("perr", 0.5)] {
+                try root.setAttribute(name, .double(value))
+            }
+        }
+    }
+
+    func writeModel(_ path: String, steps: [Int64], loss: [Double], validation: (steps: [Int64], map: [Double])?,
+                    wallSeconds: Double?) throws {
+        try Artifact.write(path, schema: .model, createdBy: "test") { file in
+            let root = file.root
+            try root.write("layer1/weight", [Float](repeating: 0.1, count: 6), shape: [2, 3])
+            try root.write("layer1/bias", [Float](repeating: 0, count: 2))
+            try root.write("history/step", steps)
+            try root.write("history/loss", loss)
+            if let validation {
+                try root.write("history/validation_step", validation.steps)
+                try root.write("history/validation_map", validation.map)
+            }
+            try root.setAttribute("steps", .int(steps.last ?? 0))
+            if let wallSeconds { try root.setAttribute("wall_seconds", .double(wallSeconds)) }
+        }
+    }
+
+    func writeTreeAndTruth(_ folder: String) throws {
+        try Artifact.write(folder + "/tree.h5", schema: .tree, createdBy: "test") { file in
+            let root = file.root
+            try root.write("level_1/assignment", [Int32(0), 0, 1, 1, 2, 2, 3, 3])
+            try root.write("level_1/size", [Int64(2), 2, 2, 2])
+            try root.write("level_1/parent", [Int32(0), 0, 1, 1])
+            try root.write("level_2/assignment", [Int32(0), 0, 0, 0, 1, 1, 1, 1])
+            try root.write("level_2/size", [Int64(4), 4])
+        }
+        try Artifact.write(folder + "/truth.h5", schema: .truth, createdBy: "test") { file in
+            let root = file.root
+            try root.write("video_id", strings: (0..<8).map { "v\($0)" })
+            try root.write("genre", [Int32(0), 0, 0, 0, 1, 1, 1, 1])
+            try root.write("subgenre", [Int32(0), 0, 1, 1, 2, 2, 3, 3])
+            try root.write("topic", [Int32(0), 0, 1, 1, 2, 3, 3, 3])
+        }
+    }
+
+    /// A run with every piece for gcml, partial results for the others.
+    func makeRun() throws -> String {
+        let run = try Executables.temporaryFolder()
+        try writeRetrieval(run + "/gcml/retrieval.h5", map: 0.4123, ndcg: 0.5321)
+        try writeRetrieval(run + "/gcml/retrieval-all.h5", map: 0.2468, ndcg: 0.3579)
+        try writeAnnotation(run + "/gcml/annotation.h5", gap: 0.7012, map: 0.6034, hit1: 0.8056, hit5: 0.9078)
+        try writeModel(run + "/gcml/model.h5", steps: [0, 100, 200, 300], loss: [0.9, 0.5, 0.3, 0.2],
+                       validation: ([100, 200, 300], [0.20, 0.35, 0.41]), wallSeconds: 12.5)
+        try writeRetrieval(run + "/cdml/retrieval.h5", map: 0.3723, ndcg: 0.4444)
+        try writeModel(run + "/cdml/model.h5", steps: [0, 100, 200, 300], loss: [0.9, 0.7, 0.6, 0.5],
+                       validation: ([100, 200, 300], [0.10, 0.20, 0.30]), wallSeconds: nil)
+        try writeModel(run + "/cluster/model.h5", steps: [0, 150], loss: [4.0, 3.0], validation: nil, wallSeconds: 3)
+        try writeRetrieval(run + "/raw/retrieval.h5", map: 0.3111, ndcg: 0.4000)
+        try writeAnnotation(run + "/raw/annotation.h5", gap: 0.5011, map: 0.4022, hit1: 0.6033, hit5: 0.7044)
+        try writeTreeAndTruth(run)
+        return run
+    }
+
+    func row(_ report: String, _ label: String) -> [String] {
+        guard let line = report.split(separator: "\n").first(where: { $0.hasPrefix("| \(label) |") }) else { return [] }
+        return line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    func testReportShowsTheTableLearningSpeedTreeAndCharts() throws {
+        let run = try makeRun()
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        try Executables.succeed("gcml-report", ["--run-dir", run, "--out", run + "/report.md", "--title", "Tiny run"])
+        let report = try String(contentsOfFile: run + "/report.md", encoding: .utf8)
+        XCTAssertTrue(report.hasPrefix("# Tiny run\n"))
+        XCTAssertTrue(report.contains("NDCG@60"))
+        XCTAssertEqual(row(report, "GCML (smart triplets)"),
+                       ["GCML (smart triplets)", "0.4123", "0.5321", "0.2468", "0.3579", "0.7012", "0.6034", "0.8056", "0.9078", "300", "12.5 s"])
+        XCTAssertEqual(row(report, "CDML (random triplets)"),
+                       ["CDML (random triplets)", "0.3723", "0.4444", "—", "—", "—", "—", "—", "—", "300", "—"])
+        XCTAssertEqual(row(report, "Cluster classification"),
+                       ["Cluster classification", "—", "—", "—", "—", "—", "—", "—", "—", "150", "3.0 s"])
+        XCTAssertEqual(row(report, "Raw PCA features"),
+                       ["Raw PCA features", "0.3111", "0.4000", "—", "—", "0.5011", "0.4022", "0.6033", "0.7044", "—", "—"])
+
+        // Learning speed: CDML ends at 0.30; GCML passes it at step 200, CDML itself at 300.
+        let speed = report.components(separatedBy: "## Learning speed")[1]
+        XCTAssertEqual(row(speed, "GCML (smart triplets)"), ["GCML (smart triplets)", "0.4100", "300", "200"])
+        XCTAssertEqual(row(speed, "CDML (random triplets)"), ["CDML (random triplets)", "0.3000", "300", "300"])
+        XCTAssertEqual(row(speed, "Cluster classification"), ["Cluster classification", "—", "—", "—"])
+
+        // Tree: level 1 equals subgenre (NMI 1), level 2 equals genre.
+        let tree = report.components(separatedBy: "## Cluster tree")[1]
+        let level1 = row(tree, "1"), level2 = row(tree, "2")
+        XCTAssertEqual(Array(level1.prefix(5)), ["1", "4", "2", "2", "2"])
+        XCTAssertEqual(level1[6], "1.000", "NMI subgenre at level 1")
+        XCTAssertEqual(Array(level2.prefix(5)), ["2", "2", "4", "4", "4"])
+        XCTAssertEqual(level2[7], "1.000", "NMI genre at level 2")
+        XCTAssertEqual(level2[10], "1.000", "ARI genre at level 2")
+
+        // The summary is written from the numbers.
+        XCTAssertTrue(report.contains("GCML (smart triplets) has the best retrieval MAP, 0.4123: +0.1012 (+32.5 %) over Raw PCA features (0.3111) and +0.0400 (+10.7 %) over CDML"), report)
+        XCTAssertTrue(report.contains("GCML (smart triplets) reached CDML (random triplets)'s final validation MAP (0.3000 at step 300) after 200 steps"))
+
+        for image in ["learning_curves.svg", "training_loss.svg", "level_sizes.svg"] {
+            XCTAssertTrue(report.contains("](\(image))"), image)
+            let svg = try String(contentsOfFile: run + "/" + image, encoding: .utf8)
+            let parsed = SVGCollector.parse(svg)
+            let polylines = parsed.elements.filter { $0.name == "polyline" }.count
+            switch image {
+            case "learning_curves.svg": XCTAssertEqual(polylines, 2, "gcml and cdml have validation curves")
+            case "training_loss.svg": XCTAssertEqual(polylines, 3, "one per trained method")
+            default: XCTAssertEqual(polylines, 0)
+            }
+        }
+
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/report.json"))) as? [String: Any]
+        let methods = json?["methods"] as? [[String: Any]] ?? []
+        XCTAssertEqual(methods.map { $0["name"] as? String }, ["gcml", "cdml", "cluster", "raw"])
+        XCTAssertEqual((methods.first?["retrieval"] as? [String: Any])?["map"] as? Double, 0.4123)
+        XCTAssertTrue(methods[1]["annotation"] is NSNull)
+        XCTAssertEqual((methods[0]["training"] as? [String: Any])?["steps_to_baseline_final_validation_map"] as? Int, 200)
+        XCTAssertEqual((json?["tree"] as? [[String: Any]])?.count, 2)
+    }
+
+    func testEmptyRunGivesDashesWithoutFailing() throws {
+        let run = try Executables.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        try Executables.succeed("gcml-report", ["--run-dir", run])
+        let report = try String(contentsOfFile: run + "/report.md", encoding: .utf8)
+        XCTAssertEqual(row(report, "GCML (smart triplets)"), ["GCML (smart triplets)"] + [String](repeating: "—", count: 10))
+        XCTAssertTrue(report.contains("No tree.h5"))
+        XCTAssertFalse(report.contains(".svg)"), "no charts without data")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/report.json"))
+    }
+
+    func testExplicitMethodsAndAnInvalidFileIsAnError() throws {
+        let run = try makeRun()
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        try Executables.succeed("gcml-report", ["--run-dir", run, "--out", run + "/two.md", "--method", "mine=\(run)/gcml", "--method", "cdml=\(run)/cdml"])
+        let report = try String(contentsOfFile: run + "/two.md", encoding: .utf8)
+        XCTAssertEqual(row(report, "mine").dropFirst().first, "0.4123")
+        XCTAssertTrue(row(report, "Raw PCA features").isEmpty)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/two.json"))
+
+        try Data("not hdf5".utf8).write(to: URL(fileURLWithPath: run + "/raw/annotation.h5"))
+        let failed = try Executables.run("gcml-report", ["--run-dir", run])
+        XCTAssertNotEqual(failed.status, 0)
+        XCTAssertTrue(failed.stderr.contains("raw/annotation.h5"), failed.stderr)
+    }
+}
