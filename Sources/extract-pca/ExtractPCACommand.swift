@@ -30,7 +30,7 @@ struct ExtractPCACommand: ParsableCommand {
     @Option(help: "TFRecord: audio values per frame.") var audioSize = 128
     @Flag(help: "TFRecord: count and skip damaged records instead of stopping.") var skipCorrupt = false
     @Option(help: "Output features (gcml.features/1).") var out: String
-    @Option(help: "Visual PCA dimension (default \(FeatureExtraction.defaultDimension); for --tfrecord input below that, the input dimension; with --pca: the model's).")
+    @Option(help: "Visual PCA dimension (default \(FeatureExtraction.defaultDimension), or the input dimension when smaller; with --pca: the model's).")
     var dim: Int?
     @Option(help: "Audio PCA dimension (default: no PCA, raw frames averaged; 0 drops audio).") var audioDim: Int?
     @Option(help: "Fit on a uniform reservoir sample of this many frames (default: all frames).") var fitFrames: Int?
@@ -79,10 +79,6 @@ struct ExtractPCACommand: ParsableCommand {
         }
         var options = ExtractionOptions()
         options.dimension = dim
-        if dim == nil, pca == nil, frames == nil, source.visualDimension < FeatureExtraction.defaultDimension {
-            // YouTube-8M's rgb is already Google's 1024-d PCA: for TFRecord input the default keeps the input dimension.
-            options.dimension = source.visualDimension
-        }
         options.audioDimension = audioDim
         options.fitFrames = fitFrames
         options.whiten = whiten
