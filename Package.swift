@@ -38,6 +38,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .target(name: "GCMLShim", dependencies: ["CHDF5", "COpenBLAS", "CZstd"], path: "Sources/GCMLShim"),
 
         // Library modules.
@@ -47,7 +49,7 @@ let package = Package(
         .target(name: "Features", dependencies: ["Artifacts", "LinearAlgebra", "Support",
                                                  .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Sources/Features"),
-        .target(name: "Graphs", dependencies: ["Artifacts", "LinearAlgebra", "Support", "CZstd"], path: "Sources/Graphs"),
+        .target(name: "Graphs", dependencies: ["Artifacts", "LinearAlgebra", "Support", "CZstd", "CZlib"], path: "Sources/Graphs"),
         .target(name: "Sampling", dependencies: ["Artifacts", "Graphs", "Support"], path: "Sources/Sampling"),
         .target(name: "Embedding", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Support"], path: "Sources/Embedding"),
         .target(name: "Metrics", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Support"], path: "Sources/Metrics"),
@@ -75,7 +77,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], path: "Tests/LinearAlgebraTests"),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Artifacts", "LinearAlgebra", "Support"],
                     path: "Tests/FeaturesTests"),
-        .testTarget(name: "GraphsTests", dependencies: ["Graphs", "Artifacts", "Support"], path: "Tests/GraphsTests"),
+        .testTarget(name: "GraphsTests", dependencies: ["Graphs", "Artifacts", "LinearAlgebra", "Support"], path: "Tests/GraphsTests"),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "Graphs", "Support"], path: "Tests/SamplingTests"),
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),

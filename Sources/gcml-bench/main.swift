@@ -7,6 +7,9 @@ import Foundation
 let benchmarks: [(name: String, about: String, run: ([String]) throws -> Void)] = [
     ("io", "HDF5 write/read of 1 GiB float32, none vs zstd-3, vs h5py + hdf5plugin", IOBench.run),
     ("pca", "extract-pca fit + pool, 200 000 x 2048 -> 1500, two sizes, vs scikit-learn", PCABench.run),
+    ("graph", "build-graph: sessions -> pair counts (50 M rows), exact kNN K=50 on 100 000 x 256 vs faiss", GraphBench.run),
+    ("affinity", "affinity clustering, 3 levels, 1M nodes / 10M edges, vs scipy minimum_spanning_tree", AffinityBench.run),
+    ("sampling", "triplet sampling (smart and random) on a 1M-node graph", SamplingBench.run),
     ("retrieval", "full-corpus top-60 retrieval, 10 000 queries x 100 000 videos x 256, vs faiss", RetrievalBench.run),
 ]
 

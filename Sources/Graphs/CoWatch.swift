@@ -1,0 +1,278 @@
+import Foundation
+import Support
+
+/// What reading interaction data found, besides the pair sums.
+public struct InteractionReport: Sendable, Equatable {
+    /// Data lines read (blank lines and `#` comments excluded).
+    public var lines = 0
+    /// Sessions seen (session input only).
+    public var sessions = 0
+    /// Id occurrences that map to a row of the features.
+    public var idsMapped = 0
+    /// Id occurrences absent from the features, and a few distinct examples.
+    public var idsUnmapped = 0
+    public var unmappedExamples: [String] = []
+    /// Malformed lines skipped (`--skip-malformed`), and the first one's number.
+    public var malformedLines = 0
+    public var firstMalformedLine: Int?
+    /// Pair lines naming the same video twice (dropped: no self loops).
+    public var selfPairs = 0
+
+    public init() {}
+
+    mutating func unmapped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        idsUnmapped += 1
+        if unmappedExamples.count < 5 {
+            let id = String(decoding: bytes, as: UTF8.self)
+            if !unmappedExamples.contains(id) { unmappedExamples.append(id) }
+        }
+    }
+
+    /// The warning printed when some ids do not map (nil when all do).
+    public var unmappedWarning: String? {
+        guard idsUnmapped > 0 else { return nil }
+        return "warning: \(idsUnmapped) id occurrence(s) not in the features were ignored (e.g. "
+            + unmappedExamples.map { "\"\($0)\"" }.joined(separator: ", ") + ")"
+    }
+}
+
+/// Input line splitting shared by the counters.
+@inline(__always)
+func splitTabs(_ line: UnsafeBufferPointer<UInt8>, into fields: inout (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)) -> Int {
+    let base = line.baseAddress!
+    var count = 0
+    var start = 0
+    var i = 0
+    let n = line.count
+    while true {
+        if i == n || base[i] == 0x09 {
+            let field = UnsafeBufferPointer(start: base + start, count: i - start)
+            switch count {
+            case 0: fields.0 = field
+            case 1: fields.1 = field
+            case 2: fields.2 = field
+            default: break
+            }
+            count += 1
+            if i == n { return count }
+            start = i + 1
+        }
+        i += 1
+    }
+}
+
+@inline(__always)
+private func isSkippable(_ line: UnsafeBufferPointer<UInt8>) -> Bool { line.isEmpty || line[0] == 0x23 /* # */ }
+
+/// Counts co-watches from sessions: lines `session_id<TAB>video_id[<TAB>timestamp]`
+/// in watch order, the lines of a session contiguous. Every pair of distinct
+/// videos that appear within `window` consecutive watches of a session counts
+/// once for that session; counts are summed over sessions. Watches of unknown
+/// videos keep their place in the window but form no pairs.
+public struct CoWatchCounter {
+    public let index: VideoIndex
+    public let window: Int
+    public let source: String
+    public let skipMalformed: Bool
+    public private(set) var pairs: PairCounter
+    public private(set) var report = InteractionReport()
+
+    private var session: [UInt8] = []
+    private var recent: [Int32]          // ring of the last window-1 watches (-1 = unknown video)
+    private var recentCount = 0, recentNext = 0
+    private var sessionPairs: [UInt64] = []
+
+    public init(index: VideoIndex, window: Int, source: String, skipMalformed: Bool = false, expectedPairs: Int = 1 << 16) {
+        precondition(window >= 2, "a window holds at least two watches")
+        self.index = index
+        self.window = window
+        self.source = source
+        self.skipMalformed = skipMalformed
+        pairs = PairCounter(expectedPairs: expectedPairs)
+        recent = [Int32](repeating: -1, count: window - 1)
+        session.reserveCapacity(64)
+        sessionPairs.reserveCapacity(1024)
+    }
+
+    /// Feeds one input line (without its line break).
+    @inline(__always)
+    public mutating func consume(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
+        if isSkippable(line) { return }
+        report.lines += 1
+        var f = (UnsafeBufferPointer<UInt8>(start: nil, count: 0), UnsafeBufferPointer<UInt8>(start: nil, count: 0),
+                 UnsafeBufferPointer<UInt8>(start: nil, count: 0))
+        let fields = splitTabs(line, into: &f)
+        guard fields == 2 || fields == 3, !f.0.isEmpty, !f.1.isEmpty else {
+            try malformed(line, lineNumber, fields)
+            return
+        }
+        if !sameSession(f.0) {
+            endSession()
+            session.removeAll(keepingCapacity: true)
+            session.append(contentsOf: f.0)
+            report.sessions += 1
+        }
+        let row: Int32
+        if let found = index.lookup(f.1) {
+            row = found
+            report.idsMapped += 1
+            // Pair with each of the previous window-1 watches (the ring holds exactly those).
+            for j in 0..<recentCount {
+                let other = recent[j]
+                if other >= 0 && other != row { sessionPairs.append(PairCounter.key(row, other)) }
+            }
+        } else {
+            row = -1
+            report.unmapped(f.1)
+        }
+        recent[recentNext] = row
+        recentNext = recentNext + 1 == recent.count ? 0 : recentNext + 1
+        if recentCount < recent.count { recentCount += 1 }
+    }
+
+    /// Flushes the last session; call once after the final line.
+    public mutating func finish() { endSession() }
+
+    @inline(__always)
+    private func sameSession(_ id: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard id.count == session.count, report.sessions > 0 else { return false }
+        return session.withUnsafeBufferPointer { memcmp($0.baseAddress!, id.baseAddress!, id.count) == 0 }
+    }
+
+    private mutating func endSession() {
+        recentCount = 0
+        recentNext = 0
+        guard !sessionPairs.isEmpty else { return }
+        // A pair counts once per session however often it co-occurs in it.
+        sessionPairs.sort()
+        var last = UInt64.max
+        for key in sessionPairs where key != last {
+            pairs.add(key: key, 1)
+            last = key
+        }
+        sessionPairs.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func malformed(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, _ fields: Int) throws {
+        if skipMalformed {
+            report.malformedLines += 1
+            if report.firstMalformedLine == nil { report.firstMalformedLine = number }
+            return
+        }
+        let text = String(decoding: line.prefix(120), as: UTF8.self)
+        throw GCMLError(file: source, object: "line \(number)", expected: "session_id<TAB>video_id[<TAB>timestamp]",
+                        found: "\(fields) field(s): \"\(text)\" (--skip-malformed skips such lines)")
+    }
+}
+
+/// Sums weights from pair lines `a<TAB>b[<TAB>weight]` (weight 1 when absent).
+/// Both directions and repeated lines add up: the result is undirected.
+public struct PairListCounter {
+    public let index: VideoIndex
+    public let source: String
+    public let skipMalformed: Bool
+    public private(set) var pairs: PairCounter
+    public private(set) var report = InteractionReport()
+    private var number = [CChar](repeating: 0, count: 64)
+
+    public init(index: VideoIndex, source: String, skipMalformed: Bool = false, expectedPairs: Int = 1 << 16) {
+        self.index = index
+        self.source = source
+        self.skipMalformed = skipMalformed
+        pairs = PairCounter(expectedPairs: expectedPairs)
+    }
+
+    public mutating func consume(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
+        if isSkippable(line) { return }
+        report.lines += 1
+        var f = (UnsafeBufferPointer<UInt8>(start: nil, count: 0), UnsafeBufferPointer<UInt8>(start: nil, count: 0),
+                 UnsafeBufferPointer<UInt8>(start: nil, count: 0))
+        let fields = splitTabs(line, into: &f)
+        guard fields == 2 || fields == 3, !f.0.isEmpty, !f.1.isEmpty else {
+            return try malformed(line, lineNumber, "\(fields) field(s)")
+        }
+        var weight = 1.0
+        if fields == 3 {
+            guard let parsed = parse(f.2) else { return try malformed(line, lineNumber, "weight \"\(String(decoding: f.2, as: UTF8.self))\"") }
+            guard parsed.isFinite, parsed >= 0 else {
+                throw GCMLError(file: source, object: "line \(lineNumber)", expected: "a finite, non-negative weight",
+                                found: String(decoding: f.2, as: UTF8.self))
+            }
+            weight = parsed
+        }
+        let a = index.lookup(f.0), b = index.lookup(f.1)
+        if a == nil { report.unmapped(f.0) } else { report.idsMapped += 1 }
+        if b == nil { report.unmapped(f.1) } else { report.idsMapped += 1 }
+        guard let a, let b else { return }
+        if a == b { report.selfPairs += 1; return }
+        pairs.add(key: PairCounter.key(a, b), weight)
+    }
+
+    private mutating func parse(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard !field.isEmpty, field.count < number.count else { return nil }
+        return number.withUnsafeMutableBufferPointer { buffer -> Double? in
+            let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+            raw.copyMemory(from: field.baseAddress!, byteCount: field.count)
+            buffer[field.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(buffer.baseAddress!, &end)
+            guard let end, end == buffer.baseAddress! + field.count else { return nil }
+            return value
+        }
+    }
+
+    private mutating func malformed(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, _ what: String) throws {
+        if skipMalformed {
+            report.malformedLines += 1
+            if report.firstMalformedLine == nil { report.firstMalformedLine = number }
+            return
+        }
+        let text = String(decoding: line.prefix(120), as: UTF8.self)
+        throw GCMLError(file: source, object: "line \(number)", expected: "a<TAB>b[<TAB>weight]",
+                        found: "\(what): \"\(text)\" (--skip-malformed skips such lines)")
+    }
+}
+
+/// Reading whole inputs with progress.
+public enum Interactions {
+    /// Counts co-watches of a session file (plain, .gz or .zst).
+    public static func countSessions(path: String, index: VideoIndex, window: Int, skipMalformed: Bool = false) throws
+        -> (pairs: PairCounter, report: InteractionReport) {
+        let input = try TextInput(path: path)
+        var counter = CoWatchCounter(index: index, window: window, source: path, skipMalformed: skipMalformed)
+        let progress = Progress("build-graph: sessions", unit: "rows")
+        var pending = 0
+        try input.forEachLine { line, number in
+            try counter.consume(line, lineNumber: number)
+            pending += 1
+            if pending == 1 << 20 {
+                progress.advance(by: pending)
+                pending = 0
+            }
+        }
+        counter.finish()
+        progress.advance(by: pending)
+        progress.finish(note: "\(counter.report.lines) rows, \(counter.pairs.count) distinct pairs")
+        return (counter.pairs, counter.report)
+    }
+
+    /// Sums pair weights of a pair file (plain, .gz or .zst).
+    public static func countPairs(path: String, index: VideoIndex, skipMalformed: Bool = false) throws
+        -> (pairs: PairCounter, report: InteractionReport) {
+        let input = try TextInput(path: path)
+        var counter = PairListCounter(index: index, source: path, skipMalformed: skipMalformed)
+        let progress = Progress("build-graph: pairs", unit: "lines")
+        var pending = 0
+        try input.forEachLine { line, number in
+            try counter.consume(line, lineNumber: number)
+            pending += 1
+            if pending == 1 << 20 {
+                progress.advance(by: pending)
+                pending = 0
+            }
+        }
+        progress.advance(by: pending)
+        progress.finish(note: "\(counter.report.lines) lines, \(counter.pairs.count) distinct pairs")
+        return (counter.pairs, counter.report)
+    }
+}

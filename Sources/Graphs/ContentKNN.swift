@@ -1,0 +1,71 @@
+import Foundation
+import LinearAlgebra
+import Support
+
+/// The content graph used when no interaction data exists: every video linked to
+/// its k most cosine-similar videos (exact, itself excluded), by blocked SGEMM +
+/// per-row top-k (`TopK.innerProduct`) over L2-normalised rows.
+public enum ContentKNN {
+    /// Rows scaled to unit length (zero rows stay zero and score 0 against everything).
+    public static func normalisedRows(_ features: Matrix<Float>) -> Matrix<Float> {
+        var result = features
+        let d = features.columns
+        result.values.withUnsafeMutableBufferPointer { v in
+            for r in 0..<features.rows {
+                var sum: Float = 0
+                for c in 0..<d { sum += v[r * d + c] * v[r * d + c] }
+                guard sum > 0 else { continue }
+                let scale = 1 / sum.squareRoot()
+                for c in 0..<d { v[r * d + c] *= scale }
+            }
+        }
+        return result
+    }
+
+    /// Each video's k nearest neighbours by cosine similarity, [N, k] best first.
+    public static func neighbours(_ features: Matrix<Float>, k: Int, threads: Int = 1) -> TopKResult {
+        let unit = normalisedRows(features)
+        let progress = Progress("build-graph: kNN", total: features.rows, unit: "videos")
+        let result = TopK.innerProduct(queries: unit, corpus: unit, k: k, excluding: (0..<features.rows).map(Int32.init),
+                                       threads: threads, progress: { progress.set($0) })
+        progress.finish()
+        return result
+    }
+
+    /// The undirected kNN graph: an edge wherever either endpoint lists the other among
+    /// its k nearest, weighted by their cosine similarity; non-positive similarities are
+    /// dropped (edge weights are strengths).
+    public static func graph(_ features: Matrix<Float>, k: Int, threads: Int = 1) -> UndirectedEdges {
+        let n = features.rows
+        let found = neighbours(features, k: k, threads: threads)
+        var keys: [UInt64] = []
+        var weights: [Float] = []
+        keys.reserveCapacity(n * k)
+        weights.reserveCapacity(n * k)
+        for q in 0..<n {
+            for slot in 0..<k {
+                let j = found.indices[q * k + slot], s = found.scores[q * k + slot]
+                guard j >= 0, s > 0 else { continue }
+                keys.append(PairCounter.key(Int32(q), j))
+                weights.append(s)
+            }
+        }
+        // Sort by pair and keep one entry per pair (both directions carry the same cosine).
+        let order = keys.indices.sorted { keys[$0] < keys[$1] }
+        var edges = UndirectedEdges(nodeCount: n)
+        var last = UInt64.max
+        for e in order {
+            if keys[e] == last {
+                // The two directions' cosines may differ in the last bit: keep the larger, whatever the order.
+                edges.weight[edges.count - 1] = max(edges.weight[edges.count - 1], weights[e])
+                continue
+            }
+            last = keys[e]
+            let (x, y) = PairCounter.rows(of: keys[e])
+            edges.a.append(x)
+            edges.b.append(y)
+            edges.weight.append(weights[e])
+        }
+        return edges
+    }
+}

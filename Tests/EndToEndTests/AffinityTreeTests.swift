@@ -1,0 +1,116 @@
+import Artifacts
+import Foundation
+import Support
+import XCTest
+
+enum TreeFixtures {
+    /// Writes a `gcml.graph/1` file from undirected edges with the Artifacts layer only
+    /// (symmetric CSR, sorted columns, no held-out edges).
+    static func writeGraph(_ path: String, nodes: Int, edges: [(Int, Int, Float)]) throws {
+        var rows = [[(Int32, Float)]](repeating: [], count: nodes)
+        for (a, b, w) in edges {
+            rows[a].append((Int32(b), w))
+            rows[b].append((Int32(a), w))
+        }
+        var indptr: [Int64] = [0], indices: [Int32] = [], weights: [Float] = []
+        for row in rows {
+            for (column, weight) in row.sorted(by: { $0.0 < $1.0 }) {
+                indices.append(column)
+                weights.append(weight)
+            }
+            indptr.append(Int64(indices.count))
+        }
+        try Artifact.write(path, schema: .graph, createdBy: "end-to-end test") { file in
+            let root = file.root
+            try root.write("video_id", strings: (0..<nodes).map { "video\($0)" })
+            try root.write("train/indptr", indptr)
+            try root.write("train/indices", indices)
+            try root.write("train/weights", weights)
+            try root.write("heldout/indptr", [Int64](repeating: 0, count: nodes + 1))
+            try root.write("heldout/indices", [Int32]())
+            try root.write("heldout/weights", [Float]())
+            try root.write("heldout_nodes", [Int32]())
+        }
+    }
+}
+
+final class AffinityTreeTests: XCTestCase {
+    var folder: String!
+
+    override func setUpWithError() throws { folder = try Executables.temporaryFolder() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// The hand-drawn path 0 =5= 1 -3- 2 =5= 3 -1- 4 -2- 5 -2- 6 =4= 7 and an isolated video 8
+    /// (worked out in GraphsTests/AffinityClusteringTests).
+    func testWritesTreeWithLevelsSummaryAndTable() throws {
+        let graph = folder + "/graph.h5", tree = folder + "/tree.h5"
+        try TreeFixtures.writeGraph(graph, nodes: 9, edges: [(0, 1, 5), (1, 2, 3), (2, 3, 5), (3, 4, 1), (4, 5, 2), (5, 6, 2), (6, 7, 4)])
+        let result = try Executables.succeed("affinity-tree", ["--graph", graph, "--out", tree, "--levels", "3"])
+
+        let file = try Artifact.open(tree, as: .tree)
+        defer { try? file.close() }
+        let root = file.root
+        XCTAssertEqual(try root.read("level_1/assignment", as: Int32.self), [0, 0, 1, 1, 2, 2, 3, 3, 4])
+        XCTAssertEqual(try root.read("level_1/size", as: Int64.self), [2, 2, 2, 2, 1])
+        XCTAssertEqual(try root.read("level_1/parent", as: Int32.self), [0, 0, 1, 1, 2])
+        XCTAssertEqual(try root.read("level_2/assignment", as: Int32.self), [0, 0, 0, 0, 1, 1, 1, 1, 2])
+        XCTAssertEqual(try root.read("level_2/parent", as: Int32.self), [0, 0, 1])
+        XCTAssertEqual(try root.read("level_3/size", as: Int64.self), [8, 1])
+        XCTAssertFalse(root.exists("level_3/parent"))
+        XCTAssertFalse(root.exists("level_4"))
+
+        XCTAssertEqual(try root.attribute("level_clusters"), .ints([5, 3, 2]))
+        XCTAssertEqual(try root.attribute("level_size_min"), .ints([1, 1, 1]))
+        XCTAssertEqual(try root.attribute("level_size_max"), .ints([2, 4, 8]))
+        XCTAssertEqual(try root.attribute("level_size_median"), .doubles([2, 4, 4.5]))
+        XCTAssertEqual(try root.doubleAttribute("link_weight"), 22)
+        XCTAssertEqual(try root.stringAttribute("created_by")?.hasPrefix("affinity-tree"), true)
+
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 4, "header and one row per level:\n\(result.stdout)")
+        XCTAssertEqual(lines.last?.split(separator: " ").map(String.init), ["3", "2", "1", "1", "4.5", "8"])
+    }
+
+    func testThreadCountDoesNotChangeTheTree() throws {
+        var generator = SeededGenerator(seed: 3)
+        let nodes = 6000
+        var edges: [(Int, Int, Float)] = []
+        var seen = Set<Int>()
+        while edges.count < 15000 {
+            let a = generator.below(nodes), b = generator.below(nodes)
+            if a == b || !seen.insert(min(a, b) * nodes + max(a, b)).inserted { continue }
+            edges.append((a, b, Float(1 + generator.below(20))))
+        }
+        let graph = folder + "/graph.h5"
+        try TreeFixtures.writeGraph(graph, nodes: nodes, edges: edges)
+        var trees: [[[Int32]]] = []
+        for threads in ["1", "2"] {
+            let out = folder + "/tree\(threads).h5"
+            try Executables.succeed("affinity-tree", ["--graph", graph, "--out", out, "--linkage", "average",
+                                                      "--max-cluster-size", "50", "--threads", threads])
+            let file = try Artifact.open(out, as: .tree)
+            trees.append(try (1...3).map { try file.root.read("level_\($0)/assignment", as: Int32.self) })
+            try file.close()
+        }
+        XCTAssertEqual(trees[0], trees[1])
+    }
+
+    func testMissingGraphFailsNamingTheFile() throws {
+        let missing = folder + "/nothing.h5"
+        let result = try Executables.run("affinity-tree", ["--graph", missing, "--out", folder + "/tree.h5"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("nothing.h5"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/tree.h5"))
+    }
+
+    func testWrongSchemaIsRejected() throws {
+        let notAGraph = folder + "/triplets.h5"
+        try Artifact.write(notAGraph, schema: .triplets, createdBy: "end-to-end test") { file in
+            for name in ["anchor", "positive", "negative"] { try file.root.write(name, [Int32(0)]) }
+            try file.root.write("negative_level", [Int8(0)])
+        }
+        let result = try Executables.run("affinity-tree", ["--graph", notAGraph, "--out", folder + "/tree.h5"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("gcml.graph/1"), result.stderr)
+    }
+}
