@@ -1,4 +1,3 @@
-import Dispatch
 import LinearAlgebra
 import Support
 
@@ -7,9 +6,10 @@ import Support
 /// (its relevant videos) their score and how many ranked videos score at
 /// least as high — the denominator of average precision over the full ranking.
 ///
-/// Blocked: a block of queries times a block of corpus rows is one SGEMM
-/// (BLAS-3 is the cost, as in faiss' IndexFlat), then each score row of the
-/// block is scanned once for the top-k heap and the target counts.
+/// One pass of LinearAlgebra's blocked scan (`TopK.scan`: SGEMM per query block ×
+/// corpus block, as in faiss' IndexFlat): each score row goes to the shared top-k
+/// heaps (`TopK.Heaps`) and, in the same visit, to this file's target counters.
+/// Results do not depend on the thread count.
 public struct CorpusRanking {
     public struct Result {
         /// Number of queries and entries per query (k, or fewer when the corpus is smaller).
@@ -29,11 +29,12 @@ public struct CorpusRanking {
     public var k: Int
     public var queryBlock: Int
     public var corpusBlock: Int
-    /// Threads for the scan after each SGEMM (BLAS uses its own setting); results
-    /// do not depend on it.
+    /// Worker threads, each running single-threaded SGEMM and the scan on its own query
+    /// blocks; results do not depend on it.
     public var threads: Int
 
-    public init(k: Int, queryBlock: Int = 1024, corpusBlock: Int = 4096, threads: Int = BLAS.threads) {
+    public init(k: Int, queryBlock: Int = TopK.Blocking().queryBlock, corpusBlock: Int = TopK.Blocking().corpusBlock,
+                threads: Int = BLAS.threads) {
         precondition(k > 0 && queryBlock > 0 && corpusBlock > 0)
         self.k = k
         self.queryBlock = queryBlock
@@ -48,71 +49,97 @@ public struct CorpusRanking {
                      excluded: [[Int32]], targets: [[Int32]], progress: Support.Progress? = nil) -> Result {
         precondition(corpus.count >= rows * dimension && excluded.count == queryRows.count && targets.count == queryRows.count)
         let q = queryRows.count, kk = min(k, max(0, rows - 1))
-        var result = Result(queryCount: q, k: kk, top: [Int32](repeating: -1, count: q * kk),
-                            topScores: [Float](repeating: -.infinity, count: q * kk),
-                            targetScores: [], targetCounts: [])
-        result.targetScores.reserveCapacity(q)
-        result.targetCounts.reserveCapacity(q)
-        guard q > 0, rows > 0, let base = corpus.baseAddress else { return result }
-
-        let bq = min(queryBlock, q), bc = min(corpusBlock, rows)
-        var queryBuffer = [Float](repeating: 0, count: bq * dimension)
-        var scores = [Float](repeating: 0, count: bq * bc)
-        let states = (0..<bq).map { _ in RowState(k: kk) }
-
-        for q0 in stride(from: 0, to: q, by: bq) {
-            let m = min(bq, q - q0)
-            // Gather the block's query vectors; set up each query's heap and targets.
-            for i in 0..<m {
-                let row = queryRows[q0 + i]
-                for d in 0..<dimension { queryBuffer[i * dimension + d] = base[row * dimension + d] }
-                states[i].reset(query: row, excluded: excluded[q0 + i], targets: targets[q0 + i],
-                                corpus: base, dimension: dimension)
-            }
-            for c0 in stride(from: 0, to: rows, by: bc) {
-                let n = min(bc, rows - c0)
-                queryBuffer.withUnsafeBufferPointer { qb in
-                    scores.withUnsafeMutableBufferPointer { s in
-                        BLAS.gemm(transposeB: true, m: m, n: n, k: dimension, a: qb.baseAddress!, lda: dimension,
-                                  b: base + c0 * dimension, ldb: dimension, c: s.baseAddress!, ldc: n)
-                    }
-                }
-                // Rows are independent: split them over threads (deterministic for any count).
-                let workers = min(threads, m)
-                scores.withUnsafeMutableBufferPointer { s in
-                    let sp = s.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: workers) { w in
-                        for i in stride(from: w, to: m, by: workers) {
-                            states[i].scan(sp + i * n, count: n, firstRow: c0)
+        var top = [Int32](repeating: -1, count: q * kk), topScores = [Float](repeating: -.infinity, count: q * kk)
+        var targetScores = [[Float]](repeating: [], count: q), targetCounts = [[Int]](repeating: [], count: q)
+        if q > 0, rows > 0, let base = corpus.baseAddress {
+            top.withUnsafeMutableBufferPointer { top in
+                topScores.withUnsafeMutableBufferPointer { topScores in
+                    targetScores.withUnsafeMutableBufferPointer { targetScores in
+                        targetCounts.withUnsafeMutableBufferPointer { targetCounts in
+                            queryRows.withUnsafeBufferPointer { queryRowsBuffer in
+                                let output = Output(top: top, topScores: topScores, targetScores: targetScores, targetCounts: targetCounts)
+                                TopK.scan(queries: base, queryCount: q, queryRows: queryRowsBuffer.baseAddress!, corpus: base, corpusCount: rows,
+                                          dimension: dimension, threads: threads,
+                                          blocking: TopK.Blocking(queryBlock: queryBlock, corpusBlock: corpusBlock),
+                                          progress: progress.map { p in { p.set($0) } }) { slots in
+                                    RankingVisitor(slots: slots, k: kk, corpus: base, dimension: dimension, queryRows: queryRows,
+                                                   excluded: excluded, targets: targets, output: output)
+                                }
+                            }
                         }
                     }
                 }
             }
-            for i in 0..<m {
-                let (ids, values) = states[i].sortedTop()
-                for j in 0..<ids.count {
-                    result.top[(q0 + i) * kk + j] = ids[j]
-                    result.topScores[(q0 + i) * kk + j] = values[j]
-                }
-                result.targetScores.append(states[i].targetScores)
-                result.targetCounts.append(states[i].targetCounts())
-            }
-            progress?.advance(by: m)
         }
-        return result
+        return Result(queryCount: q, k: kk, top: top, topScores: topScores, targetScores: targetScores, targetCounts: targetCounts)
     }
 }
 
-/// Per-query scan state: a size-k min-heap (worst of the best on top) and the
-/// counters of ranked videos scoring at least each target's score. A class with
-/// its own buffers so that worker threads each update distinct states in place.
+/// Where the visitors write: each query's entries belong to the one worker that scans it.
+struct Output {
+    let top: UnsafeMutableBufferPointer<Int32>
+    let topScores: UnsafeMutableBufferPointer<Float>
+    let targetScores: UnsafeMutableBufferPointer<[Float]>
+    let targetCounts: UnsafeMutableBufferPointer<[Int]>
+}
+
+/// One worker's view of the scan: per query slot the target overrides are written
+/// into the score row, then the row feeds the shared top-k heaps and the target counts.
+final class RankingVisitor: ScoreBlockVisitor {
+    let heaps: TopK.Heaps
+    let states: [RowState]
+    let corpus: UnsafePointer<Float>
+    let dimension: Int
+    let queryRows: [Int]
+    let excluded: [[Int32]]
+    let targets: [[Int32]]
+    let output: Output
+    var first = 0
+
+    init(slots: Int, k: Int, corpus: UnsafePointer<Float>, dimension: Int, queryRows: [Int], excluded: [[Int32]], targets: [[Int32]],
+         output: Output) {
+        heaps = TopK.Heaps(slots: slots, k: k)
+        states = (0..<slots).map { _ in RowState() }
+        self.corpus = corpus
+        self.dimension = dimension
+        self.queryRows = queryRows
+        self.excluded = excluded
+        self.targets = targets
+        self.output = output
+    }
+
+    func begin(queries: Range<Int>) {
+        first = queries.lowerBound
+        heaps.reset(count: queries.count)
+        for (slot, query) in queries.enumerated() {
+            states[slot].reset(query: queryRows[query], excluded: excluded[query], targets: targets[query], corpus: corpus, dimension: dimension)
+        }
+    }
+
+    func visit(_ scores: UnsafeMutablePointer<Float>, slot: Int, rows: Range<Int>) {
+        let state = states[slot]
+        state.applyOverrides(scores, rows: rows)
+        heaps.offer(scores, count: rows.count, offset: rows.lowerBound, slot: slot)
+        state.count(scores, count: rows.count)
+    }
+
+    func end(queries: Range<Int>) {
+        let k = heaps.k
+        for (slot, query) in queries.enumerated() {
+            if k > 0 {
+                heaps.finish(slot: slot, outScore: output.topScores.baseAddress! + query * k, outIndex: output.top.baseAddress! + query * k)
+            }
+            output.targetScores[query] = states[slot].targetScores
+            output.targetCounts[query] = states[slot].targetCounts()
+        }
+    }
+}
+
+/// Per-query state beyond the top k: the score overrides and the counters of ranked
+/// videos scoring at least each target's score.
 final class RowState {
-    let k: Int
-    let heapScores: UnsafeMutablePointer<Float>
-    let heapRows: UnsafeMutablePointer<Int32>
-    var heapCount = 0
     /// (row, score) overrides applied to each block before the scan: targets get their
-    /// directly computed score, excluded rows -infinity. Sorted by row.
+    /// directly computed score, excluded rows (and the query) -infinity. Sorted by row.
     var overrides: [(row: Int, score: Float)] = []
     var targetScores: [Float] = []
     /// Target scores sorted descending, and the target index of each.
@@ -121,19 +148,7 @@ final class RowState {
     /// buckets[p]: ranked videos whose score x has thresholds[p] as the first threshold ≤ x.
     var buckets: [Int] = []
 
-    init(k: Int) {
-        self.k = k
-        heapScores = .allocate(capacity: max(1, k))
-        heapRows = .allocate(capacity: max(1, k))
-    }
-
-    deinit {
-        heapScores.deallocate()
-        heapRows.deallocate()
-    }
-
     func reset(query: Int, excluded: [Int32], targets: [Int32], corpus: UnsafePointer<Float>, dimension: Int) {
-        heapCount = 0
         overrides.removeAll(keepingCapacity: true)
         let targetSet = Set(targets)
         overrides.append((query, -.infinity))
@@ -154,37 +169,18 @@ final class RowState {
         buckets = [Int](repeating: 0, count: thresholds.count)
     }
 
-    /// Scans the scores of corpus rows firstRow ..< firstRow+count (modified in place by the overrides).
-    func scan(_ row: UnsafeMutablePointer<Float>, count: Int, firstRow: Int) {
+    /// Writes the overrides that fall in corpus rows `rows` into their score row.
+    func applyOverrides(_ row: UnsafeMutablePointer<Float>, rows: Range<Int>) {
         var lo = 0, hi = overrides.count
-        while lo < hi { let mid = (lo + hi) / 2; if overrides[mid].row < firstRow { lo = mid + 1 } else { hi = mid } }
-        while lo < overrides.count && overrides[lo].row < firstRow + count {
-            row[overrides[lo].row - firstRow] = overrides[lo].score
+        while lo < hi { let mid = (lo + hi) / 2; if overrides[mid].row < rows.lowerBound { lo = mid + 1 } else { hi = mid } }
+        while lo < overrides.count && overrides[lo].row < rows.upperBound {
+            row[overrides[lo].row - rows.lowerBound] = overrides[lo].score
             lo += 1
         }
-        var floor = heapCount < k ? -Float.infinity : (k == 0 ? Float.infinity : heapScores[0])
-        // Rows arrive in increasing order, so an equal score never displaces an earlier
-        // row: ties rank the lower row first. Eight scores are tested against the heap's
-        // floor at once; only a group with a candidate is walked one by one.
-        let raw = UnsafeRawPointer(row)
-        var j = 0
-        while j + 8 <= count {
-            let values = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            if any(values .> SIMD8<Float>(repeating: floor)) {
-                for lane in 0..<8 where values[lane] > floor {
-                    push(values[lane], Int32(firstRow + j + lane))
-                    if heapCount == k { floor = heapScores[0] }
-                }
-            }
-            j += 8
-        }
-        while j < count {
-            if row[j] > floor {
-                push(row[j], Int32(firstRow + j))
-                if heapCount == k { floor = heapScores[0] }
-            }
-            j += 1
-        }
+    }
+
+    /// Counts the (overridden) scores row[0..<count] against the target thresholds.
+    func count(_ row: UnsafeMutablePointer<Float>, count: Int) {
         if thresholds.count <= Self.directCountLimit {
             // Few targets: one branch-free (vectorisable) counting pass per target over the
             // row, which sits in L1; bucket p then holds exactly the count for threshold p
@@ -238,45 +234,5 @@ final class RowState {
             counts[thresholdTarget[p]] = running
         }
         return counts
-    }
-
-    /// Min-heap on score (at equal score the larger row is worse) of at most k entries.
-    @inline(__always)
-    private func push(_ score: Float, _ row: Int32) {
-        let hs = heapScores, hr = heapRows
-        @inline(__always) func worse(_ a: Int, _ b: Int) -> Bool { hs[a] < hs[b] || (hs[a] == hs[b] && hr[a] > hr[b]) }
-        @inline(__always) func swap(_ a: Int, _ b: Int) {
-            let s = hs[a]; hs[a] = hs[b]; hs[b] = s
-            let r = hr[a]; hr[a] = hr[b]; hr[b] = r
-        }
-        if heapCount < k {
-            var i = heapCount
-            hs[i] = score; hr[i] = row
-            heapCount += 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                guard worse(i, parent) else { break }
-                swap(i, parent)
-                i = parent
-            }
-            return
-        }
-        hs[0] = score; hr[0] = row
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var smallest = i
-            if l < heapCount && worse(l, smallest) { smallest = l }
-            if r < heapCount && worse(r, smallest) { smallest = r }
-            if smallest == i { break }
-            swap(i, smallest)
-            i = smallest
-        }
-    }
-
-    func sortedTop() -> ([Int32], [Float]) {
-        let hs = heapScores, hr = heapRows
-        let order = (0..<heapCount).sorted { hs[$0] > hs[$1] || (hs[$0] == hs[$1] && hr[$0] < hr[$1]) }
-        return (order.map { hr[$0] }, order.map { hs[$0] })
     }
 }

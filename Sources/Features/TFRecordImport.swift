@@ -1,0 +1,163 @@
+import Artifacts
+import Foundation
+import Support
+
+/// What an import read and wrote.
+public struct ImportSummary: Sendable {
+    public var shards = 0
+    public var videos = 0
+    public var frames = 0
+    public var labels = 0
+    public var skippedCorrupt = 0
+    public var fileBytes = 0
+    public var seconds = 0.0
+
+    public var table: String {
+        var lines = [
+            "shards           \(shards)",
+            "videos           \(videos)",
+            "frames           \(frames)",
+            "labels           \(labels)",
+            "skipped damaged  \(skippedCorrupt)",
+            String(format: "read             %.1f MB in %.2f s (%.1f MB/s)", Double(fileBytes) / 1e6, seconds,
+                   Double(fileBytes) / 1e6 / max(seconds, 1e-9)),
+        ]
+        if frames == 0 { lines.remove(at: 2) }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Frame-level TFRecord shards → gcml.frames/1, streamed: ids, frames and labels
+/// are kept as they are. Features stay uint8 (lossless, with the dequantisation
+/// range as quantize_min/quantize_max) unless `dequantize` asks for float32.
+public enum FramesImport {
+    public static func write(shards: [String], out: String, layout: YouTube8MLayout = .frameLevel, dequantize: Bool = false,
+                             skipCorrupt: Bool = false, decoder: TFRecordDecoderKind = .direct,
+                             createdBy: String = "gcml-import", parameters: Any = [String: Any]()) throws -> ImportSummary {
+        let source = TFRecordFrameSource(shards: shards, layout: layout, skipCorrupt: skipCorrupt, decoder: decoder)
+        let stream = source.stream
+        let started = Date()
+        var summary = ImportSummary()
+        summary.shards = shards.count
+        let progress = Progress(createdBy, total: stream.totalFileBytes, unit: "bytes")
+        let numClasses = layout.hasLabels ? layout.numClasses : nil
+        try Artifact.write(out, schema: .frames, createdBy: createdBy, parameters: parameters, inputs: shards) { file in
+            var seen = Set<String>()
+            func checkUnique(_ id: String) throws {
+                guard seen.insert(id).inserted else {
+                    throw GCMLError(file: stream.lastFile, object: location(stream.lastOffset, id),
+                                    expected: "unique video ids across all shards", found: "a second record with this id")
+                }
+            }
+            if dequantize {
+                let writer = try FramesWriter<Float>(file: file, visualDimension: layout.visualDimension, audioDimension: layout.audioDimension,
+                                                     numClasses: numClasses)
+                while let video = try source.next() {
+                    try checkUnique(video.id)
+                    try writer.append(id: video.id, visual: video.visual, audio: video.audio, labels: video.labels)
+                    progress.set(stream.consumedFileBytes)
+                }
+                try writer.flush()
+                summary.videos = writer.videoCount
+                summary.frames = writer.frameCount
+                summary.labels = writer.labelCount
+            } else {
+                let writer = try FramesWriter<UInt8>(file: file, visualDimension: layout.visualDimension, audioDimension: layout.audioDimension,
+                                                     quantization: (Double(layout.quantizeMin), Double(layout.quantizeMax)), numClasses: numClasses)
+                while let record = try source.nextRecord() {
+                    try checkUnique(record.id)
+                    try writer.append(id: record.id, visual: record.visual, audio: record.audio, labels: record.labels)
+                    progress.set(stream.consumedFileBytes)
+                }
+                try writer.flush()
+                summary.videos = writer.videoCount
+                summary.frames = writer.frameCount
+                summary.labels = writer.labelCount
+            }
+            if summary.videos == 0 {
+                throw GCMLError(file: shards.joined(separator: " "), expected: "at least one readable record", found: "none")
+            }
+        }
+        progress.finish()
+        summary.skippedCorrupt = stream.skipped.count
+        summary.fileBytes = stream.totalFileBytes
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+}
+
+/// Video-level TFRecord shards (Google's per-video means) → gcml.features/1
+/// directly: /visual and /audio are the records' mean_rgb and mean_audio as
+/// they are (no PCA: Google already PCA'd and averaged them), /frame_count is 1
+/// per video (one pre-pooled vector; the frame count is not in the records),
+/// labels copied through. Root attribute `source` = "tfrecord video-level".
+public enum VideoLevelImport {
+    public static func write(shards: [String], out: String, layout: YouTube8MLayout = .videoLevel, skipCorrupt: Bool = false,
+                             createdBy: String, parameters: Any = [String: Any]()) throws -> ImportSummary {
+        let source = TFRecordVideoSource(shards: shards, layout: layout, skipCorrupt: skipCorrupt)
+        let stream = source.stream
+        let started = Date()
+        var summary = ImportSummary()
+        summary.shards = shards.count
+        let progress = Progress(createdBy, total: stream.totalFileBytes, unit: "bytes")
+        try Artifact.write(out, schema: .features, createdBy: createdBy, parameters: parameters, inputs: shards) { file in
+            let root = file.root
+            let ids = try root.createDataset("video_id", type: .string, shape: [0], extendable: true, compression: .none, chunkRows: 4096)
+            let visual = try root.createDataset("visual", type: .float32, shape: [0, layout.visualDimension], extendable: true)
+            let audio = layout.hasAudio
+                ? try root.createDataset("audio", type: .float32, shape: [0, layout.audioDimension], extendable: true) : nil
+            let frameCount = try root.createDataset("frame_count", type: .int32, shape: [0], extendable: true)
+            var pointers: Dataset?, indices: Dataset?
+            if layout.hasLabels {
+                let group = try root.createGroup("labels")
+                try group.setAttribute("num_classes", .int(Int64(layout.numClasses)))
+                pointers = try group.createDataset("indptr", type: .int64, shape: [0], extendable: true)
+                try pointers!.append([Int64(0)])
+                indices = try group.createDataset("indices", type: .int32, shape: [0], extendable: true)
+            }
+            try root.setAttribute("source", .string("tfrecord video-level"))
+
+            var batchIDs: [String] = [], batchVisual: [Float] = [], batchAudio: [Float] = []
+            var batchPointers: [Int64] = [], batchLabels: [Int32] = []
+            var seen = Set<String>()
+            func flush() throws {
+                guard !batchIDs.isEmpty else { return }
+                try ids.append(strings: batchIDs)
+                try visual.append(batchVisual)
+                if let audio { try audio.append(batchAudio) }
+                try frameCount.append([Int32](repeating: 1, count: batchIDs.count))
+                if let pointers { try pointers.append(batchPointers) }
+                if let indices, !batchLabels.isEmpty { try indices.append(batchLabels) }
+                batchIDs.removeAll(keepingCapacity: true)
+                batchVisual.removeAll(keepingCapacity: true)
+                batchAudio.removeAll(keepingCapacity: true)
+                batchPointers.removeAll(keepingCapacity: true)
+                batchLabels.removeAll(keepingCapacity: true)
+            }
+            while let video = try source.next() {
+                guard seen.insert(video.id).inserted else {
+                    throw GCMLError(file: stream.lastFile, object: location(stream.lastOffset, video.id),
+                                    expected: "unique video ids across all shards", found: "a second record with this id")
+                }
+                batchIDs.append(video.id)
+                batchVisual += video.visual
+                batchAudio += video.audio
+                summary.labels += video.labels.count
+                batchLabels += video.labels
+                batchPointers.append(Int64(summary.labels))
+                summary.videos += 1
+                if batchIDs.count >= 8192 { try flush() }
+                progress.set(stream.consumedFileBytes)
+            }
+            try flush()
+            if summary.videos == 0 {
+                throw GCMLError(file: shards.joined(separator: " "), expected: "at least one readable record", found: "none")
+            }
+        }
+        progress.finish()
+        summary.skippedCorrupt = stream.skipped.count
+        summary.fileBytes = stream.totalFileBytes
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+}
