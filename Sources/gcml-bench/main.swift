@@ -11,6 +11,7 @@ let benchmarks: [(name: String, about: String, run: ([String]) throws -> Void)] 
     ("affinity", "affinity clustering, 3 levels, 1M nodes / 10M edges, vs scipy minimum_spanning_tree", AffinityBench.run),
     ("sampling", "triplet sampling (smart and random) on a 1M-node graph", SamplingBench.run),
     ("train", "triplet + sampled-softmax training steps/s, default sizes, vs PyTorch", TrainBench.run),
+    ("tfrecord", "frame-level TFRecord read + decode + dequantise + pool, vs python protobuf", TFRecordBench.run),
     ("retrieval", "full-corpus top-60 retrieval, 10 000 queries x 100 000 videos x 256, vs faiss", RetrievalBench.run),
 ]
 
