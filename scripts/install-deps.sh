@@ -18,8 +18,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--python" ]; then
-  if ! python3 -c 'import h5py, hdf5plugin, numpy' 2>/dev/null; then
-    echo "install-deps: installing test-only Python readers (h5py, hdf5plugin, numpy)" >&2
-    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore h5py hdf5plugin numpy
+  if ! python3 -c 'import h5py, hdf5plugin, numpy, google.protobuf, crc32c' 2>/dev/null; then
+    echo "install-deps: installing test-only Python readers (h5py, hdf5plugin, numpy, protobuf, crc32c)" >&2
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore h5py hdf5plugin numpy protobuf crc32c
   fi
 fi
