@@ -9,8 +9,15 @@ public struct Quantization: Equatable, Sendable {
     public init(minimum: Double, maximum: Double) {
         self.minimum = minimum
         self.maximum = maximum
-        let scale = (maximum - minimum) / 255, offset = (maximum - minimum) / 512 + minimum
-        table = (0..<256).map { Float(Double($0) * scale + offset) }
+        // As the YouTube-8M starter code computes it in TensorFlow: float32 scalar and bias,
+        // the product rounded to float32 before the add (two ops), so frames.h5 and
+        // TFRecord inputs dequantise to the same bits.
+        let scalar = Float((maximum - minimum) / 255)
+        let bias = Float((maximum - minimum) / 512 + minimum)
+        table = (0..<256).map { x in
+            let product = Float(x) * scalar
+            return product + bias
+        }
     }
 
     /// The value a byte stands for, in double precision (the reference formula).
@@ -18,7 +25,7 @@ public struct Quantization: Equatable, Sendable {
         Double(byte) * (maximum - minimum) / 255 + (maximum - minimum) / 512 + minimum
     }
 
-    /// Dequantises `count` bytes into floats through a 256-entry table (exact per byte).
+    /// Dequantises `count` bytes into floats through the 256-entry table.
     public func dequantize(_ bytes: UnsafePointer<UInt8>, count: Int, into output: UnsafeMutablePointer<Float>) {
         table.withUnsafeBufferPointer { t in
             for i in 0..<count { output[i] = t[Int(bytes[i])] }

@@ -45,35 +45,6 @@ public struct YouTube8MLayout: Sendable, Equatable {
     public var hasAudio: Bool { !audioKey.isEmpty }
 }
 
-/// The YouTube-8M starter code's dequantisation, in float32 as TensorFlow does
-/// it: x · (max−min)/255 + ((max−min)/512 + min), through a 256-entry table.
-public struct Dequantizer: Sendable {
-    public let table: [Float]
-
-    public init(min: Float = -2, max: Float = 2) {
-        let scalar = Float(Double(max - min) / 255)
-        let bias = Float(Double(max - min) / 512 + Double(min))
-        table = (0..<256).map { x in
-            let product = Float(x) * scalar   // rounded to float32 before the add, as two TF ops
-            return product + bias
-        }
-    }
-
-    @inline(__always)
-    public func callAsFunction(_ bytes: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<Float>) {
-        table.withUnsafeBufferPointer { t in
-            for i in 0..<min(bytes.count, output.count) { output[i] = t[Int(bytes[i])] }
-        }
-    }
-
-    public func callAsFunction(_ bytes: [UInt8]) -> [Float] {
-        [Float](unsafeUninitializedCapacity: bytes.count) { out, n in
-            bytes.withUnsafeBufferPointer { self($0, into: out) }
-            n = bytes.count
-        }
-    }
-}
-
 /// Which decoder turns record payloads into values. `protobuf` is swift-protobuf
 /// over the generated tf.train types (the decoder of record); `direct` walks the
 /// wire format in place without building messages (several times faster, the
@@ -399,7 +370,7 @@ public final class TFRecordFrameSource: FrameSource {
     public let layout: YouTube8MLayout
     public let stream: TFRecordStream
     private let decoder: FrameLevelDecoder
-    private let dequantize: Dequantizer
+    private let quantization: Quantization
     private var record = FrameLevelRecord()
 
     /// - Parameters:
@@ -411,7 +382,7 @@ public final class TFRecordFrameSource: FrameSource {
         self.layout = layout
         stream = TFRecordStream(shards: shards, skipCorrupt: skipCorrupt)
         self.decoder = FrameLevelDecoder(layout: layout, kind: decoder)
-        dequantize = Dequantizer(min: layout.quantizeMin, max: layout.quantizeMax)
+        quantization = Quantization(minimum: Double(layout.quantizeMin), maximum: Double(layout.quantizeMax))
     }
 
     /// Expands `specs` (globs, paths, `@list` files) and opens the shards.
@@ -460,7 +431,10 @@ public final class TFRecordFrameSource: FrameSource {
             output.append(contentsOf: repeatElement(0, count: bytes.count - output.count))
         }
         output.withUnsafeMutableBufferPointer { out in
-            bytes.withUnsafeBufferPointer { dequantize($0, into: out) }
+            bytes.withUnsafeBufferPointer { input in
+                guard let source = input.baseAddress, let target = out.baseAddress else { return }   // no frames
+                quantization.dequantize(source, count: input.count, into: target)
+            }
         }
     }
 }

@@ -185,7 +185,7 @@ final class TFRecordTests: XCTestCase {
 
     func testDequantisationFollowsTheStarterCode() {
         // Starter code: x * (max-min)/255 + (max-min)/512 + min with max 2, min -2.
-        let table = Dequantizer().table
+        let table = Quantization(minimum: -2, maximum: 2).table
         XCTAssertEqual(table[0], Float(4.0 / 512.0 - 2.0), accuracy: 1e-6)
         XCTAssertEqual(table[255], Float(2.0 + 4.0 / 512.0), accuracy: 1e-6)
         XCTAssertEqual(table[128], Float(128.0 * 4.0 / 255.0 + 4.0 / 512.0 - 2.0), accuracy: 1e-6)
