@@ -3,9 +3,11 @@
 # YouTube-8M ships no co-watch data: SESSIONS (or PAIRS) must come from your own logs.
 # rgb is already PCA'd to 1024 by Google, so PCA keeps 1024 dims (see README, "Running on YouTube-8M").
 DATA             ?= data/yt8m
+SYNTHETIC        ?= no
 YT8M_SHARDS      ?= $(DATA)/frame/train*.tfrecord
 SESSIONS         ?= $(DATA)/sessions.tsv
 FRAMES_INPUT     ?= --tfrecord '$(YT8M_SHARDS)'
+FEATURES_INPUTS  ?= $(wildcard $(YT8M_SHARDS))
 PCA_ARGS         ?= --num-classes 3862
 GRAPH_ARGS       ?= --window 5 --holdout-nodes 0.1 --holdout-edges 0.1 --min-weight 2
 TREE_ARGS        ?= --levels 3 --max-cluster-size 100000
