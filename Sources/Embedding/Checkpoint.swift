@@ -42,6 +42,8 @@ public enum Checkpoint {
             try root.write("history/validation_step", history.validationStep)
             try root.write("history/validation_map", history.validationMAP)
         }
+        try root.setAttribute("steps", .int(Int64(trainer.step)))
+        try root.setAttribute("wall_seconds", .double(trainer.wallSeconds))
         let shape = network.shape
         try root.setAttribute("architecture", json: [
             "visual_input": shape.visualInput, "visual_hidden": shape.visualHidden, "audio_input": shape.audioInput,

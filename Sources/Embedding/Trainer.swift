@@ -49,6 +49,8 @@ public final class Trainer {
     public let headAdam: (weight: AdamState, bias: AdamState)?
     /// Completed steps.
     public internal(set) var step = 0
+    /// Seconds spent in `run` by this process (the report's wall time; not part of resume state).
+    public private(set) var wallSeconds = 0.0
     public internal(set) var history = TrainingHistory()
     /// Draws the sampled-softmax candidates; saved in checkpoints.
     public internal(set) var generator: SeededGenerator
@@ -284,6 +286,7 @@ public final class Trainer {
             let rate = Double(progress.done + 1) * Double(examplesPerStep) / max(1e-9, Date().timeIntervalSince(started))
             progress.advance(note: String(format: "step %d, loss %.4f, %@ examples/s", step, lastLoss, Progress.format(rate)))
         }
+        wallSeconds += Date().timeIntervalSince(started)
         progress.finish(note: lastLoss.isNaN ? "nothing to do" : String(format: "final loss %.4f", lastLoss))
     }
 
