@@ -49,7 +49,7 @@ enum AffinityBench {
         }
         let stage = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("affinity-tree").path
         if FileManager.default.isExecutableFile(atPath: stage) {
-            let (status, seconds, maxrss) = try runChild(stage, ["--graph", graphPath, "--out", folder + "/tree.h5", "--levels", String(levels), "--threads", String(threads)])
+            let (status, seconds, maxrss) = try BenchSupport.runMeasured(stage, ["--graph", graphPath, "--out", folder + "/tree.h5", "--levels", String(levels), "--threads", String(threads)])
             if status == 0 {
                 print("affinity-tree stage (read + cluster + write): \(BenchSupport.format(seconds, 2)) s, peak RSS \(BenchSupport.format(maxrss)) MiB (\(BenchSupport.format(maxrss / csrMiB, 2))× CSR)")
             }
@@ -136,31 +136,5 @@ enum AffinityBench {
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }),
               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
         return kb / 1024
-    }
-
-    /// Runs an executable quietly; returns status, wall seconds and the child's peak RSS in MiB,
-    /// polled from /proc/<pid>/status (VmHWM is monotone; rusage's maxrss would include this
-    /// large process's own size, inherited across fork/exec).
-    static func runChild(_ path: String, _ arguments: [String]) throws -> (Int32, Double, Double) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["GCML_QUIET"] = "1"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        let start = DispatchTime.now().uptimeNanoseconds
-        try process.run()
-        var peak = 0.0
-        let status = "/proc/\(process.processIdentifier)/status"
-        while process.isRunning {
-            if let text = try? String(contentsOfFile: status, encoding: .utf8),
-               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") { peak = max(peak, kb / 1024) }
-            usleep(5000)
-        }
-        process.waitUntilExit()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return (process.terminationStatus, seconds, peak)
     }
 }

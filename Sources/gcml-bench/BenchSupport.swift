@@ -22,28 +22,63 @@ enum BenchSupport {
         return url.appendingPathComponent("bench").path
     }
 
+    /// Path of a peer script, bench/<name>.
+    static func script(_ name: String) -> String { scriptFolder + "/" + name }
+
     /// Whether `python3 -c "import <modules>"` works.
     static func pythonHas(_ modules: String) -> Bool {
-        (try? runPython(["-c", "import \(modules)"]).status) == 0
+        (try? runPython(["-c", "import \(modules)"], showErrors: false).status) == 0
     }
 
-    /// Runs python3 and returns its status and stdout (stderr passes through).
-    static func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs python3 and returns its status and stdout.
+    static func runPython(_ arguments: [String], showErrors: Bool = true) throws -> (status: Int32, output: String) {
+        try run("/usr/bin/env", ["python3"] + arguments, showErrors: showErrors)
+    }
+
+    /// Runs a program and returns its status and stdout; its stderr passes through (or is dropped).
+    static func run(_ executable: String, _ arguments: [String], showErrors: Bool = true) throws -> (status: Int32, output: String) {
+        fflush(stdout)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        process.standardError = showErrors ? FileHandle.standardError : FileHandle.nullDevice
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs a stage quietly; returns status, wall seconds and the child's peak RSS in MiB,
+    /// polled from /proc/<pid>/status (VmHWM is monotone; rusage's maxrss would include this
+    /// large process's own size, inherited across fork/exec).
+    static func runMeasured(_ path: String, _ arguments: [String]) throws -> (Int32, Double, Double) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["GCML_QUIET"] = "1"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        let start = DispatchTime.now().uptimeNanoseconds
+        try process.run()
+        var peak = 0.0
+        let status = "/proc/\(process.processIdentifier)/status"
+        while process.isRunning {
+            if let text = try? String(contentsOfFile: status, encoding: .utf8),
+               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kb = Double(line.split(separator: " ").dropFirst().first ?? "") { peak = max(peak, kb / 1024) }
+            usleep(5000)
+        }
+        process.waitUntilExit()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return (process.terminationStatus, seconds, peak)
+    }
+
     /// Runs a peer script bench/<name> and parses "key value" lines of its output.
     static func peer(_ script: String, _ arguments: [String]) -> [String: Double]? {
-        guard let result = try? runPython([scriptFolder + "/" + script] + arguments), result.status == 0 else { return nil }
+        guard let result = try? runPython([self.script(script)] + arguments), result.status == 0 else { return nil }
         var values: [String: Double] = [:]
         for line in result.output.split(separator: "\n") {
             let parts = line.split(separator: " ")

@@ -63,14 +63,11 @@ enum PCABench {
         }
 
         guard let large else { return }
-        let script = ["bench/pca.py", URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("bench/pca.py").path]
-            .first { FileManager.default.fileExists(atPath: $0) }
-        guard let script, (try? shell("/usr/bin/env", ["python3", "-c", "import sklearn, h5py"]))?.status == 0 else {
+        guard BenchSupport.pythonHas("sklearn, h5py") else {
             print("scikit-learn peer: skipped (python3 with sklearn and h5py not available; pip install scikit-learn h5py)")
             return
         }
-        let peer = try shell("/usr/bin/env", ["python3", script, largePath, "--k", String(k), "--threads", String(threads)])
+        let peer = try BenchSupport.runPython([BenchSupport.script("pca.py"), largePath, "--k", String(k), "--threads", String(threads)])
         guard peer.status == 0, let json = JSON.object(peer.output.split(separator: "\n").last.map(String.init) ?? ""),
               let total = json["total"] as? Double else {
             print("scikit-learn peer: failed\n\(peer.output)")
@@ -148,19 +145,5 @@ enum PCABench {
         let seconds = Date().timeIntervalSince(start)
         guard status == 0 else { throw GCMLError("pca bench: \(program) \(arguments.joined(separator: " ")) failed (status \(status))") }
         return (seconds, Double(usage.ru_maxrss) / 1024)
-    }
-
-    static func shell(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        fflush(stdout)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

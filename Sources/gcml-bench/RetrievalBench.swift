@@ -82,15 +82,14 @@ enum RetrievalBench {
         print(String(format: "CorpusRanking top-%-3d  %7.2f s  %7.1f GFLOP/s  %8.0f queries/s  (scan %.0f%% of the time)",
                      k, seconds, flops / seconds / 1e9, Double(queries) / seconds, max(0, 100 * (seconds - gemmSeconds) / seconds)))
 
-        guard let script = locate("bench/retrieval.py"),
-              (try? shell("/usr/bin/env", ["python3", "-c", "import faiss, numpy"]))?.status == 0 else {
+        guard BenchSupport.pythonHas("faiss, numpy") else {
             print("faiss peer: skipped (python3 with faiss not available; pip install faiss-cpu)")
             return
         }
         let raw = NSTemporaryDirectory() + "gcml-retrieval-bench-\(ProcessInfo.processInfo.processIdentifier).f32"
         defer { try? FileManager.default.removeItem(atPath: raw) }
         try corpus.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: raw)) }
-        let peer = try shell("/usr/bin/env", ["python3", script, raw, String(videos), String(dims), String(queries), String(k), String(threads)])
+        let peer = try BenchSupport.runPython([BenchSupport.script("retrieval.py"), raw, String(videos), String(dims), String(queries), String(k), String(threads)])
         guard peer.status == 0, let json = JSON.object(peer.output.split(separator: "\n").last.map(String.init) ?? ""),
               let peerSeconds = json["seconds"] as? Double else {
             print("faiss peer: failed\n\(peer.output)")
@@ -99,23 +98,5 @@ enum RetrievalBench {
         print(String(format: "faiss IndexFlatIP      %7.2f s  %7.1f GFLOP/s  %8.0f queries/s",
                      peerSeconds, flops / peerSeconds / 1e9, Double(queries) / peerSeconds))
         print(String(format: "ratio: CorpusRanking is %.2fx the speed of faiss (same run)", peerSeconds / seconds))
-    }
-
-    private static func locate(_ relative: String) -> String? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return [relative, root.appendingPathComponent(relative).path].first { FileManager.default.fileExists(atPath: $0) }
-    }
-
-    private static func shell(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

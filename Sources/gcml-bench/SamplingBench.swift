@@ -47,7 +47,7 @@ enum SamplingBench {
         try Artifact.write(treePath, schema: .tree, createdBy: "gcml-bench") { file in try tree.write(to: file) }
         let stage = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sample-triplets").path
         if FileManager.default.isExecutableFile(atPath: stage) {
-            let (status, seconds, peak) = try AffinityBench.runChild(stage, ["--graph", graphPath, "--tree", treePath, "--out", folder + "/triplets.h5",
+            let (status, seconds, peak) = try BenchSupport.runMeasured(stage, ["--graph", graphPath, "--tree", treePath, "--out", folder + "/triplets.h5",
                                                                             "--level-mix", "1,1,1", "--count", String(count), "--threads", String(threads)])
             if status == 0 {
                 print("sample-triplets stage (read, sample, write \(count)): \(BenchSupport.format(seconds, 2)) s, \(BenchSupport.format(Double(count) / seconds / 1e6, 2)) M triplets/s overall, peak RSS \(BenchSupport.format(peak)) MiB")

@@ -141,7 +141,7 @@ enum TFRecordBench {
             print("python peer: skipped (pip install protobuf crc32c numpy to compare)")
             return
         }
-        let result = try BenchSupport.runPython([BenchSupport.scriptFolder + "/tfrecord.py"] + shards)
+        let result = try BenchSupport.runPython([BenchSupport.script("tfrecord.py")] + shards)
         print(result.output, terminator: "")
     }
 

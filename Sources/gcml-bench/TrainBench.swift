@@ -44,13 +44,13 @@ enum TrainBench {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print(String(format: "peak memory %.0f MB", Double(usage.ru_maxrss) / 1024))
 
-        guard !arguments.contains("--no-python"), pythonHas("torch") else {
+        guard !arguments.contains("--no-python"), BenchSupport.pythonHas("torch") else {
             print("PyTorch comparison skipped (python3 -c 'import torch' failed; pip install \"torch==2.13.0+cpu\")")
             return
         }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("bench/train.py").path
-        let output = try python([script, "--threads", "\(threads)", "--steps", "\(steps)", "--classes", "\(classes)", "--sampled", "\(sampled)"])
+        let peer = try BenchSupport.runPython([BenchSupport.script("train.py"), "--threads", "\(threads)", "--steps", "\(steps)", "--classes", "\(classes)", "--sampled", "\(sampled)"])
+        guard peer.status == 0 else { throw GCMLError("python3 bench/train.py failed (status \(peer.status))") }
+        let output = peer.output
         print(output.trimmingCharacters(in: .whitespacesAndNewlines))
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: " ")
@@ -79,21 +79,5 @@ enum TrainBench {
         var t = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
-
-    static func pythonHas(_ module: String) -> Bool { (try? python(["-c", "import \(module)"])) != nil }
-
-    static func python(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw GCMLError("python3 \(arguments.first ?? "") failed") }
-        return String(decoding: data, as: UTF8.self)
     }
 }
