@@ -49,10 +49,10 @@ public enum FramesImport {
                                     expected: "unique video ids across all shards", found: "a second record with this id")
                 }
             }
-            if dequantize {
-                let writer = try FramesWriter<Float>(file: file, visualDimension: layout.visualDimension, audioDimension: layout.audioDimension,
-                                                     numClasses: numClasses)
-                while let video = try source.next() {
+            // One copy loop for both storage types: dequantised floats or the original bytes.
+            func copy<Element>(into writer: FramesWriter<Element>,
+                               next: () throws -> (id: String, visual: [Element], audio: [Element], labels: [Int32])?) throws {
+                while let video = try next() {
                     try checkUnique(video.id)
                     try writer.append(id: video.id, visual: video.visual, audio: video.audio, labels: video.labels)
                     progress.set(stream.consumedFileBytes)
@@ -61,18 +61,18 @@ public enum FramesImport {
                 summary.videos = writer.videoCount
                 summary.frames = writer.frameCount
                 summary.labels = writer.labelCount
-            } else {
-                let writer = try FramesWriter<UInt8>(file: file, visualDimension: layout.visualDimension, audioDimension: layout.audioDimension,
-                                                     quantization: (Double(layout.quantizeMin), Double(layout.quantizeMax)), numClasses: numClasses)
-                while let record = try source.nextRecord() {
-                    try checkUnique(record.id)
-                    try writer.append(id: record.id, visual: record.visual, audio: record.audio, labels: record.labels)
-                    progress.set(stream.consumedFileBytes)
+            }
+            if dequantize {
+                try copy(into: try FramesWriter<Float>(file: file, visualDimension: layout.visualDimension,
+                                                       audioDimension: layout.audioDimension, numClasses: numClasses)) {
+                    try source.next().map { ($0.id, $0.visual, $0.audio, $0.labels) }
                 }
-                try writer.flush()
-                summary.videos = writer.videoCount
-                summary.frames = writer.frameCount
-                summary.labels = writer.labelCount
+            } else {
+                try copy(into: try FramesWriter<UInt8>(file: file, visualDimension: layout.visualDimension, audioDimension: layout.audioDimension,
+                                                       quantization: (Double(layout.quantizeMin), Double(layout.quantizeMax)),
+                                                       numClasses: numClasses)) {
+                    try source.nextRecord().map { ($0.id, $0.visual, $0.audio, $0.labels) }
+                }
             }
             if summary.videos == 0 {
                 throw GCMLError(file: shards.joined(separator: " "), expected: "at least one readable record", found: "none")

@@ -154,14 +154,8 @@ public struct CoWatchCounter {
     }
 
     private mutating func malformed(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, _ fields: Int) throws {
-        if skipMalformed {
-            report.malformedLines += 1
-            if report.firstMalformedLine == nil { report.firstMalformedLine = number }
-            return
-        }
-        let text = String(decoding: line.prefix(120), as: UTF8.self)
-        throw GCMLError(file: source, object: "line \(number)", expected: "session_id<TAB>video_id[<TAB>timestamp]",
-                        found: "\(fields) field(s): \"\(text)\" (--skip-malformed skips such lines)")
+        try report.malformed(line, number: number, in: source, format: "session_id<TAB>video_id[<TAB>timestamp]",
+                             problem: "\(fields) field(s)", skip: skipMalformed)
     }
 }
 
@@ -222,14 +216,22 @@ public struct PairListCounter {
     }
 
     private mutating func malformed(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, _ what: String) throws {
-        if skipMalformed {
-            report.malformedLines += 1
-            if report.firstMalformedLine == nil { report.firstMalformedLine = number }
+        try report.malformed(line, number: number, in: source, format: "a<TAB>b[<TAB>weight]", problem: what, skip: skipMalformed)
+    }
+}
+
+extension InteractionReport {
+    /// A malformed input line: counted when skipping, otherwise an error naming file, line, format and text.
+    mutating func malformed(_ line: UnsafeBufferPointer<UInt8>, number: Int, in source: String, format: String,
+                            problem: String, skip: Bool) throws {
+        if skip {
+            malformedLines += 1
+            if firstMalformedLine == nil { firstMalformedLine = number }
             return
         }
         let text = String(decoding: line.prefix(120), as: UTF8.self)
-        throw GCMLError(file: source, object: "line \(number)", expected: "a<TAB>b[<TAB>weight]",
-                        found: "\(what): \"\(text)\" (--skip-malformed skips such lines)")
+        throw GCMLError(file: source, object: "line \(number)", expected: format,
+                        found: "\(problem): \"\(text)\" (--skip-malformed skips such lines)")
     }
 }
 
