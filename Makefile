@@ -36,6 +36,10 @@ GCML_CHECK      ?= $(BIN)/gcml-check
 SYNTHETIC       ?= yes
 FRAMES          ?= $(DATA)/frames.h5
 SESSIONS        ?= $(DATA)/sessions.tsv
+# Co-watch input of build-graph: SESSIONS, or aggregated pairs (a<TAB>b[<TAB>weight]) when PAIRS is set.
+PAIRS           ?=
+INTERACTIONS     = $(if $(PAIRS),$(PAIRS),$(SESSIONS))
+INTERACTIONS_ARG = $(if $(PAIRS),--pairs $(PAIRS),--sessions $(SESSIONS))
 TRUTH           ?= $(if $(filter yes,$(SYNTHETIC)),$(DATA)/truth.h5,)
 FRAMES_INPUT    ?= --frames $(FRAMES)
 FEATURES_INPUTS ?= $(FRAMES)
@@ -63,14 +67,14 @@ ifeq ($(SYNTHETIC),yes)
 $(FRAMES) $(SESSIONS) $(TRUTH) &: | $(GCML_SYNTH)
 	$(GCML_SYNTH) $(SYNTH_ARGS) --seed $(SEED) --out $(DATA)
 endif
-corpus: $(FEATURES_INPUTS) $(SESSIONS)
+corpus: $(FEATURES_INPUTS) $(INTERACTIONS)
 
 $(FEATURES) $(PCA_MODEL) &: $(FEATURES_INPUTS) $(EXTRACT_PCA)
 	$(EXTRACT_PCA) $(FRAMES_INPUT) --out $(FEATURES) $(PCA_MODE) $(PCA_ARGS) --threads $(THREADS) --seed $(SEED)
 features: $(FEATURES)
 
-$(GRAPH): $(FEATURES) $(SESSIONS) $(BUILD_GRAPH)
-	$(BUILD_GRAPH) --features $(FEATURES) --sessions $(SESSIONS) --out $@ $(GRAPH_ARGS) --threads $(THREADS) --seed $(SEED)
+$(GRAPH): $(FEATURES) $(INTERACTIONS) $(BUILD_GRAPH)
+	$(BUILD_GRAPH) --features $(FEATURES) $(INTERACTIONS_ARG) --out $@ $(GRAPH_ARGS) --threads $(THREADS) --seed $(SEED)
 graph: $(GRAPH)
 
 $(TREE): $(GRAPH) $(AFFINITY_TREE)
@@ -130,7 +134,8 @@ help:
 	@echo "Variables (override on the command line, e.g. make all PIPELINE=tiny TREE=/data/tree.h5):"
 	@echo "  PIPELINE RUN DATA SEED THREADS METHODS"
 	@echo "  programs:      GCML_SYNTH EXTRACT_PCA BUILD_GRAPH AFFINITY_TREE SAMPLE_TRIPLETS TRAIN_EMBED EVAL_MAP_NDCG EVAL_GAP GCML_REPORT"
-	@echo "  intermediates: FRAMES SESSIONS TRUTH PCA_MODEL FEATURES GRAPH TREE TRIPLETS_SMART TRIPLETS_RANDOM REPORT"
+	@echo "  inputs:        FRAMES SESSIONS PAIRS (instead of sessions) TRUTH; yt8m: YT8M_SHARDS YT8M_LEVEL YT8M_CLASSES TFRECORD_ARGS"
+	@echo "  intermediates: PCA_MODEL FEATURES GRAPH TREE TRIPLETS_SMART TRIPLETS_RANDOM REPORT"
 	@echo "  stage options: SYNTH_ARGS PCA_ARGS GRAPH_ARGS TREE_ARGS TRIPLET_COUNT TRIPLET_ARGS TRAIN_ARGS CLASSIFY_LEVEL CLASSIFY_ARGS EVAL_ARGS GAP_ARGS"
 
 deps:

@@ -1,14 +1,25 @@
 # YouTube-8M: point these at your shards and your interaction data, e.g.
 #   make all PIPELINE=yt8m YT8M_SHARDS='/data/yt8m/frame/train*.tfrecord' SESSIONS=/data/cowatch/sessions.tsv
+#   make all PIPELINE=yt8m YT8M_SHARDS='/data/yt8m/frame/train*.tfrecord' PAIRS=/data/cowatch/pairs.tsv
 # YouTube-8M ships no co-watch data: SESSIONS (or PAIRS) must come from your own logs.
 # rgb is already PCA'd to 1024 by Google, so PCA keeps 1024 dims (see README, "Running on YouTube-8M").
+# YT8M_LEVEL=video reads video-level shards (mean_rgb, mean_audio) into features.h5 as they are: no PCA.
+# Tests/EndToEndTests/Yt8mPipelineTests.swift runs this file end to end on generated shards.
 DATA             ?= data/yt8m
 SYNTHETIC        ?= no
-YT8M_SHARDS      ?= $(DATA)/frame/train*.tfrecord
+YT8M_LEVEL       ?= frame
+YT8M_SHARDS      ?= $(DATA)/$(YT8M_LEVEL)/train*.tfrecord
+YT8M_CLASSES     ?= 3862
+# Other corpora of the same shape: --visual-key, --visual-size, --audio-key ... (docs/youtube8m.md).
+TFRECORD_ARGS    ?=
 SESSIONS         ?= $(DATA)/sessions.tsv
-FRAMES_INPUT     ?= --tfrecord '$(YT8M_SHARDS)'
+FRAMES_INPUT     ?= --tfrecord '$(YT8M_SHARDS)' --level $(YT8M_LEVEL) --num-classes $(YT8M_CLASSES) $(TFRECORD_ARGS)
 FEATURES_INPUTS  ?= $(wildcard $(YT8M_SHARDS))
-PCA_ARGS         ?= --num-classes 3862
+ifeq ($(YT8M_LEVEL),video)
+PCA_MODE         ?=
+PCA_MODEL        ?=
+endif
+PCA_ARGS         ?=
 GRAPH_ARGS       ?= --window 5 --holdout-nodes 0.1 --holdout-edges 0.1 --min-weight 2
 TREE_ARGS        ?= --levels 3 --max-cluster-size 100000
 TRIPLET_COUNT    ?= 100000000
