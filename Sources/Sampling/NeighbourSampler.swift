@@ -26,35 +26,49 @@ public struct NeighbourSampler: Sendable {
             return
         }
         var table = [AliasSlot](repeating: AliasSlot(keep: 1, aliasColumn: 0), count: graph.entryCount)
-        var small: [Int] = [], large: [Int] = []
-        var scaled: [Double] = []
-        for node in 0..<graph.nodeCount {
-            let row = graph.neighbours(node)
-            guard !row.isEmpty else { continue }
-            var total = 0.0
-            for e in row { total += Double(max(0, graph.weights[e])) }
-            let d = row.count
-            scaled.removeAll(keepingCapacity: true)
-            small.removeAll(keepingCapacity: true)
-            large.removeAll(keepingCapacity: true)
-            for (i, e) in row.enumerated() {
-                // Non-positive total (all weights zero): fall back to uniform over the row.
-                let p = total > 0 ? Double(max(0, graph.weights[e])) * Double(d) / total : 1
-                scaled.append(p)
-                if p < 1 { small.append(i) } else { large.append(i) }
-            }
-            while let s = small.popLast() {
-                guard let l = large.last else { small.append(s); break }
-                table[row.lowerBound + s] = AliasSlot(keep: Float(scaled[s]), aliasColumn: graph.indices[row.lowerBound + l])
-                scaled[l] -= 1 - scaled[s]
-                if scaled[l] < 1 {
-                    large.removeLast()
-                    small.append(l)
+        var maxDegree = 0
+        for node in 0..<graph.nodeCount { maxDegree = max(maxDegree, graph.degree(node)) }
+        // Vose's method per row, in scratch sized for the longest row (no allocation per row).
+        let scaled = UnsafeMutablePointer<Double>.allocate(capacity: max(1, maxDegree))
+        let small = UnsafeMutablePointer<Int>.allocate(capacity: max(1, maxDegree))
+        let large = UnsafeMutablePointer<Int>.allocate(capacity: max(1, maxDegree))
+        defer { scaled.deallocate(); small.deallocate(); large.deallocate() }
+        graph.indptr.withUnsafeBufferPointer { indptr in
+        graph.indices.withUnsafeBufferPointer { indices in
+        graph.weights.withUnsafeBufferPointer { weights in
+        table.withUnsafeMutableBufferPointer { table in
+            for node in 0..<graph.nodeCount {
+                let start = Int(indptr[node]), d = Int(indptr[node + 1]) - start
+                guard d > 0 else { continue }
+                var total = 0.0
+                for e in start..<(start + d) { total += Double(max(0, weights[e])) }
+                var smallCount = 0, largeCount = 0
+                for i in 0..<d {
+                    // Non-positive total (all weights zero): fall back to uniform over the row.
+                    let p = total > 0 ? Double(max(0, weights[start + i])) * Double(d) / total : 1
+                    scaled[i] = p
+                    if p < 1 { small[smallCount] = i; smallCount += 1 } else { large[largeCount] = i; largeCount += 1 }
+                }
+                while smallCount > 0 && largeCount > 0 {
+                    smallCount -= 1
+                    let s = small[smallCount], l = large[largeCount - 1]
+                    table[start + s] = AliasSlot(keep: Float(scaled[s]), aliasColumn: indices[start + l])
+                    scaled[l] -= 1 - scaled[s]
+                    if scaled[l] < 1 {
+                        largeCount -= 1
+                        small[smallCount] = l
+                        smallCount += 1
+                    }
+                }
+                // Leftovers (rounding) keep themselves with probability 1.
+                for i in UnsafeBufferPointer(start: small, count: smallCount) {
+                    table[start + i] = AliasSlot(keep: 1, aliasColumn: indices[start + i])
+                }
+                for i in UnsafeBufferPointer(start: large, count: largeCount) {
+                    table[start + i] = AliasSlot(keep: 1, aliasColumn: indices[start + i])
                 }
             }
-            // Leftovers (rounding) keep themselves with probability 1.
-            for i in small + large { table[row.lowerBound + i] = AliasSlot(keep: 1, aliasColumn: graph.indices[row.lowerBound + i]) }
-        }
+        }}}}
         self.table = table
     }
 
