@@ -17,15 +17,24 @@ public final class Dataset: HDF5Object {
     public let filters: [Int]
     /// Bytes stored on disk (after compression).
     public let storageBytes: Int
+    /// Held open for the object's life, so the chunk cache survives between calls: row-block
+    /// reads and appends smaller than a chunk then decompress / compress each chunk once.
+    /// (Closing after every call flushed the cache and recompressed a chunk per append.)
+    private let id: hid_t
 
     init(file: HDF5File, path: String) throws {
         self.file = file
         self.path = path
-        let id = try HDF5Library.check(H5Dopen2(file.id, path, gcml_h5p_default()), file: file.path, object: path, doing: "open dataset")
-        defer { H5Dclose(id) }
+        let access = H5Pcreate(gcml_h5p_dataset_access())
+        defer { H5Pclose(access) }
+        // Room for a few ~1 MiB chunks; fully read or written chunks are evicted first (streaming).
+        H5Pset_chunk_cache(access, 521, 8 << 20, 1.0)
+        let id = try HDF5Library.check(H5Dopen2(file.id, path, access), file: file.path, object: path, doing: "open dataset")
+        self.id = id
         let type = H5Dget_type(id)
         defer { H5Tclose(type) }
         guard let element = ElementType.of(typeID: type) else {
+            H5Dclose(id)
             throw GCMLError(file: file.path, object: path, expected: "float32, float64, int8, uint8, int32, int64 or string elements",
                             found: "another HDF5 type (class \(H5Tget_class(type).rawValue), \(H5Tget_size(type)) bytes)")
         }
@@ -60,9 +69,15 @@ public final class Dataset: HDF5Object {
         storageBytes = Int(H5Dget_storage_size(id))
     }
 
+    deinit {
+        // After the file's (strong) close the id is already closed.
+        if file.isOpen { H5Dclose(id) }
+    }
+
     public func withObjectID<R>(_ body: (hid_t) throws -> R) throws -> R {
-        let id = try HDF5Library.check(H5Dopen2(file.id, path, gcml_h5p_default()), file: file.path, object: path, doing: "open dataset")
-        defer { H5Dclose(id) }
+        guard file.isOpen else {
+            throw GCMLError(file: file.path, object: path, expected: "an open file", found: "the file already closed")
+        }
         return try body(id)
     }
 

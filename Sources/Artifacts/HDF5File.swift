@@ -8,7 +8,8 @@ public final class HDF5File {
     public let path: String
     let id: hid_t
     public let writable: Bool
-    private var isOpen = true
+    /// False after `close()`; closing (strong degree) also closed every object id in the file.
+    private(set) var isOpen = true
 
     public enum Mode { case readOnly, readWrite }
 

@@ -13,6 +13,7 @@ unsigned gcml_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 hid_t gcml_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 hid_t gcml_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 hid_t gcml_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+hid_t gcml_h5p_dataset_access(void) { return H5P_DATASET_ACCESS; }
 hid_t gcml_h5p_link_create(void) { return H5P_LINK_CREATE; }
 size_t gcml_h5t_variable(void) { return H5T_VARIABLE; }
 

@@ -1,22 +1,26 @@
 import Graphs
 import Support
 
-/// The tree arranged for drawing sibling clusters and their videos in O(1):
-/// per level ℓ, the videos of each cluster and the children of each level-(ℓ+1)
-/// cluster (the top level's clusters are the children of one virtual root).
+/// The tree arranged for drawing sibling clusters and their videos with few dependent
+/// memory reads: per level ℓ, each video's cluster, each cluster's group of siblings
+/// (the children of its level-(ℓ+1) parent; the top level's clusters are the children
+/// of one virtual root) and each cluster's members.
 ///
-/// The tables live in memory this object owns and are read through plain pointers,
-/// so the sampling loop does no reference counting.
+/// A draw reads four tables in a chain — cluster of the video → its sibling group →
+/// the chosen sibling's member range → a member — so batches go phase by phase, letting
+/// the reads of different videos overlap in memory. The tables live in memory this
+/// object owns and are read through plain pointers: the sampling loop does no
+/// reference counting.
 public final class SiblingIndex: @unchecked Sendable {
     struct Level {
         var assignment: UnsafeMutablePointer<Int32>
-        /// Level ℓ+1 cluster of each cluster (all 0 at the top: the virtual root).
-        var parent: UnsafeMutablePointer<Int32>
-        /// Level-ℓ clusters grouped by parent, ascending within a group.
-        var childStart: UnsafeMutablePointer<Int32>
-        var children: UnsafeMutablePointer<Int32>
+        /// Per cluster c, three entries: first slot of its sibling group in `memberRanges`,
+        /// the group's size (c included), and c's position in the group.
+        var group: UnsafeMutablePointer<Int32>
+        /// Per slot (clusters grouped by parent, ascending within a group), two entries:
+        /// the cluster's first position in `members` and its size.
+        var memberRanges: UnsafeMutablePointer<Int32>
         /// Videos grouped by cluster, ascending within a cluster.
-        var memberStart: UnsafeMutablePointer<Int32>
         var members: UnsafeMutablePointer<Int32>
     }
 
@@ -36,9 +40,21 @@ public final class SiblingIndex: @unchecked Sendable {
             let parents = top ? 1 : tree.levels[index + 1].clusterCount
             let (childStart, children) = SiblingIndex.group(parent, buckets: parents)
             let (memberStart, members) = SiblingIndex.group(level.assignment, buckets: clusters)
-            (levels + index).initialize(to: Level(assignment: own(level.assignment), parent: own(parent),
-                                                  childStart: own(childStart), children: own(children),
-                                                  memberStart: own(memberStart), members: own(members)))
+            var group = [Int32](repeating: 0, count: 3 * clusters)
+            var memberRanges = [Int32](repeating: 0, count: 2 * clusters)
+            for p in 0..<parents {
+                let first = Int(childStart[p]), end = Int(childStart[p + 1])
+                for slot in first..<end {
+                    let c = Int(children[slot])
+                    group[3 * c] = Int32(first)
+                    group[3 * c + 1] = Int32(end - first)
+                    group[3 * c + 2] = Int32(slot - first)
+                    memberRanges[2 * slot] = memberStart[c]
+                    memberRanges[2 * slot + 1] = memberStart[c + 1] - memberStart[c]
+                }
+            }
+            (levels + index).initialize(to: Level(assignment: own(level.assignment), group: own(group),
+                                                  memberRanges: own(memberRanges), members: own(members)))
         }
     }
 
@@ -68,27 +84,44 @@ public final class SiblingIndex: @unchecked Sendable {
         return (start, items)
     }
 
-    /// Whether `video`'s level-`level` cluster (1-based) has at least one sibling.
-    @inline(__always)
-    public func hasSibling(_ video: Int, level: Int) -> Bool {
-        let l = levels[level - 1]
-        let p = Int(l.parent[Int(l.assignment[video])])
-        return l.childStart[p + 1] - l.childStart[p] > 1
+    /// For each i < count: a video of a uniformly drawn sibling cluster of `videos[i]`'s
+    /// level-`levels[i]` cluster (1-based; uniform within that cluster), or −1 when that
+    /// cluster has no sibling (no random draw is spent on it).
+    public func drawSiblingVideos(_ videos: UnsafePointer<Int32>, levels requested: UnsafePointer<Int8>, count: Int,
+                                  into out: UnsafeMutablePointer<Int32>, using generator: inout SeededGenerator) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { slot in
+            // 1. The video's cluster.
+            for i in 0..<count {
+                slot[i] = Int(levels[Int(requested[i]) - 1].assignment[Int(videos[i])])
+            }
+            // 2. A slot in its sibling group other than its own (group members are at first…first+size−1).
+            for i in 0..<count {
+                let group = levels[Int(requested[i]) - 1].group + 3 * slot[i]
+                let size = Int(group[1])
+                guard size > 1 else { slot[i] = -1; continue }
+                var k = generator.below(size - 1)
+                if k >= Int(group[2]) { k += 1 }
+                slot[i] = Int(group[0]) + k
+            }
+            // 3. That sibling's member range, and 4. a member.
+            for i in 0..<count {
+                guard slot[i] >= 0 else { continue }
+                let level = levels[Int(requested[i]) - 1]
+                let range = level.memberRanges + 2 * slot[i]
+                // An empty cluster cannot come from a valid tree; answer "no sibling" rather than trap.
+                slot[i] = range[1] > 0 ? Int(range[0]) + generator.below(Int(range[1])) : -1
+            }
+            for i in 0..<count {
+                out[i] = slot[i] >= 0 ? levels[Int(requested[i]) - 1].members[slot[i]] : -1
+            }
+        }
     }
 
-    /// A video of a uniformly drawn sibling cluster of `video`'s level-`level` cluster
-    /// (uniform within that cluster). The cluster must have a sibling.
-    @inline(__always)
-    public func drawSiblingVideo(_ video: Int, level: Int, using generator: inout SeededGenerator) -> Int32 {
-        let l = levels[level - 1]
-        let own = l.assignment[video]
-        let p = Int(l.parent[Int(own)])
-        let start = Int(l.childStart[p]), count = Int(l.childStart[p + 1]) - start
-        // Draw among the count − 1 others, stepping over the own cluster (children are ascending).
-        var k = start + generator.below(count - 1)
-        if l.children[k] >= own { k += 1 }
-        let sibling = Int(l.children[k])
-        let first = Int(l.memberStart[sibling]), size = Int(l.memberStart[sibling + 1]) - first
-        return l.members[first + generator.below(size)]
+    /// A video of a uniformly drawn sibling cluster of `video`'s level-`level` cluster, or −1
+    /// when it has none.
+    public func drawSiblingVideo(_ video: Int32, level: Int, using generator: inout SeededGenerator) -> Int32 {
+        var video = video, level = Int8(level), out: Int32 = -1
+        drawSiblingVideos(&video, levels: &level, count: 1, into: &out, using: &generator)
+        return out
     }
 }

@@ -110,34 +110,83 @@ public struct TripletSampler: Sendable {
 
     public var levelCount: Int { siblings?.levelCount ?? 0 }
 
+    /// Blocks filled together, one per thread, with their statistics.
+    private final class Wave: @unchecked Sendable {
+        let buffers: [TripletBlock]
+        var statistics: [TripletStatistics]
+        var first = 0, size = 0
+
+        init(threads: Int, blockSize: Int, levels: Int) {
+            buffers = (0..<threads).map { _ in TripletBlock(capacity: blockSize) }
+            statistics = [TripletStatistics](repeating: TripletStatistics(levels: levels), count: threads)
+        }
+    }
+
     /// Draws `count` triplets, handing them to `sink` block by block in block order.
+    /// Two waves of blocks alternate: while `sink` consumes one (typically compressing and
+    /// writing it), the threads fill the next.
     public func sample(count: Int, progress: Progress? = nil, sink: (TripletBlock) throws -> Void) throws -> TripletStatistics {
         var total = TripletStatistics(levels: levelCount)
         guard count > 0, !anchors.isEmpty else { return total }
         let blocks = (count + blockSize - 1) / blockSize
-        let buffers = (0..<min(threads, blocks)).map { _ in TripletBlock(capacity: blockSize) }
-        var statistics = [TripletStatistics](repeating: TripletStatistics(levels: levelCount), count: buffers.count)
-        var next = 0
-        while next < blocks {
-            let wave = min(buffers.count, blocks - next)
-            statistics.withUnsafeMutableBufferPointer { stats in
-                let stats = stats
-                let work = { (i: Int) in
-                    let block = next + i
-                    let n = min(blockSize, count - block * blockSize)
-                    stats[i] = fill(buffers[i], count: n, block: block)
-                }
-                if wave == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: wave, execute: work) }
+        let width = min(threads, blocks)
+        var ready = Wave(threads: width, blockSize: blockSize, levels: levelCount)
+        var filling = Wave(threads: width, blockSize: blockSize, levels: levelCount)
+        let filled = DispatchGroup()
+        let fillWave = { (wave: Wave, first: Int) in
+            wave.first = first
+            wave.size = min(width, blocks - first)
+            let work = { (i: Int) in
+                let block = first + i
+                wave.statistics[i] = self.fill(wave.buffers[i], count: min(self.blockSize, count - block * self.blockSize), block: block)
             }
-            for i in 0..<wave {
-                try sink(buffers[i])
-                total.add(statistics[i])
-                progress?.advance(by: buffers[i].count)
+            if wave.size == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: wave.size, execute: work) }
+        }
+        fillWave(ready, 0)
+        defer { filled.wait() }                      // never leave a fill running on buffers we give up
+        while ready.size > 0 {
+            let nextFirst = ready.first + ready.size
+            if nextFirst < blocks {
+                let wave = filling
+                DispatchQueue.global().async(group: filled) { fillWave(wave, nextFirst) }
+            } else {
+                filling.size = 0
             }
-            next += wave
+            for i in 0..<ready.size {
+                try sink(ready.buffers[i])
+                total.add(ready.statistics[i])
+                progress?.advance(by: ready.buffers[i].count)
+            }
+            filled.wait()
+            swap(&ready, &filling)
         }
         progress?.finish()
         return total
+    }
+
+    /// Triplets drawn together, phase by phase (anchors, positives, negatives), so the
+    /// random memory reads of different triplets overlap instead of waiting on each other.
+    static let batch = 64
+
+    /// The train rows, read through plain pointers in the sampling loop.
+    private struct Rows {
+        let indptr: UnsafePointer<Int64>
+        let indices: UnsafePointer<Int32>
+        let nodeCount: Int
+
+        /// Whether v may be the negative of anchor a with positive p.
+        @inline(__always)
+        func admissible(_ v: Int32, _ a: Int32, _ p: Int32) -> Bool {
+            if v == a || v == p { return false }
+            var lo = Int(indptr[Int(a)]), hi = Int(indptr[Int(a) + 1])
+            while lo < hi {                                   // columns are sorted within a row
+                let mid = (lo + hi) >> 1
+                let c = indices[mid]
+                if c == v { return false }
+                if c < v { lo = mid + 1 } else { hi = mid }
+            }
+            return true
+        }
     }
 
     /// Fills `buffer` with block `block` of `count` triplets.
@@ -145,7 +194,6 @@ public struct TripletSampler: Sendable {
         var generator = SeededGenerator(seed: seed).stream(block)
         var stats = TripletStatistics(levels: levelCount)
         let n = graph.nodeCount
-        let levels = levelCount
         buffer.count = count
         graph.indptr.withUnsafeBufferPointer { indptr in
         graph.indices.withUnsafeBufferPointer { indices in
@@ -154,76 +202,91 @@ public struct TripletSampler: Sendable {
         buffer.positive.withUnsafeMutableBufferPointer { positiveOut in
         buffer.negative.withUnsafeMutableBufferPointer { negativeOut in
         buffer.negativeLevel.withUnsafeMutableBufferPointer { levelOut in
-            /// Whether v may be the negative of anchor a with positive p.
-            @inline(__always) func admissible(_ v: Int32, _ a: Int32, _ p: Int32) -> Bool {
-                if v == a || v == p { return false }
-                var lo = Int(indptr[Int(a)]), hi = Int(indptr[Int(a) + 1])
-                while lo < hi {                               // columns are sorted within a row
-                    let mid = (lo + hi) >> 1
-                    let c = indices[mid]
-                    if c == v { return false }
-                    if c < v { lo = mid + 1 } else { hi = mid }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: stats.requestedLevels.count) { requestedCounts in
+            requestedCounts.initialize(repeating: 0)
+            let rows = Rows(indptr: indptr.baseAddress!, indices: indices.baseAddress ?? UnsafePointer(bitPattern: 8)!, nodeCount: n)
+            var first = 0
+            while first < count {
+                let m = min(Self.batch, count - first)
+                let a = anchorOut.baseAddress! + first, p = positiveOut.baseAddress! + first
+                let negative = negativeOut.baseAddress! + first, level = levelOut.baseAddress! + first
+                for i in 0..<m { a[i] = anchors[generator.below(anchors.count)] }
+                neighbours.draw(for: a, count: m, into: p, using: &generator)
+                if let siblings {
+                    for i in 0..<m {
+                        let u = generator.unit()
+                        var requested = 1
+                        while requested < levelCumulative.count && u >= levelCumulative[requested - 1] { requested += 1 }
+                        level[i] = Int8(requested)
+                    }
+                    siblings.drawSiblingVideos(a, levels: level, count: m, into: negative, using: &generator)
+                } else {
+                    for i in 0..<m {
+                        level[i] = 0
+                        negative[i] = Int32(generator.below(n))
+                    }
                 }
-                return true
+                for i in 0..<m {
+                    let requested = Int(level[i])
+                    requestedCounts[requested] += 1
+                    if negative[i] >= 0 && rows.admissible(negative[i], a[i], p[i]) { continue }
+                    // The rare case: the batched draw found no sibling or was rejected.
+                    let firstDrawRejected = negative[i] >= 0
+                    if firstDrawRejected { stats.rejectedDraws += 1 }
+                    let (v, used) = requested == 0
+                        ? (randomNegative(a[i], p[i], attempts: attempts - 1, rows: rows, generator: &generator, stats: &stats), 0)
+                        : smartNegative(a[i], p[i], requested: requested, firstDrawRejected: firstDrawRejected,
+                                        rows: rows, generator: &generator, stats: &stats)
+                    negative[i] = v
+                    level[i] = Int8(used)
+                }
+                first += m
             }
-            for t in 0..<count {
-                let a = anchors[generator.below(anchors.count)]
-                let p = neighbours.draw(Int(a), using: &generator)
-                var requested = 0
-                if strategy == .smart {
-                    let u = generator.unit()
-                    requested = 1
-                    while requested < levelCumulative.count && u >= levelCumulative[requested - 1] { requested += 1 }
-                }
-                stats.requestedLevels[requested] += 1
-                var negative: Int32 = -1
-                var used = 0
-                if let siblings, requested > 0 {
-                    var level = requested
-                    var noSibling = false, rejected = false
-                    search: while level <= levels {
-                        if !siblings.hasSibling(Int(a), level: level) {
-                            noSibling = true
-                            level += 1
-                            continue
-                        }
-                        for _ in 0..<attempts {
-                            let v = siblings.drawSiblingVideo(Int(a), level: level, using: &generator)
-                            if admissible(v, a, p) {
-                                negative = v
-                                used = level
-                                break search
-                            }
-                            stats.rejectedDraws += 1
-                        }
-                        rejected = true
-                        level += 1
-                    }
-                    if noSibling { stats.fallbackNoSibling += 1 }
-                    if rejected { stats.fallbackRejected += 1 }
-                }
-                if negative < 0 {
-                    for _ in 0..<attempts {
-                        let v = Int32(generator.below(n))
-                        if admissible(v, a, p) { negative = v; break }
-                        stats.rejectedDraws += 1
-                    }
-                    if negative < 0 {
-                        // Anchors have degree ≤ N − 2, so some video is admissible.
-                        stats.scans += 1
-                        var v = generator.below(n)
-                        while !admissible(Int32(v), a, p) { v = v + 1 == n ? 0 : v + 1 }
-                        negative = Int32(v)
-                    }
-                }
-                stats.negativeLevels[used] += 1
-                anchorOut[t] = a
-                positiveOut[t] = p
-                negativeOut[t] = negative
-                levelOut[t] = Int8(used)
-            }
-        }}}}}}}
+            for i in 0..<stats.requestedLevels.count { stats.requestedLevels[i] = requestedCounts[i] }
+            for i in 0..<count { stats.negativeLevels[Int(levelOut[i])] += 1 }
+        }}}}}}}}
         stats.triplets = count
         return stats
+    }
+
+    /// A uniform random admissible negative: bounded draws, then a scan (anchors have
+    /// degree ≤ N − 2, so some video is admissible).
+    private func randomNegative(_ a: Int32, _ p: Int32, attempts: Int, rows: Rows,
+                                generator: inout SeededGenerator, stats: inout TripletStatistics) -> Int32 {
+        for _ in 0..<max(0, attempts) {
+            let v = Int32(generator.below(rows.nodeCount))
+            if rows.admissible(v, a, p) { return v }
+            stats.rejectedDraws += 1
+        }
+        stats.scans += 1
+        var v = generator.below(rows.nodeCount)
+        while !rows.admissible(Int32(v), a, p) { v = v + 1 == rows.nodeCount ? 0 : v + 1 }
+        return Int32(v)
+    }
+
+    /// The negative of a smart triplet whose batched draw at `requested` found no sibling
+    /// (`firstDrawRejected` false) or was rejected (true): the remaining draws at that
+    /// level, then up the tree, then random. Returns the negative and the level used.
+    private func smartNegative(_ a: Int32, _ p: Int32, requested: Int, firstDrawRejected: Bool, rows: Rows,
+                               generator: inout SeededGenerator, stats: inout TripletStatistics) -> (Int32, Int) {
+        guard let siblings else { return (randomNegative(a, p, attempts: attempts, rows: rows, generator: &generator, stats: &stats), 0) }
+        var noSibling = false, rejected = false
+        defer {
+            if noSibling { stats.fallbackNoSibling += 1 }
+            if rejected { stats.fallbackRejected += 1 }
+        }
+        var draws = firstDrawRejected ? 1 : 0                     // spent at the current level
+        for level in requested...siblings.levelCount {
+            while draws < attempts {
+                let v = siblings.drawSiblingVideo(a, level: level, using: &generator)
+                if v < 0 { noSibling = true; break }
+                if rows.admissible(v, a, p) { return (v, level) }
+                stats.rejectedDraws += 1
+                draws += 1
+            }
+            if draws == attempts { rejected = true }
+            draws = 0
+        }
+        return (randomNegative(a, p, attempts: attempts, rows: rows, generator: &generator, stats: &stats), 0)
     }
 }

@@ -6,6 +6,8 @@ import Support
 
 /// sample-triplets on a random graph of 1 M videos / 10 M edges with its 3-level affinity tree:
 /// triplets per second in memory (1 and 2 threads, smart and random) and for the stage writing a file.
+///
+///     gcml-bench sampling [--nodes N] [--edges E] [--count C] [--threads T] [--keep]
 enum SamplingBench {
     static func run(_ arguments: [String]) throws {
         let nodes = AffinityBench.option(arguments, "--nodes") ?? 1_000_000
@@ -14,7 +16,8 @@ enum SamplingBench {
         let threads = AffinityBench.option(arguments, "--threads") ?? 2
         let folder = NSTemporaryDirectory() + "gcml-bench-sampling-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let keep = arguments.contains("--keep")
+        defer { if keep { print("kept \(folder)") } else { try? FileManager.default.removeItem(atPath: folder) } }
 
         let graph = AffinityBench.randomGraph(nodes: nodes, edges: edges, seed: 2)
         let tree = AffinityClustering(levels: 3, linkage: .max, threads: threads).cluster(graph).tree
@@ -47,10 +50,19 @@ enum SamplingBench {
         try Artifact.write(treePath, schema: .tree, createdBy: "gcml-bench") { file in try tree.write(to: file) }
         let stage = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sample-triplets").path
         if FileManager.default.isExecutableFile(atPath: stage) {
-            let (status, seconds, peak) = try BenchSupport.runMeasured(stage, ["--graph", graphPath, "--tree", treePath, "--out", folder + "/triplets.h5",
-                                                                            "--level-mix", "1,1,1", "--count", String(count), "--threads", String(threads)])
-            if status == 0 {
-                print("sample-triplets stage (read, sample, write \(count)): \(BenchSupport.format(seconds, 2)) s, \(BenchSupport.format(Double(count) / seconds / 1e6, 2)) M triplets/s overall, peak RSS \(BenchSupport.format(peak)) MiB")
+            // Once with no triplets (read the inputs, build the tables, write an empty file), once with `count`.
+            var fixed = 0.0
+            for n in [0, count] {
+                let (status, seconds, peak) = try BenchSupport.runMeasured(stage, ["--graph", graphPath, "--tree", treePath, "--out", folder + "/triplets.h5",
+                                                                                "--level-mix", "1,1,1", "--count", String(n), "--threads", String(threads)])
+                guard status == 0 else { print("sample-triplets stage failed with status \(status)"); break }
+                if n == 0 {
+                    fixed = seconds
+                    print("sample-triplets stage, read + tables only (--count 0): \(BenchSupport.format(seconds, 2)) s, peak RSS \(BenchSupport.format(peak)) MiB")
+                } else {
+                    let size = Double((try? FileManager.default.attributesOfItem(atPath: folder + "/triplets.h5")[.size] as? Int) ?? 0) / 1048576
+                    print("sample-triplets stage (read, sample, write \(count)): \(BenchSupport.format(seconds, 2)) s, \(BenchSupport.format(Double(count) / seconds / 1e6, 2)) M triplets/s overall, \(BenchSupport.format(Double(count) / max(1e-9, seconds - fixed) / 1e6, 2)) M/s sample + write; file \(BenchSupport.format(size)) MiB; peak RSS \(BenchSupport.format(peak)) MiB")
+                }
             }
         }
     }

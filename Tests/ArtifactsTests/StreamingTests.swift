@@ -30,6 +30,30 @@ final class StreamingTests: ArtifactsTestCase {
         XCTAssertEqual(try x.readRows(7..<7, as: Float.self), [])
     }
 
+    /// Datasets stay open between calls (their chunk cache holds partly written chunks): interleaved
+    /// small appends to several datasets, read back before and after the file closes, agree.
+    func testInterleavedSmallAppendsAreFlushedWhenTheFileCloses() throws {
+        let file = try HDF5File.create(path("interleaved.h5"))
+        let a = try file.root.createDataset("a", type: .int32, shape: [0], extendable: true, chunkRows: 1000)
+        let b = try file.root.createDataset("b", type: .int8, shape: [0], extendable: true, chunkRows: 1000)
+        var expectedA: [Int32] = [], expectedB: [Int8] = []
+        for block in 0..<25 {
+            let values = (0..<97).map { Int32(block * 97 + $0) }
+            try a.append(values)
+            try b.append(values.map { Int8(truncatingIfNeeded: $0) })
+            expectedA += values
+            expectedB += values.map { Int8(truncatingIfNeeded: $0) }
+        }
+        XCTAssertEqual(try file.root.dataset("a").read(as: Int32.self), expectedA, "a second handle sees the cached chunks")
+        try file.close()
+        XCTAssertThrowsError(try a.append([Int32(1)]), "a handle outliving its file") { error in
+            XCTAssertTrue("\(error)".contains("interleaved.h5") && "\(error)".contains("closed"), "\(error)")
+        }
+        let reopened = try HDF5File.open(path("interleaved.h5"))
+        XCTAssertEqual(try reopened.root.dataset("a").read(as: Int32.self), expectedA)
+        XCTAssertEqual(try reopened.root.dataset("b").read(as: Int8.self), expectedB)
+    }
+
     func testLargeDatasetsAreChunkedAndCompressedAutomatically() throws {
         let file = try HDF5File.create(path("auto.h5"))
         let rows = 2048, columns = 1024   // 8 MiB of float32: over the threshold

@@ -226,6 +226,32 @@ final class TripletSamplerTests: XCTestCase {
         XCTAssertNotEqual(one, try run(seed: 9, threads: 2))
     }
 
+    /// Anchors 0 and 1 (the only edge) share level-1 cluster A = {0, 1}; its siblings are
+    /// B = {2}, C = {3, 4, 5}, D = {6, 7, 8, 9}, with A listed between them (cluster ids B, A, C, D).
+    /// A sibling cluster is drawn uniformly, then a video in it: 1/3 for video 2, 1/9 each for
+    /// 3–5 and 1/12 each for 6–9.
+    func testSiblingClustersAreDrawnUniformlyThenAVideoUniformly() throws {
+        let graph = undirectedGraph(nodes: 10, [(0, 1, 1)])
+        let tree = ClusterTree(levels: [
+            ClusterLevel(assignment: [1, 1, 0, 2, 2, 2, 3, 3, 3, 3], size: [1, 2, 3, 4], parent: [0, 0, 0, 0]),
+            ClusterLevel(assignment: [Int32](repeating: 0, count: 10), size: [10], parent: nil),
+        ])
+        let sampler = TripletSampler(graph: graph, tree: tree, strategy: .smart, levelWeights: [1, 0], seed: 21, threads: 2, blockSize: 3000)
+        let draws = 36_000
+        let (blocks, stats) = try collect(sampler, count: draws)
+        XCTAssertEqual(stats.negativeLevels, [0, draws, 0])
+        var counts = [Int](repeating: 0, count: 10)
+        for block in blocks { for n in block.negative { counts[Int(n)] += 1 } }
+        XCTAssertEqual(counts[0] + counts[1], 0, "never the anchor's own cluster")
+        let probability: [Double] = [0, 0, 1.0 / 3] + [Double](repeating: 1.0 / 9, count: 3) + [Double](repeating: 1.0 / 12, count: 4)
+        var statistic = 0.0
+        for v in 2..<10 {
+            let expected = Double(draws) * probability[v]
+            statistic += pow(Double(counts[v]) - expected, 2) / expected
+        }
+        XCTAssertLessThan(statistic, chiSquareCritical(df: 7), "counts \(counts)")
+    }
+
     func testLevelMixDrawsRequestedLevelsInProportion() throws {
         let (graph, tree) = generatedGraphAndTree()
         let sampler = TripletSampler(graph: graph, tree: tree, strategy: .smart, levelWeights: [3, 0, 1], seed: 2, blockSize: 5000)

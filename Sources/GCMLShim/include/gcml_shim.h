@@ -22,6 +22,7 @@ unsigned gcml_h5f_acc_rdwr(void);
 hid_t gcml_h5p_dataset_create(void);
 hid_t gcml_h5p_group_create(void);
 hid_t gcml_h5p_file_access(void);
+hid_t gcml_h5p_dataset_access(void);
 hid_t gcml_h5p_link_create(void);
 size_t gcml_h5t_variable(void);
 
