@@ -53,6 +53,50 @@ enum Executables {
         return result
     }
 
+    /// The repository root (Makefile, pipelines/, tests/fixtures/).
+    static var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    /// Make overrides that point every program at the built executables (no rebuild from inside a test).
+    static func programOverrides() -> [String] {
+        let bin = folder.path
+        return ["GCML_SYNTH=\(bin)/gcml-synth", "EXTRACT_PCA=\(bin)/extract-pca", "BUILD_GRAPH=\(bin)/build-graph",
+                "AFFINITY_TREE=\(bin)/affinity-tree", "SAMPLE_TRIPLETS=\(bin)/sample-triplets", "TRAIN_EMBED=\(bin)/train-embed",
+                "EVAL_MAP_NDCG=\(bin)/eval-map-ndcg", "EVAL_GAP=\(bin)/eval-gap", "GCML_REPORT=\(bin)/gcml-report",
+                "GCML_CHECK=\(bin)/gcml-check"]
+    }
+
+    /// Runs a command found on PATH (make, python3, a script) in the repository root, outside
+    /// any outer make's flags. Output goes through files, so a long, chatty run cannot block on a pipe.
+    static func shell(_ command: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [command] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: repository)
+        var env = ProcessInfo.processInfo.environment
+        env["GCML_QUIET"] = "1"
+        env.removeValue(forKey: "MAKEFLAGS")
+        env.removeValue(forKey: "MFLAGS")
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let logs = NSTemporaryDirectory() + "gcml-shell-\(UUID().uuidString)"
+        defer { for suffix in [".out", ".err"] { try? FileManager.default.removeItem(atPath: logs + suffix) } }
+        FileManager.default.createFile(atPath: logs + ".out", contents: nil)
+        FileManager.default.createFile(atPath: logs + ".err", contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: logs + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: logs + ".err"))
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Result(status: process.terminationStatus,
+                      stdout: (try? String(contentsOfFile: logs + ".out", encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? "")
+    }
+
     static func temporaryFolder() throws -> String {
         let path = NSTemporaryDirectory() + "gcml-e2e-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -5,47 +5,8 @@ import XCTest
 /// The tiny pipeline through the real Makefile and executables: `make all`,
 /// incremental reruns, swapping a stage, and the nightly job's gate.
 final class PipelineTests: XCTestCase {
-    static var repository: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    }
-
-    /// Make overrides that point every program at the built executables (no rebuild from inside a test).
-    static func programOverrides() -> [String] {
-        let bin = Executables.folder.path
-        return ["GCML_SYNTH=\(bin)/gcml-synth", "EXTRACT_PCA=\(bin)/extract-pca", "BUILD_GRAPH=\(bin)/build-graph",
-                "AFFINITY_TREE=\(bin)/affinity-tree", "SAMPLE_TRIPLETS=\(bin)/sample-triplets", "TRAIN_EMBED=\(bin)/train-embed",
-                "EVAL_MAP_NDCG=\(bin)/eval-map-ndcg", "EVAL_GAP=\(bin)/eval-gap", "GCML_REPORT=\(bin)/gcml-report",
-                "GCML_CHECK=\(bin)/gcml-check"]
-    }
-
-    func shell(_ command: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Executables.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Self.repository)
-        var env = ProcessInfo.processInfo.environment
-        env["GCML_QUIET"] = "1"
-        env.removeValue(forKey: "MAKEFLAGS")
-        env.removeValue(forKey: "MFLAGS")
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("gcml-pipeline-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = handle
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try handle.close()
-        let err = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(at: log)
-        return Executables.Result(status: process.terminationStatus, stdout: String(decoding: data, as: UTF8.self), stderr: err)
-    }
-
     func make(_ arguments: [String]) throws -> Executables.Result {
-        try shell("make", ["--no-print-directory", "PIPELINE=tiny"] + Self.programOverrides() + arguments)
+        try Executables.shell("make", ["--no-print-directory", "PIPELINE=tiny"] + Executables.programOverrides() + arguments)
     }
 
     func testTinyMakeAllThenNoOpThenExactlyTheDependentsRerun() throws {
@@ -66,7 +27,7 @@ final class PipelineTests: XCTestCase {
         // Touching the graph reruns tree, triplets, training and evaluation — not extract-pca.
         Thread.sleep(forTimeInterval: 1.1)
         XCTAssertTrue(FileManager.default.isWritableFile(atPath: "\(folder)/run/graph.h5"))
-        _ = try shell("touch", ["\(folder)/run/graph.h5"])
+        _ = try Executables.shell("touch", ["\(folder)/run/graph.h5"])
         let plan = try make(places + ["-n", "all"]).stdout
         for stage in ["affinity-tree", "sample-triplets", "train-embed", "eval-map-ndcg", "gcml-report"] {
             XCTAssertTrue(plan.contains(stage), "\(stage) should rerun:\n\(plan)")
@@ -79,7 +40,7 @@ final class PipelineTests: XCTestCase {
         let marker = "\(folder)/other-tree-ran"
         let wrapper = "\(folder)/other-affinity-tree"
         try "#!/bin/sh\ntouch '\(marker)'\nexec '\(Executables.folder.path)/affinity-tree' \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
-        _ = try shell("chmod", ["+x", wrapper])
+        _ = try Executables.shell("chmod", ["+x", wrapper])
         let swapped = try make(places + ["AFFINITY_TREE=\(wrapper)", "tree"])
         XCTAssertEqual(swapped.status, 0, swapped.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: marker), "the overriding program did not run")
@@ -88,11 +49,11 @@ final class PipelineTests: XCTestCase {
     func testNightlyPublishesGatesRefusesConcurrencyAndSurvivesFailure() throws {
         let folder = try Executables.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let overrides = (Self.programOverrides() + ["DATA=\(folder)/data"]).joined(separator: " ")
+        let overrides = (Executables.programOverrides() + ["DATA=\(folder)/data"]).joined(separator: " ")
         let env = ["GCML_RUNS": "\(folder)/runs", "GCML_MAKE_ARGS": overrides, "GCML_CHECK": "\(Executables.folder.path)/gcml-check"]
         let published = "\(folder)/runs/tiny/published"
 
-        let normal = try shell("pipelines/nightly.sh", ["tiny"], environment: env)
+        let normal = try Executables.shell("pipelines/nightly.sh", ["tiny"], environment: env)
         XCTAssertEqual(normal.status, 0, normal.stderr)
         let firstTarget = try FileManager.default.destinationOfSymbolicLink(atPath: published)
         XCTAssertTrue(FileManager.default.fileExists(atPath: published + "/gcml/retrieval.h5"))
@@ -102,7 +63,7 @@ final class PipelineTests: XCTestCase {
         try retrieval.root.setAttribute("map", .double(1.0))
         try retrieval.close()
         Thread.sleep(forTimeInterval: 1.1)   // a new UTC second: a new run folder
-        let gated = try shell("pipelines/nightly.sh", ["tiny"], environment: env)
+        let gated = try Executables.shell("pipelines/nightly.sh", ["tiny"], environment: env)
         XCTAssertEqual(gated.status, 3, gated.stderr)
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: published), firstTarget)
 
@@ -110,7 +71,7 @@ final class PipelineTests: XCTestCase {
         Thread.sleep(forTimeInterval: 1.1)
         var failing = env
         failing["GCML_MAKE_ARGS"] = overrides + " BUILD_GRAPH=/bin/false"
-        let failed = try shell("pipelines/nightly.sh", ["tiny"], environment: failing)
+        let failed = try Executables.shell("pipelines/nightly.sh", ["tiny"], environment: failing)
         XCTAssertEqual(failed.status, 1, failed.stderr)
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: published), firstTarget)
 
@@ -121,7 +82,7 @@ final class PipelineTests: XCTestCase {
         try holder.run()
         defer { holder.terminate() }
         Thread.sleep(forTimeInterval: 0.5)
-        let refused = try shell("pipelines/nightly.sh", ["tiny"], environment: env)
+        let refused = try Executables.shell("pipelines/nightly.sh", ["tiny"], environment: env)
         XCTAssertEqual(refused.status, 4)
         XCTAssertTrue(refused.stderr.contains("in progress"), refused.stderr)
     }

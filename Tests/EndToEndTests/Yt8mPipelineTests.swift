@@ -36,7 +36,7 @@ final class Yt8mPipelineTests: XCTestCase {
         // The tiny corpus at YouTube-8M's sizes, then its shards; the corpus itself is removed.
         try Executables.succeed("gcml-synth", ["--profile", "tiny", "--visual-dim", "1024", "--audio-dim", "128",
                                                "--quantize", "uint8", "--seed", "3", "--out", folder + "/corpus"])
-        let script = PipelineTests.repository + "/tests/fixtures/corpus_to_tfrecords.py"
+        let script = Executables.repository + "/tests/fixtures/corpus_to_tfrecords.py"
         let written = try python([script, folder + "/corpus/frames.h5", folder + "/corpus/sessions.tsv", folder + "/shards",
                                   "--shards", "4", "--video-level", "--pairs"])
         XCTAssertEqual(written.status, 0, written.stderr)
@@ -45,41 +45,14 @@ final class Yt8mPipelineTests: XCTestCase {
 
     // MARK: helpers
 
-    private func execute(_ command: String, _ arguments: [String]) throws -> Executables.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: PipelineTests.repository)
-        var env = ProcessInfo.processInfo.environment
-        env["GCML_QUIET"] = "1"
-        env.removeValue(forKey: "MAKEFLAGS")
-        env.removeValue(forKey: "MFLAGS")
-        process.environment = env
-        let logs = folder + "/log-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: logs + ".out", contents: nil)
-        FileManager.default.createFile(atPath: logs + ".err", contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: logs + ".out"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: logs + ".err"))
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        defer { for suffix in [".out", ".err"] { try? FileManager.default.removeItem(atPath: logs + suffix) } }
-        return Executables.Result(status: process.terminationStatus,
-                                  stdout: (try? String(contentsOfFile: logs + ".out", encoding: .utf8)) ?? "",
-                                  stderr: (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? "")
-    }
-
-    private func python(_ arguments: [String]) throws -> Executables.Result { try execute("python3", arguments) }
+    private func python(_ arguments: [String]) throws -> Executables.Result { try Executables.shell("python3", arguments) }
 
     /// The yt8m pipeline with small counts (the corpus has 2 000 videos and 100 classes).
     private func make(_ arguments: [String]) throws -> Executables.Result {
-        try execute("make", ["--no-print-directory", "PIPELINE=yt8m", "DATA=\(folder!)/shards", "YT8M_CLASSES=100", "TRIPLET_COUNT=20000",
+        try Executables.shell("make", ["--no-print-directory", "PIPELINE=yt8m", "DATA=\(folder!)/shards", "YT8M_CLASSES=100", "TRIPLET_COUNT=20000",
                          "TRAIN_ARGS=--hidden 128 --audio-hidden 32 --dim 32 --batch 64 --steps 300 --validate-every 50 --log-every 25",
                          "CLASSIFY_ARGS=--hidden 128 --audio-hidden 32 --dim 32 --batch 128 --steps 300 --sampled 64 --validate-every 50 --log-every 25"]
-                    + PipelineTests.programOverrides() + arguments)
+                    + Executables.programOverrides() + arguments)
     }
 
     private func expected() throws -> Expected {
@@ -221,7 +194,7 @@ final class Yt8mPipelineTests: XCTestCase {
         // Up to date; a changed shard makes the features (and so everything after them) out of date.
         XCTAssertEqual(try make(["RUN=\(run)", "PCA_ARGS=--dim 64", "-q", "all"]).status, 0, "a second make all has work to do")
         Thread.sleep(forTimeInterval: 1.1)
-        XCTAssertEqual(try execute("touch", [shards[2]]).status, 0)
+        XCTAssertEqual(try Executables.shell("touch", [shards[2]]).status, 0)
         XCTAssertNotEqual(try make(["RUN=\(run)", "PCA_ARGS=--dim 64", "-q", "all"]).status, 0, "a changed shard left make all up to date")
         let plan = try make(["RUN=\(run)", "PCA_ARGS=--dim 64", "-n", "features"]).stdout
         XCTAssertTrue(plan.contains("extract-pca --tfrecord"), "extract-pca should rerun:\n\(plan)")
