@@ -11,6 +11,10 @@ public enum BLAS {
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
 
+    /// The kernel family OpenBLAS runs (e.g. "Haswell", "SkylakeX"; OPENBLAS_CORETYPE chooses it),
+    /// printed with benchmark numbers since it alone can change SGEMM speed twofold.
+    public static var kernelName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
     /// C[m,n] = alpha · op(A) · op(B) + beta · C, row-major; op = transpose when asked.
     /// lda/ldb/ldc are row strides of the matrices as stored.
     @inline(__always)

@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 // gcml-bench NAME... — prints benchmark numbers (and peers' numbers when the
 // Python tools are importable). `make bench` runs `gcml-bench all`.
@@ -22,6 +23,8 @@ if selected == "-h" || selected == "--help" || benchmarks.first(where: { $0.name
     for b in benchmarks { print("  \(b.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(b.about)") }
     exit(selected == "-h" || selected == "--help" ? 0 : 2)
 }
+print("OpenBLAS kernel \(BLAS.kernelName), \(BLAS.threads) threads" +
+      (ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? ""))
 do {
     for bench in benchmarks where selected == "all" || bench.name == selected {
         print("== \(bench.name): \(bench.about)")

@@ -66,5 +66,6 @@ void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *
 // OpenBLAS thread control (declared here so Swift sees one prototype).
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+char *openblas_get_corename(void);
 
 #endif
