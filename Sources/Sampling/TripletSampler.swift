@@ -110,15 +110,22 @@ public struct TripletSampler: Sendable {
 
     public var levelCount: Int { siblings?.levelCount ?? 0 }
 
-    /// Blocks filled together, one per thread, with their statistics.
+    /// Blocks filled together, one per thread, with their statistics (a plain buffer: each
+    /// thread writes only its own slot).
     private final class Wave: @unchecked Sendable {
         let buffers: [TripletBlock]
-        var statistics: [TripletStatistics]
+        let statistics: UnsafeMutableBufferPointer<TripletStatistics>
         var first = 0, size = 0
 
         init(threads: Int, blockSize: Int, levels: Int) {
             buffers = (0..<threads).map { _ in TripletBlock(capacity: blockSize) }
-            statistics = [TripletStatistics](repeating: TripletStatistics(levels: levels), count: threads)
+            statistics = .allocate(capacity: threads)
+            statistics.initialize(repeating: TripletStatistics(levels: levels))
+        }
+
+        deinit {
+            statistics.deinitialize()
+            statistics.deallocate()
         }
     }
 
