@@ -198,17 +198,18 @@ final class RowState {
         }
     }
 
-    /// Number of values in row[0..<count] that are ≥ t, eight lanes at a time.
+    /// Number of values in row[0..<count] that are ≥ t, sixteen lanes at a time.
     @inline(__always)
     static func countAtLeast(_ t: Float, _ row: UnsafeMutablePointer<Float>, _ count: Int) -> Int {
-        let threshold = SIMD8<Float>(repeating: t), one = SIMD8<Int32>(repeating: 1)
-        var lanes = SIMD8<Int32>(repeating: 0)
+        let threshold = SIMD16<Float>(repeating: t), one = SIMD16<Int32>(repeating: 1)
+        var lanes = SIMD16<Int32>(repeating: 0)
         let raw = UnsafeRawPointer(row)
         var j = 0
-        while j + 8 <= count {
-            let values = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            lanes &+= SIMD8<Int32>(repeating: 0).replacing(with: one, where: values .>= threshold)
-            j += 8
+        while j + 16 <= count {
+            let values = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
+            // All-ones where ≥ t, masked to 1: a compare and an and per vector (no blend).
+            lanes &+= one & SIMD16<Int32>(repeating: 0).replacing(with: -1, where: values .>= threshold)
+            j += 16
         }
         var total = Int(lanes.wrappedSum())
         while j < count { if row[j] >= t { total += 1 }; j += 1 }
