@@ -14,7 +14,7 @@ import Glibc
 ///   faiss IndexFlatIP on the same vectors (bench/knn.py) when Python has faiss.
 ///
 /// Options: --rows 50000000 --videos 200000 --window 5 --knn-n 100000 --knn-d 256 --k 50
-///          --threads 2 --query-block 256 --corpus-block 4096 --only sessions|knn --folder <tmp>
+///          --threads 2 --query-block 1024 --corpus-block 1024 --only sessions|knn --folder <tmp>
 enum GraphBench {
     static func run(_ arguments: [String]) throws {
         var rows = 50_000_000, videos = 200_000, window = 5, n = 100_000, d = 256, k = 50, threads = 2
