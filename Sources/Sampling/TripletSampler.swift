@@ -211,7 +211,8 @@ public struct TripletSampler: Sendable {
         buffer.negativeLevel.withUnsafeMutableBufferPointer { levelOut in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: stats.requestedLevels.count) { requestedCounts in
             requestedCounts.initialize(repeating: 0)
-            let rows = Rows(indptr: indptr.baseAddress!, indices: indices.baseAddress ?? UnsafePointer(bitPattern: 8)!, nodeCount: n)
+            // fill runs only when there are anchors, so the graph has entries (non-nil base addresses).
+            let rows = Rows(indptr: indptr.baseAddress!, indices: indices.baseAddress!, nodeCount: n)
             var first = 0
             while first < count {
                 let m = min(Self.batch, count - first)
