@@ -50,7 +50,7 @@ public struct MethodResults: Sendable {
         case "gcml": return "GCML (smart triplets)"
         case "cdml": return "CDML (random triplets)"
         case "cluster": return "Cluster classification"
-        case "raw": return "Raw PCA features"
+        case "raw": return "Raw features (untrained)"
         default: return name
         }
     }

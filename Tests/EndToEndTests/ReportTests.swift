@@ -103,8 +103,8 @@ final class ReportTests: XCTestCase {
                        ["CDML (random triplets)", "0.3723", "0.4444", "—", "—", "—", "—", "—", "—", "300", "—"])
         XCTAssertEqual(row(report, "Cluster classification"),
                        ["Cluster classification", "—", "—", "—", "—", "—", "—", "—", "—", "150", "3.0 s"])
-        XCTAssertEqual(row(report, "Raw PCA features"),
-                       ["Raw PCA features", "0.3111", "0.4000", "—", "—", "0.5011", "0.4022", "0.6033", "0.7044", "—", "—"])
+        XCTAssertEqual(row(report, "Raw features (untrained)"),
+                       ["Raw features (untrained)", "0.3111", "0.4000", "—", "—", "0.5011", "0.4022", "0.6033", "0.7044", "—", "—"])
 
         // Learning speed: CDML ends at 0.30; GCML passes it at step 200, CDML itself at 300.
         let speed = report.components(separatedBy: "## Learning speed")[1]
@@ -122,7 +122,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(level2[10], "1.000", "ARI genre at level 2")
 
         // The summary is written from the numbers.
-        XCTAssertTrue(report.contains("GCML (smart triplets) has the best retrieval MAP, 0.4123: +0.1012 (+32.5 %) over Raw PCA features (0.3111) and +0.0400 (+10.7 %) over CDML"), report)
+        XCTAssertTrue(report.contains("GCML (smart triplets) has the best retrieval MAP, 0.4123: +0.1012 (+32.5 %) over Raw features (untrained) (0.3111) and +0.0400 (+10.7 %) over CDML"), report)
         XCTAssertTrue(report.contains("GCML (smart triplets) reached CDML (random triplets)'s final validation MAP (0.3000 at step 300) after 200 steps"))
 
         for image in ["learning_curves.svg", "training_loss.svg", "level_sizes.svg"] {
@@ -163,7 +163,7 @@ final class ReportTests: XCTestCase {
         try Executables.succeed("gcml-report", ["--run-dir", run, "--out", run + "/two.md", "--method", "mine=\(run)/gcml", "--method", "cdml=\(run)/cdml"])
         let report = try String(contentsOfFile: run + "/two.md", encoding: .utf8)
         XCTAssertEqual(row(report, "mine").dropFirst().first, "0.4123")
-        XCTAssertTrue(row(report, "Raw PCA features").isEmpty)
+        XCTAssertTrue(row(report, "Raw features (untrained)").isEmpty)
         XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/two.json"))
 
         try Data("not hdf5".utf8).write(to: URL(fileURLWithPath: run + "/raw/annotation.h5"))
