@@ -300,6 +300,19 @@ public enum FeatureExtraction {
         }
     }
 
+    /// A saved PCA model must take the input's dimension and give the requested one.
+    private static func check(_ model: PCAModel, modality: String, inputDimension: Int, requested: Int?, option: String,
+                              source: FrameSource, options: ExtractionOptions) throws {
+        guard model.inputDimension == inputDimension else {
+            throw GCMLError(file: options.modelPath, object: "/\(modality)/components",
+                            expected: "input dimension \(inputDimension) (of /\(modality) in \(source.description))", found: "\(model.inputDimension)")
+        }
+        if let requested, requested != model.outputDimension {
+            throw GCMLError(file: options.modelPath, object: "/\(modality)/components",
+                            expected: "\(requested) components (\(option))", found: "\(model.outputDimension)")
+        }
+    }
+
     /// Decides what happens to each modality and checks dimensions against the input and the model.
     static func plans(source: FrameSource, options: ExtractionOptions) throws -> (Plan, Plan) {
         let dv = source.visualDimension, da = source.audioDimension
@@ -308,14 +321,8 @@ public enum FeatureExtraction {
         }
         if let model = options.model {
             let visual = model.visual
-            guard visual.inputDimension == dv else {
-                throw GCMLError(file: options.modelPath, object: "/visual/components",
-                                expected: "input dimension \(dv) (of /visual in \(source.description))", found: "\(visual.inputDimension)")
-            }
-            if let requested = options.dimension, requested != visual.outputDimension {
-                throw GCMLError(file: options.modelPath, object: "/visual/components",
-                                expected: "\(requested) components (--dim)", found: "\(visual.outputDimension)")
-            }
+            try check(visual, modality: "visual", inputDimension: dv, requested: options.dimension, option: "--dim",
+                      source: source, options: options)
             let audio: Plan
             if options.audioDimension == 0 || da == 0 && model.audio == nil {
                 audio = .drop
@@ -325,14 +332,8 @@ public enum FeatureExtraction {
                                     expected: "audio frames of dimension \(audioModel.inputDimension) for the audio PCA of \(options.modelPath) (or --audio-dim 0)",
                                     found: "no audio")
                 }
-                guard audioModel.inputDimension == da else {
-                    throw GCMLError(file: options.modelPath, object: "/audio/components",
-                                    expected: "input dimension \(da) (of /audio in \(source.description))", found: "\(audioModel.inputDimension)")
-                }
-                if let requested = options.audioDimension, requested != audioModel.outputDimension {
-                    throw GCMLError(file: options.modelPath, object: "/audio/components",
-                                    expected: "\(requested) components (--audio-dim)", found: "\(audioModel.outputDimension)")
-                }
+                try check(audioModel, modality: "audio", inputDimension: da, requested: options.audioDimension, option: "--audio-dim",
+                          source: source, options: options)
                 audio = .apply(audioModel)
             } else {
                 if let requested = options.audioDimension {

@@ -12,6 +12,20 @@ public struct ImportSummary: Sendable {
     public var fileBytes = 0
     public var seconds = 0.0
 
+    /// An import that found no readable record is an error, not an empty artifact.
+    func requireVideos(_ shards: [String]) throws {
+        if videos == 0 {
+            throw GCMLError(file: shards.joined(separator: " "), expected: "at least one readable record", found: "none")
+        }
+    }
+
+    /// The stream's totals and the elapsed time, once the last record is read.
+    mutating func close(_ stream: TFRecordStream, started: Date) {
+        skippedCorrupt = stream.skipped.count
+        fileBytes = stream.totalFileBytes
+        seconds = Date().timeIntervalSince(started)
+    }
+
     public var table: String {
         var lines = [
             "shards           \(shards)",
@@ -74,14 +88,10 @@ public enum FramesImport {
                     try source.nextRecord().map { ($0.id, $0.visual, $0.audio, $0.labels) }
                 }
             }
-            if summary.videos == 0 {
-                throw GCMLError(file: shards.joined(separator: " "), expected: "at least one readable record", found: "none")
-            }
+            try summary.requireVideos(shards)
         }
         progress.finish()
-        summary.skippedCorrupt = stream.skipped.count
-        summary.fileBytes = stream.totalFileBytes
-        summary.seconds = Date().timeIntervalSince(started)
+        summary.close(stream, started: started)
         return summary
     }
 }
@@ -150,14 +160,10 @@ public enum VideoLevelImport {
                 progress.set(stream.consumedFileBytes)
             }
             try flush()
-            if summary.videos == 0 {
-                throw GCMLError(file: shards.joined(separator: " "), expected: "at least one readable record", found: "none")
-            }
+            try summary.requireVideos(shards)
         }
         progress.finish()
-        summary.skippedCorrupt = stream.skipped.count
-        summary.fileBytes = stream.totalFileBytes
-        summary.seconds = Date().timeIntervalSince(started)
+        summary.close(stream, started: started)
         return summary
     }
 }

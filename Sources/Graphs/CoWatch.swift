@@ -235,14 +235,42 @@ extension InteractionReport {
     }
 }
 
+/// A line-by-line counter of interactions (sessions or pairs) into pair weights.
+protocol InteractionCounter {
+    var pairs: PairCounter { get }
+    var report: InteractionReport { get }
+    mutating func consume(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws
+    /// Called after the last line (a session still open is closed).
+    mutating func finish()
+}
+
+extension CoWatchCounter: InteractionCounter {}
+extension PairListCounter: InteractionCounter {
+    mutating func finish() {}
+}
+
 /// Reading whole inputs with progress.
 public enum Interactions {
     /// Counts co-watches of a session file (plain, .gz or .zst).
     public static func countSessions(path: String, index: VideoIndex, window: Int, skipMalformed: Bool = false) throws
         -> (pairs: PairCounter, report: InteractionReport) {
-        let input = try TextInput(path: path)
         var counter = CoWatchCounter(index: index, window: window, source: path, skipMalformed: skipMalformed)
-        let progress = Progress("build-graph: sessions", unit: "rows")
+        try count(path, into: &counter, progress: Progress("build-graph: sessions", unit: "rows"), unit: "rows")
+        return (counter.pairs, counter.report)
+    }
+
+    /// Sums pair weights of a pair file (plain, .gz or .zst).
+    public static func countPairs(path: String, index: VideoIndex, skipMalformed: Bool = false) throws
+        -> (pairs: PairCounter, report: InteractionReport) {
+        var counter = PairListCounter(index: index, source: path, skipMalformed: skipMalformed)
+        try count(path, into: &counter, progress: Progress("build-graph: pairs", unit: "lines"), unit: "lines")
+        return (counter.pairs, counter.report)
+    }
+
+    /// Feeds every line of `path` to `counter`, advancing `progress` every 2^20 lines.
+    private static func count<Counter: InteractionCounter>(_ path: String, into counter: inout Counter,
+                                                           progress: Support.Progress, unit: String) throws {
+        let input = try TextInput(path: path)
         var pending = 0
         try input.forEachLine { line, number in
             try counter.consume(line, lineNumber: number)
@@ -254,27 +282,6 @@ public enum Interactions {
         }
         counter.finish()
         progress.advance(by: pending)
-        progress.finish(note: "\(counter.report.lines) rows, \(counter.pairs.count) distinct pairs")
-        return (counter.pairs, counter.report)
-    }
-
-    /// Sums pair weights of a pair file (plain, .gz or .zst).
-    public static func countPairs(path: String, index: VideoIndex, skipMalformed: Bool = false) throws
-        -> (pairs: PairCounter, report: InteractionReport) {
-        let input = try TextInput(path: path)
-        var counter = PairListCounter(index: index, source: path, skipMalformed: skipMalformed)
-        let progress = Progress("build-graph: pairs", unit: "lines")
-        var pending = 0
-        try input.forEachLine { line, number in
-            try counter.consume(line, lineNumber: number)
-            pending += 1
-            if pending == 1 << 20 {
-                progress.advance(by: pending)
-                pending = 0
-            }
-        }
-        progress.advance(by: pending)
-        progress.finish(note: "\(counter.report.lines) lines, \(counter.pairs.count) distinct pairs")
-        return (counter.pairs, counter.report)
+        progress.finish(note: "\(counter.report.lines) \(unit), \(counter.pairs.count) distinct pairs")
     }
 }

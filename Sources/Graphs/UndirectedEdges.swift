@@ -108,14 +108,21 @@ public struct UndirectedEdges: Equatable, Sendable {
         return filter { keep[$0] }
     }
 
-    /// Edge ids incident on each node (CSR: node i's edges are edge[indptr[i]..<indptr[i+1]]).
-    func incidence() -> (indptr: [Int64], edge: [Int32]) {
+    /// Prefix sums of node degrees (each edge counts at both ends): row pointers of a
+    /// symmetric CSR or of the incidence lists.
+    private func degreeOffsets() -> [Int64] {
         var indptr = [Int64](repeating: 0, count: nodeCount + 1)
         for e in 0..<count {
             indptr[Int(a[e]) + 1] += 1
             indptr[Int(b[e]) + 1] += 1
         }
         for i in 0..<nodeCount { indptr[i + 1] += indptr[i] }
+        return indptr
+    }
+
+    /// Edge ids incident on each node (CSR: node i's edges are edge[indptr[i]..<indptr[i+1]]).
+    func incidence() -> (indptr: [Int64], edge: [Int32]) {
+        let indptr = degreeOffsets()
         var cursor = indptr
         var edge = [Int32](repeating: 0, count: 2 * count)
         for e in 0..<count {
@@ -129,12 +136,7 @@ public struct UndirectedEdges: Equatable, Sendable {
     /// rows. Linear time: edges sorted by (a, b) fill every row's lower part (a < row) in
     /// order first, then its upper part (b > row) in order.
     public func symmetricCSR() -> CSRGraph {
-        var indptr = [Int64](repeating: 0, count: nodeCount + 1)
-        for e in 0..<count {
-            indptr[Int(a[e]) + 1] += 1
-            indptr[Int(b[e]) + 1] += 1
-        }
-        for i in 0..<nodeCount { indptr[i + 1] += indptr[i] }
+        let indptr = degreeOffsets()
         var cursor = indptr
         var indices = [Int32](repeating: 0, count: 2 * count)
         var weights = [Float](repeating: 0, count: 2 * count)
