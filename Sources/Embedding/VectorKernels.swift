@@ -50,18 +50,7 @@ enum Kernels {
     /// out[c] = Σ_r x[r,c].
     @inline(__always) static func columnSums<S: NetworkScalar>(rows: Int, columns: Int, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>) {
         out.update(repeating: 0, count: columns)
-        for r in 0..<rows {
-            let row = x + r * columns
-            var c = 0
-            while c + 8 <= columns {
-                store(load(UnsafePointer(out), c) + load(row, c), out, c)
-                c += 8
-            }
-            while c < columns {
-                out[c] += row[c]
-                c += 1
-            }
-        }
+        for r in 0..<rows { add(columns, out, x + r * columns) }
     }
 
     /// out = a ⊙ b.
