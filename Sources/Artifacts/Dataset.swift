@@ -15,8 +15,8 @@ public final class Dataset: HDF5Object {
     public let chunkShape: [Int]?
     /// HDF5 filter ids in pipeline order (32015 = zstd, 2 = shuffle, 1 = gzip).
     public let filters: [Int]
-    /// Bytes stored on disk (after compression).
-    public let storageBytes: Int
+    /// Bytes stored on disk (after compression), as of now (0 once the file is closed).
+    public var storageBytes: Int { file.isOpen ? Int(H5Dget_storage_size(id)) : 0 }
     /// Held open for the object's life, so the chunk cache survives between calls: row-block
     /// reads and appends smaller than a chunk then decompress / compress each chunk once.
     /// (Closing after every call flushed the cache and recompressed a chunk per append.)
@@ -66,7 +66,6 @@ public final class Dataset: HDF5Object {
             filterIDs.append(Int(filter))
         }
         filters = filterIDs
-        storageBytes = Int(H5Dget_storage_size(id))
     }
 
     deinit {
