@@ -1,16 +1,13 @@
 import ArgumentParser
 import Artifacts
-import Foundation
 import Graphs
 import LinearAlgebra
 import Metrics
+import StageKit
 import Support
 
-extension RetrievalEvaluation.Candidates: ExpressibleByArgument {}
-extension RetrievalEvaluation.Queries: ExpressibleByArgument {}
-
 @main
-struct EvalMapNDCGCommand: ParsableCommand {
+struct EvalMapNDCGCommand: Stage {
     static let configuration = CommandConfiguration(
         commandName: "eval-map-ndcg",
         abstract: "Related-video retrieval on the graph's held-out edges: MAP and NDCG@k of cosine rankings.",
@@ -28,22 +25,26 @@ struct EvalMapNDCGCommand: ParsableCommand {
     @Option(help: "Random non-neighbours per query (heldout+random).") var negatives = 100
     @Option(help: "heldout-nodes (cold-start), heldout-edges (warm) or both.") var queries: RetrievalEvaluation.Queries = .both
     @Option(help: "Also write the summary as JSON here.") var json: String?
-    @Option(help: "Seed of the random negatives.") var seed: UInt64 = 0
-    @Option(help: "Threads for BLAS and the ranking scan.") var threads: Int?
+    @OptionGroup var seed: SeedOption<SeedZero>
+    @OptionGroup var threads: ThreadsOption
 
-    func run() throws {
-        if let threads { BLAS.threads = threads }
+    func validate() throws {
+        guard k >= 1 else { throw ValidationError("--k must be at least 1, found \(k)") }
+        guard negatives >= 0 else { throw ValidationError("--negatives must be 0 or more, found \(negatives)") }
+    }
+
+    func execute() throws {
+        BLAS.threads = threads.threads
         let relational = try RelationalGraph.read(graph)
         var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
         try input.checkAligned(with: relational.videoIDs, of: graph)
         let zeros = input.normalizeRows()
-        if zeros > 0 { note("eval-map-ndcg: \(zeros) zero vectors in \(vectors) score 0 against every video") }
+        if zeros > 0 { note("\(zeros) zero vectors in \(vectors) score 0 against every video") }
         let evaluation = RetrievalEvaluation(k: k, candidates: candidates, negatives: negatives, queries: queries,
-                                             seed: seed, threads: threads ?? BLAS.threads)
-        let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph)
-        try Artifact.write(out, schema: .retrieval, createdBy: "eval-map-ndcg", parameters: self, inputs: [input.path, graph]) { file in
-            try result.write(to: file)
-        }
+                                             seed: seed.seed, threads: threads.threads)
+        let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph,
+                                             progress: progress)
+        try writer.write(out, schema: .retrieval, inputs: [input.path, graph]) { file in try result.write(to: file) }
         if let json { try JSON.write(result.json, to: json) }
         print(result.summary)
     }
