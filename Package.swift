@@ -77,18 +77,22 @@ let package = Package(
         .executableTarget(name: "gcml-bench", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Features", "Graphs", "Sampling",
                                                              "Embedding", "Metrics", "Synthetic", "Support"], path: "Sources/gcml-bench"),
 
-        // Tests: one target per module, plus end-to-end tests over the built executables.
-        .testTarget(name: "SupportTests", dependencies: ["Support"], path: "Tests/SupportTests"),
-        .testTarget(name: "ArtifactsTests", dependencies: ["Contracts", "Artifacts", "Support"], path: "Tests/ArtifactsTests"),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], path: "Tests/LinearAlgebraTests"),
-        .testTarget(name: "FeaturesTests", dependencies: ["Contracts", "Features", "Artifacts", "LinearAlgebra", "Support"],
+        // Tests: one target per module, plus end-to-end tests over the built executables; TestSupport holds
+        // what they share (temporary folders, running processes, small graphs).
+        .target(name: "TestSupport", dependencies: ["Contracts"], path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["TestSupport", "Support"], path: "Tests/SupportTests"),
+        .testTarget(name: "ArtifactsTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Support"], path: "Tests/ArtifactsTests"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["TestSupport", "LinearAlgebra"], path: "Tests/LinearAlgebraTests"),
+        .testTarget(name: "FeaturesTests", dependencies: ["TestSupport", "Contracts", "Features", "Artifacts", "LinearAlgebra", "Support"],
                     path: "Tests/FeaturesTests"),
-        .testTarget(name: "GraphsTests", dependencies: ["Contracts", "Graphs", "Artifacts", "LinearAlgebra", "Support"], path: "Tests/GraphsTests"),
-        .testTarget(name: "SamplingTests", dependencies: ["Contracts", "Sampling", "Graphs", "Support"], path: "Tests/SamplingTests"),
-        .testTarget(name: "EmbeddingTests", dependencies: ["Contracts", "Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
-        .testTarget(name: "MetricsTests", dependencies: ["Contracts", "Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),
-        .testTarget(name: "SyntheticTests", dependencies: ["Contracts", "Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
-        .testTarget(name: "EndToEndTests", dependencies: ["Contracts", "Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "GraphsTests", dependencies: ["TestSupport", "Contracts", "Graphs", "Artifacts", "LinearAlgebra", "Support"], path: "Tests/GraphsTests"),
+        .testTarget(name: "SamplingTests", dependencies: ["TestSupport", "Contracts", "Sampling", "Graphs", "Support"], path: "Tests/SamplingTests"),
+        .testTarget(name: "EmbeddingTests", dependencies: ["TestSupport", "Contracts", "Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
+        .testTarget(name: "MetricsTests", dependencies: ["TestSupport", "Contracts", "Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),
+        .testTarget(name: "SyntheticTests", dependencies: ["TestSupport", "Contracts", "Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
+        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "Features", "Sampling", "Support", argumentParser],
+                    path: "Tests/StageKitTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]
 )
