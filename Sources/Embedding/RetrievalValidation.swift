@@ -3,7 +3,7 @@ import Metrics
 import Support
 
 /// Retrieval MAP on a fixed, seeded sample of held-out queries (the learning curve of
-/// `--validate`). Each query ranks its candidates by cosine similarity; relevant = a
+/// the validation graph). Each query ranks its candidates by cosine similarity; relevant = a
 /// held-out edge to the query. Candidates are the whole corpus (minus the query and its
 /// train neighbours) when the corpus is small, else the query's held-out neighbours plus
 /// `negatives` random videos that are neither held-out nor train neighbours.

@@ -3,7 +3,7 @@ import Foundation
 import LinearAlgebra
 import Support
 
-/// Options of a training run (the `train-embed` flags).
+/// Options of a training run.
 public struct TrainingOptions: Sendable {
     public var visualHidden = 1024
     public var audioHidden = 256

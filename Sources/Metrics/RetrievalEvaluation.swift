@@ -245,7 +245,7 @@ public struct RetrievalResult {
         try root.setAttribute("candidate_mode", .string(candidates.rawValue))
     }
 
-    /// Numbers for dashboards (`--json`).
+    /// Numbers for dashboards (the JSON summary).
     public var json: [String: Any] {
         ["map": jsonNumber(map), "ndcg_at_k": jsonNumber(meanNDCG), "k": k, "queries": queryCount, "candidates": candidates.rawValue,
          "mean_candidates_per_query": meanCandidates]

@@ -32,6 +32,9 @@ public struct ComparisonReport {
         self.truthPath = truthPath
     }
 
+    /// A Markdown table rule cell of a right-aligned (number) column.
+    static let numberColumnRule = String(repeating: "-", count: 3) + ":|"
+
     public static let learningCurvesFile = "learning_curves.svg"
     public static let lossCurvesFile = "training_loss.svg"
     public static let levelSizesFile = "level_sizes.svg"
@@ -170,7 +173,7 @@ public struct ComparisonReport {
         out.append("")
         let k = ndcgK
         out.append("| Method | MAP | NDCG@\(k) | MAP (full corpus) | NDCG@\(k) (full corpus) | GAP | MAP (annotation) | Hit@1 | Hit@5 | Training steps | Wall time |")
-        out.append("|---|" + String(repeating: "---:|", count: 10))
+        out.append("|---|" + String(repeating: Self.numberColumnRule, count: 10))
         for m in methods {
             let cells = [m.label, Self.metric(m.retrieval?.map), Self.metric(m.retrieval?.ndcg), Self.metric(m.retrievalAll?.map),
                          Self.metric(m.retrievalAll?.ndcg), Self.metric(m.annotation?.gap), Self.metric(m.annotation?.map),
@@ -203,8 +206,8 @@ public struct ComparisonReport {
             var header = "| Level | Clusters | Min size | Median size | Max size |"
             var rule = "|---:|---:|---:|---:|---:|"
             if hasTruth {
-                for kind in TreeStatistics.truthKinds { header += " NMI \(kind) |"; rule += "---:|" }
-                for kind in TreeStatistics.truthKinds { header += " ARI \(kind) |"; rule += "---:|" }
+                for kind in TreeStatistics.truthKinds { header += " NMI \(kind) |"; rule += Self.numberColumnRule }
+                for kind in TreeStatistics.truthKinds { header += " ARI \(kind) |"; rule += Self.numberColumnRule }
             }
             out.append(header)
             out.append(rule)

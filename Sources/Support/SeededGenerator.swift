@@ -1,6 +1,6 @@
 /// A small, fast, seedable random generator (xoshiro256**), seeded through
 /// SplitMix64 so that any 64-bit seed gives a well-mixed state. Every stage
-/// that draws random numbers takes `--seed` and uses this, so the same inputs
+/// that draws random numbers takes a seed parameter and uses this, so the same inputs
 /// and seed give the same artifact on every machine.
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
