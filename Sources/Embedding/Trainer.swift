@@ -27,15 +27,6 @@ public struct TrainingOptions: Sendable {
     public init() {}
 }
 
-/// Loss every `logEvery` steps and validation MAP every `validateEvery` steps.
-public struct TrainingHistory: Equatable, Sendable {
-    public var step: [Int64] = []
-    public var loss: [Double] = []
-    public var validationStep: [Int64] = []
-    public var validationMAP: [Double] = []
-    public init() {}
-}
-
 /// The training loop: mini-batches drawn from a seeded per-epoch permutation, one forward
 /// and one backward pass of the whole batch (GEMMs), the loss, Adam. All buffers are sized
 /// once; a step allocates nothing.
