@@ -10,7 +10,7 @@ public struct InteractionReport: Sendable, Equatable {
     /// Id occurrences absent from the features, and a few distinct examples.
     public var idsUnmapped = 0
     public var unmappedExamples: [String] = []
-    /// Malformed lines skipped (`--skip-malformed`), and the first one's number.
+    /// Malformed lines skipped (when asked to skip them), and the first one's number.
     public var malformedLines = 0
     public var firstMalformedLine: Int?
     /// Pair lines naming the same video twice (dropped: no self loops).
