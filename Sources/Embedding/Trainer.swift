@@ -128,7 +128,7 @@ public final class Trainer {
             var order = permutation.count == exampleCount ? permutation : (0..<exampleCount).map(Int32.init)
             for i in 0..<exampleCount { order[i] = Int32(i) }
             var shuffle = SeededGenerator(seed: options.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
-            for i in stride(from: exampleCount - 1, to: 0, by: -1) { order.swapAt(i, shuffle.below(i + 1)) }
+            order.fisherYatesShuffle(using: &shuffle)
             permutation = order
             permutationEpoch = epoch
         }

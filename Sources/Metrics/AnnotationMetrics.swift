@@ -1,4 +1,5 @@
 import Contracts
+import LinearAlgebra
 import Foundation
 
 /// Video annotation metrics with the YouTube-8M starter code's definitions

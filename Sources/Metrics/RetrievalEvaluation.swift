@@ -114,7 +114,7 @@ public struct RetrievalEvaluation {
             // Dense case: partial Fisher–Yates over the free rows.
             var free = (0..<nodes).map(Int32.init).filter { !taken.contains($0) }
             let n = min(count, free.count)
-            for i in 0..<n { free.swapAt(i, i + generator.below(free.count - i)) }
+            free.fisherYatesPrefix(n, using: &generator)
             return Array(free.prefix(n))
         }
         var drawn: [Int32] = []
