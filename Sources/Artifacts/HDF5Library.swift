@@ -3,7 +3,8 @@ import GCMLShim
 import Support
 
 /// Process-wide HDF5 set-up: silence HDF5's own error printing (errors reach
-/// users through `HDF5Error`) and register the zstd filter (id 32015).
+/// users as `GCMLError`s naming file and object, built by `check`) and register
+/// the zstd filter (id 32015).
 enum HDF5Library {
     static let ready: Bool = {
         H5open()

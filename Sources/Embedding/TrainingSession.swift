@@ -25,7 +25,6 @@ public struct TrainingSession {
     public var resume = false
     public var modelPath: String
     public var embeddingsPath: String?
-    public var threads = 1
 
     public init(featuresPath: String, modelPath: String) {
         self.featuresPath = featuresPath
@@ -43,7 +42,6 @@ public struct TrainingSession {
 
     /// Trains and writes the artifacts; returns the summary to print.
     public func run(writer: ArtifactWriter) throws -> String {
-        Trainer.threads = threads
         let table = try FeatureTable.read(featuresPath)
         let task = try TrainingTask.load(triplets: tripletsPath, tree: treePath, level: classifyLevel, minimumClusterSize: minimumClusterSize,
                                          graph: graphPath ?? validationPath, videos: table.count, featuresPath: featuresPath)

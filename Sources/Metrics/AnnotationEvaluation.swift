@@ -1,6 +1,7 @@
 import Artifacts
 import Contracts
 import Foundation
+import LinearAlgebra
 import Support
 
 /// Video annotation with a frozen representation: a sigmoid FC layer trained on
@@ -10,6 +11,8 @@ public struct AnnotationEvaluation {
     public var topK: Int
     public var savePredictions: Bool
     public var classifier: AnnotationClassifier.Options
+    /// BLAS threads of the classifier (nil: OpenBLAS's setting).
+    public var threads: Int?
 
     /// The split hashes video ids with this salt, so it is independent of other
     /// hash-based choices (e.g. the graph's held-out videos). The value is the one
@@ -18,11 +21,12 @@ public struct AnnotationEvaluation {
     public static let splitSalt: UInt64 = 0x3945_200e_ff25_eee0
 
     public init(testFraction: Double = 0.2, topK: Int = 20, savePredictions: Bool = false,
-                classifier: AnnotationClassifier.Options = .init()) {
+                classifier: AnnotationClassifier.Options = .init(), threads: Int? = nil) {
         self.testFraction = testFraction
         self.topK = topK
         self.savePredictions = savePredictions
         self.classifier = classifier
+        self.threads = threads
     }
 
     /// Test videos: `/split` when the labels file has it, else StableHash.fraction(id) < testFraction.
@@ -30,7 +34,11 @@ public struct AnnotationEvaluation {
         labels.isTest ?? labels.videoIDs.map { StableHash.fraction($0, salt: Self.splitSalt) < testFraction }
     }
 
-    public func evaluate(vectors: VideoVectors, labels: VideoLabels, progress reporter: ProgressReporter = .unnamed) throws -> AnnotationResult {
+    public func evaluate(vectors: VideoVectors, labels: VideoLabels, progress: ProgressReporter = .unnamed) throws -> AnnotationResult {
+        try BLAS.withThreads(threads) { try evaluateWithCurrentThreads(vectors: vectors, labels: labels, progress: progress) }
+    }
+
+    private func evaluateWithCurrentThreads(vectors: VideoVectors, labels: VideoLabels, progress reporter: ProgressReporter) throws -> AnnotationResult {
         guard testFraction > 0 && testFraction < 1 else {
             throw GCMLError(parameter: "testFraction", expected: "a number between 0 and 1", found: "\(testFraction)")
         }

@@ -45,12 +45,12 @@ struct EvalGAPCommand: Stage {
     }
 
     func execute() throws {
-        BLAS.threads = threads.threads
         let videoLabels = try VideoLabels.read(labels)
         let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
         let options = AnnotationClassifier.Options(epochs: Int(optimiser.epochCount ?? 0), batchSize: optimiser.batchSize,
                                                    learningRate: Float(optimiser.learningRate), l2: l2, seed: seed.seed)
-        let evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options)
+        let evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options,
+                                              threads: threads.threads)
         let result = try evaluation.evaluate(vectors: input, labels: videoLabels, progress: progress)
         try writer.write(out, schema: .annotation, inputs: [input.path, labels]) { file in try result.write(to: file) }
         if let json { try JSON.write(result.json, to: json) }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Artifacts
 import Contracts
-import Graphs
 import LinearAlgebra
 import Metrics
 import StageKit
@@ -35,7 +34,6 @@ struct EvalMapNDCGCommand: Stage {
     }
 
     func execute() throws {
-        BLAS.threads = threads.threads
         let relational = try RelationalGraph.read(graph)
         var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
         try input.checkAligned(with: relational.videoIDs, of: graph)
