@@ -55,6 +55,8 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["Artifacts", "LinearAlgebra", "Graphs", "Support"], path: "Sources/Metrics"),
         .target(name: "Synthetic", dependencies: ["Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Artifacts", "Support"], path: "Sources/Reporting"),
+        // Bodies of the libFuzzer targets (fuzz/, `make fuzz`), replayed by FuzzTests.
+        .target(name: "FuzzTargets", dependencies: ["Artifacts", "Features", "Graphs", "Support"], path: "Sources/FuzzTargets"),
 
         // Stages: options -> library call -> artifact.
         stage("gcml-check", ["Artifacts"]),
@@ -82,6 +84,7 @@ let package = Package(
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests", exclude: ["Regressions"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -135,8 +135,11 @@ public enum SchemaValidator {
 
     private static func checkUnique(_ ids: Dataset, file: String) throws {
         var seen = Set<String>()
-        for (row, id) in try ids.readStrings().enumerated() where !seen.insert(id).inserted {
-            throw GCMLError(file: file, object: ids.path, expected: "unique video ids", found: "'\(id)' again at row \(row)")
+        for (row, id) in try ids.readStrings().enumerated() {
+            if id.isEmpty { throw GCMLError(file: file, object: ids.path, expected: "non-empty video ids", found: "an empty id at row \(row)") }
+            if !seen.insert(id).inserted {
+                throw GCMLError(file: file, object: ids.path, expected: "unique video ids", found: "'\(id)' again at row \(row)")
+            }
         }
     }
 

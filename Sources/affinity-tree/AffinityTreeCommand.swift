@@ -30,17 +30,20 @@ struct AffinityTreeCommand: ParsableCommand {
     }
 
     func run() throws {
+        let publication = try Publication(stage: "affinity-tree", outputs: [("--out", out)], inputs: [("--graph", graph)])
+        defer { publication.close() }
         let train = try RelationalGraph.readTrain(graph)
         if let bad = train.weights.firstIndex(where: { !$0.isFinite }) {
             throw GCMLError(file: graph, object: "/train/weights", expected: "finite edge weights", found: "\(train.weights[bad]) at entry \(bad)")
         }
         let clustering = AffinityClustering(levels: levels, linkage: linkage, maxClusterSize: maxClusterSize, threads: threads)
         let result = clustering.cluster(train, progress: Progress("affinity-tree", total: levels, unit: "levels"))
-        try Artifact.write(out, schema: .tree, createdBy: "affinity-tree", parameters: self, inputs: [graph]) { file in
+        try publication.write(out, schema: .tree, parameters: self, inputs: [graph]) { file in
             try result.tree.write(to: file)
             try result.tree.writeSummary(to: file)
             try file.root.setAttribute("link_weight", .double(result.linkWeight))
         }
+        try publication.commit()
         print(result.tree.summaryTable())
     }
 }

@@ -46,6 +46,9 @@ struct BuildGraphCommand: ParsableCommand {
     }
 
     func run() throws {
+        let publication = try Publication(stage: "build-graph", outputs: [("--out", out)],
+                                          inputs: [("--features", features), ("--sessions", sessions), ("--pairs", pairs)])
+        defer { publication.close() }
         let rows = try FeatureRows.read(features, visual: knn != nil)
         let edges: UndirectedEdges, report: InteractionReport, source: String
         if let knn, let visual = rows.visual {
@@ -69,10 +72,11 @@ struct BuildGraphCommand: ParsableCommand {
         let assembly = GraphAssembly(minWeight: minWeight, topK: topK,
                                      holdOut: HoldOut(nodeFraction: holdoutNodes, edgeFraction: holdoutEdges, seed: seed))
         let (graph, statistics) = try assembly.assemble(edges, videoIDs: rows.videoIDs, report: report, source: source)
-        try Artifact.write(out, schema: .graph, createdBy: "build-graph", parameters: self, inputs: [features, source].uniqued()) { file in
+        try publication.write(out, schema: .graph, parameters: self, inputs: [features, source].uniqued()) { file in
             try graph.write(to: file)
             try statistics.write(to: file)
         }
+        try publication.commit()
         print(statistics.table)
     }
 }

@@ -32,16 +32,20 @@ struct EvalGAPCommand: ParsableCommand {
     @Option(help: "Threads for BLAS.") var threads: Int?
 
     func run() throws {
+        let publication = try Publication(stage: "eval-gap", outputs: [("--out", out), ("--json", json)],
+                                          inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path), ("--labels", labels)])
+        defer { publication.close() }
         if let threads { BLAS.threads = threads }
         let videoLabels = try VideoLabels.read(labels)
         let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
         let options = AnnotationClassifier.Options(epochs: epochs, batchSize: batchSize, learningRate: learningRate, l2: l2, seed: seed)
         let evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options)
         let result = try evaluation.evaluate(vectors: input, labels: videoLabels)
-        try Artifact.write(out, schema: .annotation, createdBy: "eval-gap", parameters: self, inputs: [input.path, labels]) { file in
+        try publication.write(out, schema: .annotation, parameters: self, inputs: [input.path, labels]) { file in
             try result.write(to: file)
         }
-        if let json { try JSON.write(result.json, to: json) }
+        if let json { try publication.writeJSON(json, result.json) }
+        try publication.commit()
         print(result.summary)
     }
 }

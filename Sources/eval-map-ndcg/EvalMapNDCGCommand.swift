@@ -32,6 +32,9 @@ struct EvalMapNDCGCommand: ParsableCommand {
     @Option(help: "Threads for BLAS and the ranking scan.") var threads: Int?
 
     func run() throws {
+        let publication = try Publication(stage: "eval-map-ndcg", outputs: [("--out", out), ("--json", json)],
+                                          inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path), ("--graph", graph)])
+        defer { publication.close() }
         if let threads { BLAS.threads = threads }
         let relational = try RelationalGraph.read(graph)
         var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
@@ -41,10 +44,11 @@ struct EvalMapNDCGCommand: ParsableCommand {
         let evaluation = RetrievalEvaluation(k: k, candidates: candidates, negatives: negatives, queries: queries,
                                              seed: seed, threads: threads ?? BLAS.threads)
         let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph)
-        try Artifact.write(out, schema: .retrieval, createdBy: "eval-map-ndcg", parameters: self, inputs: [input.path, graph]) { file in
+        try publication.write(out, schema: .retrieval, parameters: self, inputs: [input.path, graph]) { file in
             try result.write(to: file)
         }
-        if let json { try JSON.write(result.json, to: json) }
+        if let json { try publication.writeJSON(json, result.json) }
+        try publication.commit()
         print(result.summary)
     }
 }

@@ -52,6 +52,7 @@ struct ExtractPCACommand: ParsableCommand {
     }
 
     func run() throws {
+        let inputOptions: [(String, String?)] = [("--frames", frames), ("--pca", pca)] + tfrecord.map { ("--tfrecord", $0) }
         let source: FrameSource
         let inputs: [String]
         if let frames {
@@ -65,6 +66,7 @@ struct ExtractPCACommand: ParsableCommand {
                                                   visualDimension: visualSize, audioDimension: audioSize, numClasses: numClasses)
             let shards = try TFRecordShards.expand(tfrecord)
             if level == .video {
+                try Publication.refuseOverlaps(outputs: [("--out", out)], inputs: inputOptions + shards.map { ("--tfrecord", $0) })
                 // Google's per-video vectors are already PCA'd and averaged: written as they are.
                 guard pca == nil, savePca == nil, dim == nil, audioDim == nil else {
                     throw ValidationError("--level video writes the shards' vectors as they are: no --pca, --save-pca, --dim or --audio-dim")
@@ -77,6 +79,9 @@ struct ExtractPCACommand: ParsableCommand {
             source = TFRecordFrameSource(shards: shards, layout: layout, skipCorrupt: skipCorrupt)
             inputs = shards
         }
+        let publication = try Publication(stage: "extract-pca", outputs: [("--out", out), ("--save-pca", savePca)],
+                                          inputs: inputOptions + inputs.map { ("--tfrecord", $0) })
+        defer { publication.close() }
         var options = ExtractionOptions()
         options.dimension = dim
         options.audioDimension = audioDim
@@ -90,18 +95,17 @@ struct ExtractPCACommand: ParsableCommand {
             options.model = try SavedPCA.read(pca)
             options.modelPath = pca
         }
-        options.scratchFolder = URL(fileURLWithPath: out).deletingLastPathComponent().path
         var summary: ExtractionSummary?
-        try Artifact.write(out, schema: .features, createdBy: "extract-pca", parameters: self,
-                           inputs: inputs + (pca.map { [$0] } ?? [])) { file in
+        try publication.write(out, schema: .features, parameters: self, inputs: inputs + (pca.map { [$0] } ?? [])) { file in
             summary = try FeatureExtraction.run(source: source, options: options, into: file)
         }
         guard let summary else { return }
         if let savePca {
-            try Artifact.write(savePca, schema: .pca, createdBy: "extract-pca", parameters: self, inputs: inputs) { file in
+            try publication.write(savePca, schema: .pca, parameters: self, inputs: inputs) { file in
                 try summary.pca.write(to: file)
             }
         }
+        try publication.commit()
         print(summary.report())
         if let records = source as? TFRecordFrameSource, records.skippedRecords > 0 {
             print("skipped damaged TFRecord records: \(records.skippedRecords) (--skip-corrupt)")

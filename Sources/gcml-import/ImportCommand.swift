@@ -1,4 +1,5 @@
 import ArgumentParser
+import Artifacts
 import Features
 import Support
 
@@ -45,6 +46,7 @@ struct ImportCommand: ParsableCommand {
                                               visualDimension: visualSize, audioDimension: audioSize, numClasses: numClasses,
                                               quantizeMin: quantizeMin, quantizeMax: quantizeMax)
         let shards = try TFRecordShards.expand(tfrecord)
+        try Publication.refuseOverlaps(outputs: [("--out", out)], inputs: shards.map { ("--tfrecord", $0) })
         let summary: ImportSummary
         switch level {
         case .frame:

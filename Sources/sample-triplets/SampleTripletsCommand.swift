@@ -41,6 +41,8 @@ struct SampleTripletsCommand: ParsableCommand {
     }
 
     func run() throws {
+        let publication = try Publication(stage: "sample-triplets", outputs: [("--out", out)], inputs: [("--graph", graph), ("--tree", tree)])
+        defer { publication.close() }
         let train = try RelationalGraph.readTrain(graph)
         if let row = train.firstUnsortedRow() {
             throw GCMLError(file: graph, object: "/train/indices", expected: "columns strictly increasing within each row", found: "row \(row) unsorted")
@@ -64,8 +66,7 @@ struct SampleTripletsCommand: ParsableCommand {
             throw GCMLError(file: graph, object: "/train", expected: "a video with a train edge and a possible negative", found: "none")
         }
         var statistics = TripletStatistics(levels: 0)
-        try Artifact.write(out, schema: .triplets, createdBy: "sample-triplets", parameters: self,
-                           inputs: [graph] + (clusters == nil ? [] : [tree ?? ""])) { file in
+        try publication.write(out, schema: .triplets, parameters: self, inputs: [graph] + (clusters == nil ? [] : [tree ?? ""])) { file in
             let writer = try TripletWriter(file: file)
             statistics = try sampler.sample(count: count, progress: Progress("sample-triplets", total: count, unit: "triplets"),
                                             sink: writer.append)
@@ -73,6 +74,7 @@ struct SampleTripletsCommand: ParsableCommand {
             try file.root.setAttribute("strategy", .string(strategy.rawValue))
             try file.root.setAttribute("anchors", .int(Int64(sampler.anchors.count)))
         }
+        try publication.commit()
         print(statistics.table())
     }
 

@@ -47,11 +47,22 @@ struct TrainEmbedCommand: ParsableCommand {
     @Option(help: "Held-out queries in the validation sample.") var validateQueries = 500
     @Option(help: "Log the mean loss every N steps.") var logEvery = 10
     @Option(help: "Rewrite model.h5 every N steps (0 = only at the end).") var checkpointEvery = 0
-    @Flag(help: "Continue from --out (weights, optimiser, step, generator, history).") var resume = false
+    @Flag(help: "Continue from --out (weights, optimiser, step, generator, history); the training options must be those it was made with.")
+    var resume = false
+    @Flag(help: "With --resume: continue even if training options or inputs changed since --out was written.") var forceResume = false
     @Option(help: "BLAS threads.") var threads = 1
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
+    /// Options that shape the training run: a --resume must use the values --out was made with.
+    static let resumeKeys = ["features", "triplets", "tree", "classifyLevel", "minClusterSize", "hidden", "audioHidden", "dim", "batch",
+                             "lr", "beta1", "beta2", "epsilon", "warmup", "cosine", "clip", "margin", "mining", "sampled", "proposal",
+                             "graph", "seed"]
+
     func run() throws {
+        let publication = try Publication(stage: "train-embed", outputs: [("--out", out), ("--embeddings", embeddings)],
+                                          inputs: [("--features", features), ("--triplets", triplets), ("--tree", tree),
+                                                   ("--graph", graph), ("--validate", validate)])
+        defer { publication.close() }
         Trainer.threads = threads
         let table = try FeatureTable.read(features)
         let task = try TrainingTask.load(triplets: triplets, tree: tree, level: classifyLevel, minimumClusterSize: minClusterSize,
@@ -85,6 +96,7 @@ struct TrainEmbedCommand: ParsableCommand {
         let trainer = try Trainer(features: table, task: task, options: options)
         if resume {
             if FileManager.default.fileExists(atPath: out) {
+                try refuseChangedOptions()
                 try Checkpoint.restore(trainer, from: out)
                 note("train-embed: resuming \(out) at step \(trainer.step) of \(options.steps)")
             } else {
@@ -97,9 +109,10 @@ struct TrainEmbedCommand: ParsableCommand {
         let inputs = [features] + [triplets, tree, graph, validate].compactMap { $0 }
         var saved: Int? = resume && FileManager.default.fileExists(atPath: out) ? trainer.step : nil
         let write: (Trainer) throws -> Void = { trainer in
-            try Artifact.write(out, schema: .model, createdBy: "train-embed", parameters: self, inputs: inputs) { file in
+            try publication.write(out, schema: .model, parameters: self, inputs: inputs) { file in
                 try Checkpoint.write(trainer, to: file)
             }
+            try publication.commit()
             saved = trainer.step
         }
         let started = Date()
@@ -111,12 +124,16 @@ struct TrainEmbedCommand: ParsableCommand {
             throw GCMLError(error.message + " " + kept + ".")
         }
         let seconds = Date().timeIntervalSince(started)
-        try write(trainer)
+        // The final model and its embeddings are published together.
+        try publication.write(out, schema: .model, parameters: self, inputs: inputs) { file in
+            try Checkpoint.write(trainer, to: file)
+        }
         if let embeddings {
-            try Artifact.write(embeddings, schema: .embeddings, createdBy: "train-embed", parameters: self, inputs: [features, out]) { file in
+            try publication.write(embeddings, schema: .embeddings, parameters: self, inputs: [features, out]) { file in
                 try EmbeddingExport.write(trainer, to: file)
             }
         }
+        try publication.commit()
         let done = trainer.step - firstStep
         var summary = "train-embed: \(done) steps in \(String(format: "%.1f", seconds)) s"
         if done > 0 {
@@ -128,5 +145,27 @@ struct TrainEmbedCommand: ParsableCommand {
             print(String(format: "validation MAP %.4f (step 0: %.4f)", map, first))
         }
         print("model: \(out)" + (embeddings.map { ", embeddings: \($0)" } ?? ""))
+    }
+
+    /// --resume continues the run --out was made by; other options would silently train another model.
+    func refuseChangedOptions() throws {
+        guard !forceResume else { return }
+        let file = try HDF5File.open(out)
+        defer { try? file.close() }
+        let inputs = [features] + [triplets, tree, graph ?? validate].compactMap { $0 }
+        let changes = try Provenance.changes(in: file, parameters: self, keys: Self.resumeKeys, inputs: inputs)
+        guard !changes.isEmpty else { return }
+        let list = changes.map { change in
+            let name = change.name.hasPrefix("/") || change.name.contains(".") ? change.name : "--" + Self.flagName(change.name)
+            return "\(name): was \(change.recorded), now \(change.current)"
+        }
+        throw GCMLError("--resume \(out): the training options differ from the run that wrote it (\(list.joined(separator: "; "))); "
+                        + "use the same options, or --force-resume to continue anyway")
+    }
+
+    static func flagName(_ property: String) -> String {
+        property.reduce(into: "") { name, character in
+            if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
+        }
     }
 }

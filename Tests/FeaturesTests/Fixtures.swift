@@ -107,7 +107,6 @@ class FeaturesTestCase: XCTestCase {
         try fixture.write(to: frames)
         let source = try FramesFile(path: frames, blockFrames: blockFrames)
         var options = options
-        options.scratchFolder = folder
         var summary: ExtractionSummary?
         let out = path(name)
         try Artifact.write(out, schema: .features, createdBy: "FeaturesTests") { file in
