@@ -1,12 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Library modules hold the logic, one concern each; executables are thin stages.
+// Library modules hold the logic, one concern each; executables are thin stages
+// over StageKit (the one library that knows the command line).
 // C interop lives only in the system-library targets and GCMLShim.
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 func stage(_ name: String, _ deps: [Target.Dependency]) -> Target {
-    .executableTarget(name: name, dependencies: deps + [argumentParser], path: "Sources/\(name)")
+    .executableTarget(name: name, dependencies: deps + ["StageKit", "Support", argumentParser], path: "Sources/\(name)")
 }
 
 let package = Package(
@@ -57,6 +58,9 @@ let package = Package(
         .target(name: "Reporting", dependencies: ["Artifacts", "Support"], path: "Sources/Reporting"),
         // Bodies of the libFuzzer targets (fuzz/, `make fuzz`), replayed by FuzzTests.
         .target(name: "FuzzTargets", dependencies: ["Artifacts", "Features", "Graphs", "Support"], path: "Sources/FuzzTargets"),
+        // Option groups, typed choices, artifact stamps and error wording shared by every stage.
+        .target(name: "StageKit", dependencies: ["Artifacts", "Support", "Features", "Graphs", "Sampling", "Embedding", "Metrics",
+                                                 "Synthetic", argumentParser], path: "Sources/StageKit"),
 
         // Stages: options -> library call -> artifact.
         stage("gcml-check", ["Artifacts"]),
@@ -70,8 +74,8 @@ let package = Package(
         stage("eval-map-ndcg", ["Metrics", "Graphs", "LinearAlgebra", "Artifacts", "Support"]),
         stage("eval-gap", ["Metrics", "LinearAlgebra", "Artifacts", "Support"]),
         stage("gcml-report", ["Reporting", "Artifacts", "Support"]),
-        stage("gcml-bench", ["Artifacts", "LinearAlgebra", "Features", "Graphs", "Sampling",
-                             "Embedding", "Metrics", "Synthetic", "Support"]),
+        .executableTarget(name: "gcml-bench", dependencies: ["Artifacts", "LinearAlgebra", "Features", "Graphs", "Sampling",
+                             "Embedding", "Metrics", "Synthetic", "Support"], path: "Sources/gcml-bench"),
 
         // Tests: one target per module, plus end-to-end tests over the built executables.
         .testTarget(name: "SupportTests", dependencies: ["Support"], path: "Tests/SupportTests"),

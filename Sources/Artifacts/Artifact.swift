@@ -81,27 +81,18 @@ public enum Provenance {
         return UUID().uuidString.lowercased()
     }
 
-    /// What differs between the options an artifact was made with and the current ones:
-    /// each of `keys` whose recorded value (root attribute `parameters`) is not the current
-    /// value, and each input path whose recorded fingerprint differs from the file now there.
-    public static func changes(in file: HDF5File, parameters current: Any, keys: [String], inputs: [String]) throws
-        -> [(name: String, recorded: String, current: String)] {
-        let recorded = try file.root.jsonAttribute("parameters") ?? [:]
-        let now = parameters(of: current)
-        var changes: [(name: String, recorded: String, current: String)] = []
-        for key in keys {
-            let was = JSON.string(recorded[key] ?? NSNull()), isNow = JSON.string(now[key] ?? NSNull())
-            if was != isNow { changes.append((key, was, isNow)) }
-        }
-        let recordedInputs = (try file.root.stringAttribute("inputs")).flatMap { text in
+    /// The inputs among `paths` whose file differs (size or content hash) from the one
+    /// recorded in `file`'s provenance (`inputs`), with what differs; unrecorded paths are skipped.
+    public static func changedInputs(in file: HDF5File, paths: [String]) throws -> [(path: String, change: String)] {
+        let recorded = (try file.root.stringAttribute("inputs")).flatMap { text in
             (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]]
         } ?? []
-        for path in inputs {
-            guard let entry = recordedInputs.first(where: { ($0["path"] as? String) == path }) else { continue }
+        var changes: [(path: String, change: String)] = []
+        for path in paths {
+            guard let entry = recorded.first(where: { ($0["path"] as? String) == path }) else { continue }
             let fresh = fingerprint(path)
             for field in ["size", "hash"] where JSON.string(entry[field] ?? NSNull()) != JSON.string(fresh[field] ?? NSNull()) {
-                changes.append((path, "the file as it was (\(field) \(JSON.string(entry[field] ?? NSNull())))",
-                                "a changed file (\(field) \(JSON.string(fresh[field] ?? NSNull())))"))
+                changes.append((path, "\(field) was \(JSON.string(entry[field] ?? NSNull())), now \(JSON.string(fresh[field] ?? NSNull()))"))
                 break
             }
         }

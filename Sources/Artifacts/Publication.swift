@@ -17,6 +17,8 @@ import Support
 /// rank, agree across ranks, then `commit()` or `abandon()`.
 public final class Publication {
     public let stage: String
+    /// The options stamped into every output (`parameters`), unless `write` is given others.
+    public let parameters: [String: Any]
     public let runID: String
     /// Output paths as given, in declaration order (absent optional outputs dropped).
     public let outputs: [String]
@@ -27,8 +29,9 @@ public final class Publication {
     /// - Parameters:
     ///   - outputs: (name for messages, e.g. the option "--out"; path or nil when not asked for).
     ///   - inputs: the same for inputs; an output may not be any of them.
-    public init(stage: String, outputs: [(String, String?)], inputs: [(String, String?)] = []) throws {
+    public init(stage: String, parameters: [String: Any] = [:], outputs: [(String, String?)], inputs: [(String, String?)] = []) throws {
         self.stage = stage
+        self.parameters = parameters
         let named = outputs.compactMap { entry in entry.1.map { (name: entry.0, path: $0) } }
         self.outputs = named.map(\.path)
         canonicalOutputs = named.map { FileIdentity.canonical($0.path) }
@@ -75,8 +78,9 @@ public final class Publication {
 
     /// Writes an HDF5 artifact to a temporary beside `path`, stamps provenance and the
     /// run, and validates it (schema and finite values). Published by `commit()`.
-    public func write(_ path: String, schema: SchemaKind, parameters: Any = [String: Any](), inputs: [String] = [],
+    public func write(_ path: String, schema: SchemaKind, parameters: Any? = nil, inputs: [String] = [],
                       ranks: Int? = nil, body: (HDF5File) throws -> Void) throws {
+        let parameters = parameters ?? self.parameters
         let temporary = try prepareTemporary(for: path)
         let file = try HDF5File.create(temporary.path)
         do {
@@ -105,6 +109,9 @@ public final class Publication {
         }
         prepared.append((temporary, path))
     }
+
+    /// A writer that prepares its files in this publication (for libraries handed an `ArtifactWriter`).
+    public var writer: ArtifactWriter { ArtifactWriter(createdBy: stage, parameters: parameters, publication: self) }
 
     /// Writes bytes (a `--json` summary, a text table) to a temporary beside `path`; published by `commit()`.
     public func writeData(_ path: String, _ data: Data) throws {

@@ -131,7 +131,7 @@ enum SchemaCatalog {
                 DatasetSpec("/embedding", [.float32], ["N", "E"], about: "unit rows"),
             ], rootAttributes: [], layerGroups: false)
         case .truth:
-            return SchemaSpec(schema: kind.identifier, about: "latent truth of a synthetic corpus (gcml-synth)", datasets: [
+            return SchemaSpec(schema: kind.identifier, about: "latent truth of a synthetic corpus", datasets: [
                 videoIDs,
                 DatasetSpec("/genre", [.int32], ["N"], about: "latent genre of each video"),
                 DatasetSpec("/subgenre", [.int32], ["N"], about: "latent subgenre (global id)"),
@@ -152,7 +152,7 @@ enum SchemaCatalog {
                 DatasetSpec("/test_rows", [.int32], ["M"], about: "test videos"),
                 DatasetSpec("/top_k/class", [.int32], ["M", "K"], about: "top-K predicted classes, best first"),
                 DatasetSpec("/top_k/score", [.float32], ["M", "K"], about: "their sigmoid scores"),
-                DatasetSpec("/predictions", [.float32], ["M", "C"], required: false, about: "all scores (--save-predictions)"),
+                DatasetSpec("/predictions", [.float32], ["M", "C"], required: false, about: "all scores (when asked for)"),
             ], rootAttributes: ["gap", "map", "hit_at_1", "hit_at_5", "perr"], layerGroups: false)
         }
     }

@@ -75,7 +75,7 @@ public final class Trainer {
         self.features = features
         self.task = task
         self.options = options
-        guard options.batch >= 1 else { throw GCMLError("--batch must be at least 1, found \(options.batch)") }
+        guard options.batch >= 1 else { throw GCMLError(parameter: "batchSize", expected: "at least 1", found: "\(options.batch)") }
         let shape = TwoTowerShape(visualInput: features.visualWidth, visualHidden: options.visualHidden,
                                   audioInput: features.audioWidth, audioHidden: options.audioHidden, dim: options.dim)
         network = TwoTowerNetwork(shape: shape, seed: options.seed)
@@ -214,7 +214,7 @@ public final class Trainer {
     public func trainStep() throws -> Double {
         let loss = computeGradients()
         guard loss.isFinite else {
-            throw GCMLError("step \(step + 1): the loss is \(loss) (not finite); training stopped. Try a smaller --lr or --clip.")
+            throw GCMLError("step \(step + 1): the loss is \(loss) (not finite); training stopped. Try a smaller \(parameter: "learningRate") or \(parameter: "clip").")
         }
         var scale: Float = 1
         if let limit = options.clipNorm {
@@ -269,9 +269,10 @@ public final class Trainer {
 
     /// Trains until `options.steps`, validating and checkpointing as configured.
     /// `checkpoint` is called every `checkpointEvery` steps (it writes model.h5).
-    public func run(validation: RetrievalValidation? = nil, checkpoint: ((Trainer) throws -> Void)? = nil) throws {
+    public func run(validation: RetrievalValidation? = nil, progress reporter: ProgressReporter = .unnamed,
+                    checkpoint: ((Trainer) throws -> Void)? = nil) throws {
         let remaining = max(0, options.steps - step)
-        let progress = Progress("train-embed", total: remaining, unit: "steps")
+        let progress = reporter.progress(total: remaining, unit: "steps")
         if let validation, options.validateEvery > 0, step == 0 { validate(validation) }
         let started = Date()
         var lastLoss = Double.nan

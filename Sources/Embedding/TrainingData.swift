@@ -141,15 +141,15 @@ extension TrainingTask {
             }
             return .triplets(set)
         case (nil, let path?):
-            guard let level else { throw GCMLError("--tree needs --classify-level L") }
+            guard let level else { throw GCMLError("a cluster tree needs \(parameter: "classifyLevel")") }
             let clusters = try ClusterTree.read(path)
             try checkNodes(clusters.nodeCount, file: path, videos: videos, featuresPath: featuresPath)
             guard level >= 1, level <= clusters.levels.count else {
-                throw GCMLError(file: path, object: "--classify-level", expected: "a level in 1...\(clusters.levels.count)", found: "\(level)")
+                throw GCMLError(file: path, parameter: "classifyLevel", expected: "a level in 1...\(clusters.levels.count)", found: "\(level)")
             }
             return .classification(ClassLabels.fromLevel(clusters.level(level), minimumSize: minimumClusterSize))
         default:
-            throw GCMLError("give exactly one of --triplets or --tree (with --classify-level)")
+            throw GCMLError("give exactly one of \(parameter: "triplets") or \(parameter: "tree") (with \(parameter: "classifyLevel"))")
         }
     }
 

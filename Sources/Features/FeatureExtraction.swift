@@ -24,7 +24,7 @@ public struct ExtractionOptions {
     public var dropNonfinite = false
     /// A saved model to apply instead of fitting, and its path for messages.
     public var model: SavedPCA?
-    public var modelPath = "--pca model"
+    public var modelPath = "the saved PCA model"
     /// Rows per SSYRK block of the covariance.
     public var blockRows = 4096
     /// Videos projected per SGEMM.
@@ -67,7 +67,7 @@ public struct ExtractionSummary {
 
     /// Human-readable summary (explained variance, counts, skips).
     public func report() -> String {
-        var lines = ["extract-pca: \(videos) videos, \(frames) frames averaged in \(String(format: "%.1f", seconds)) s (\(Progress.format(Double(frames) / max(seconds, 1e-9))) frames/s)"]
+        var lines = ["\(videos) videos, \(frames) frames averaged in \(String(format: "%.1f", seconds)) s (\(Progress.format(Double(frames) / max(seconds, 1e-9))) frames/s)"]
         lines.append((fitFrames.map { "PCA fitted on \($0) frames" } ?? "PCA applied from a saved model") + (whiten ? ", whitened" : "")
                      + String(format: " (pass %.1f s, fit %.1f s, projection %.1f s)", passSeconds, fitSeconds, projectSeconds))
         lines.append("visual: " + Self.describe(visual))
@@ -120,7 +120,8 @@ public enum FeatureExtraction {
         case apply(PCAModel)
     }
 
-    public static func run(source: FrameSource, options: ExtractionOptions, into file: HDF5File) throws -> ExtractionSummary {
+    public static func run(source: FrameSource, options: ExtractionOptions, into file: HDF5File,
+                           progress reporter: ProgressReporter = .unnamed) throws -> ExtractionSummary {
         let started = Date()
         if let threads = options.threads { BLAS.threads = threads }
         let dv = source.visualDimension, da = source.audioDimension
@@ -194,8 +195,8 @@ public enum FeatureExtraction {
             pending = 0
         }
 
-        let progress = Progress("extract-pca", total: source.frameCountHint ?? source.videoCountHint,
-                                unit: source.frameCountHint != nil ? "frames" : "videos")
+        let progress = reporter.progress(total: source.frameCountHint ?? source.videoCountHint,
+                                         unit: source.frameCountHint != nil ? "frames" : "videos")
         var ones: [Float] = []
         try source.rewind()
         while var video = try source.next() {
@@ -308,7 +309,7 @@ public enum FeatureExtraction {
         }
         if let requested, requested != model.outputDimension {
             throw GCMLError(file: options.modelPath, object: "/\(modality)/components",
-                            expected: "\(requested) components (\(option))", found: "\(model.outputDimension)")
+                            parameter: option, expected: "\(requested) components", found: "\(model.outputDimension)")
         }
     }
 
@@ -316,11 +317,11 @@ public enum FeatureExtraction {
     static func plans(source: FrameSource, options: ExtractionOptions) throws -> (Plan, Plan) {
         let dv = source.visualDimension, da = source.audioDimension
         if let requested = options.audioDimension, requested < 0 {
-            throw GCMLError(file: source.description, object: "/audio", expected: "--audio-dim >= 0", found: "\(requested)")
+            throw GCMLError(file: source.description, object: "/audio", parameter: "audioDimension", expected: ">= 0", found: "\(requested)")
         }
         if let model = options.model {
             let visual = model.visual
-            try check(visual, modality: "visual", inputDimension: dv, requested: options.dimension, option: "--dim",
+            try check(visual, modality: "visual", inputDimension: dv, requested: options.dimension, option: "dimension",
                       source: source, options: options)
             let audio: Plan
             if options.audioDimension == 0 || da == 0 && model.audio == nil {
@@ -328,33 +329,33 @@ public enum FeatureExtraction {
             } else if let audioModel = model.audio {
                 guard da > 0 else {
                     throw GCMLError(file: source.description, object: "/audio",
-                                    expected: "audio frames of dimension \(audioModel.inputDimension) for the audio PCA of \(options.modelPath) (or --audio-dim 0)",
+                                    expected: "audio frames of dimension \(audioModel.inputDimension) for the audio PCA of \(options.modelPath) (or \(parameter: "audioDimension") 0)",
                                     found: "no audio")
                 }
-                try check(audioModel, modality: "audio", inputDimension: da, requested: options.audioDimension, option: "--audio-dim",
+                try check(audioModel, modality: "audio", inputDimension: da, requested: options.audioDimension, option: "audioDimension",
                           source: source, options: options)
                 audio = .apply(audioModel)
             } else {
                 if let requested = options.audioDimension {
-                    throw GCMLError(file: options.modelPath, object: "/audio", expected: "an audio PCA for --audio-dim \(requested)",
-                                    found: "none (omit --audio-dim to average raw audio, or --audio-dim 0 to drop it)")
+                    throw GCMLError(file: options.modelPath, object: "/audio", parameter: "audioDimension", expected: "an audio PCA for \(requested) dimensions",
+                                    found: "none (omit \(parameter: "audioDimension") to average raw audio, or set it to 0 to drop it)")
                 }
                 audio = .average
             }
             return (.apply(visual), audio)
         }
-        // An explicit --dim above the input dimension is an error; the default shrinks to the input (with a note).
+        // An explicit dimension above the input dimension is an error; the default shrinks to the input (with a note).
         var k = options.dimension ?? defaultDimension
         if options.dimension == nil && k > dv {
-            note("extract-pca: \(source.description) /visual has \(dv) dimensions, fewer than the default --dim \(k): keeping \(dv) (a full rotation)")
+            note("\(source.description) /visual has \(dv) dimensions, fewer than the default PCA dimension \(k): keeping \(dv) (a full rotation)")
             k = dv
         }
         guard k >= 1, k <= dv else {
             throw GCMLError(file: source.description, object: "/visual",
-                            expected: "--dim between 1 and the input dimension \(dv)", found: "--dim \(k)")
+                            parameter: "dimension", expected: "between 1 and the input dimension \(dv)", found: "\(k)")
         }
         if let fitFrames = options.fitFrames, fitFrames < 2 {
-            throw GCMLError(file: source.description, object: "/visual", expected: "--fit-frames >= 2", found: "\(fitFrames)")
+            throw GCMLError(file: source.description, object: "/visual", parameter: "fitFrames", expected: ">= 2", found: "\(fitFrames)")
         }
         let audio: Plan
         switch options.audioDimension {
@@ -363,7 +364,7 @@ public enum FeatureExtraction {
         case let requested?:
             guard requested <= da else {
                 throw GCMLError(file: source.description, object: "/audio",
-                                expected: "--audio-dim at most the input dimension \(da)", found: "--audio-dim \(requested)")
+                                parameter: "audioDimension", expected: "at most the input dimension \(da)", found: "\(requested)")
             }
             audio = .fit(requested)
         }
@@ -382,7 +383,7 @@ public enum FeatureExtraction {
         if video.frameCount == 0 {
             guard options.skipEmpty else {
                 throw GCMLError(file: source.description, object: "video '\(video.id)' (/frame_offsets)",
-                                expected: "at least one frame", found: "0 frames (--skip-empty skips such videos)")
+                                expected: "at least one frame", found: "0 frames (\(parameter: "skipEmpty") skips such videos)")
             }
             summary.skippedEmpty.append(video.id)
             return
@@ -395,7 +396,7 @@ public enum FeatureExtraction {
             let column = (0..<width).first { !Self.isUsable(values[row * width + $0]) } ?? 0
             throw GCMLError(file: source.description, object: "video '\(video.id)' frame \(row) of \(dataset)",
                             expected: "finite values of magnitude below 2^64 (larger ones overflow the float32 pooling and projection)",
-                            found: "\(values[row * width + column]) at column \(column) (--drop-nonfinite drops such frames)")
+                            found: "\(values[row * width + column]) at column \(column) (\(parameter: "dropNonfinite") drops such frames)")
         }
         let bad = Set(badVisual).union(badAudio)
         let keep = (0..<video.frameCount).filter { !bad.contains($0) }

@@ -47,15 +47,15 @@ public struct ImportSummary: Sendable {
 public enum FramesImport {
     public static func write(shards: [String], out: String, layout: YouTube8MLayout = .frameLevel, dequantize: Bool = false,
                              skipCorrupt: Bool = false, decoder: TFRecordDecoderKind = .direct,
-                             createdBy: String = "gcml-import", parameters: Any = [String: Any]()) throws -> ImportSummary {
+                             writer: ArtifactWriter) throws -> ImportSummary {
         let source = TFRecordFrameSource(shards: shards, layout: layout, skipCorrupt: skipCorrupt, decoder: decoder)
         let stream = source.stream
         let started = Date()
         var summary = ImportSummary()
         summary.shards = shards.count
-        let progress = Progress(createdBy, total: stream.totalFileBytes, unit: "bytes")
+        let progress = writer.progress.progress(total: stream.totalFileBytes, unit: "bytes")
         let numClasses = layout.hasLabels ? layout.numClasses : nil
-        try Artifact.write(out, schema: .frames, createdBy: createdBy, parameters: parameters, inputs: shards) { file in
+        try writer.write(out, schema: .frames, inputs: shards) { file in
             var seen = Set<String>()
             func checkUnique(_ id: String) throws {
                 guard seen.insert(id).inserted else {
@@ -103,14 +103,14 @@ public enum FramesImport {
 /// labels copied through. Root attribute `source` = "tfrecord video-level".
 public enum VideoLevelImport {
     public static func write(shards: [String], out: String, layout: YouTube8MLayout = .videoLevel, skipCorrupt: Bool = false,
-                             createdBy: String, parameters: Any = [String: Any]()) throws -> ImportSummary {
+                             writer: ArtifactWriter) throws -> ImportSummary {
         let source = TFRecordVideoSource(shards: shards, layout: layout, skipCorrupt: skipCorrupt)
         let stream = source.stream
         let started = Date()
         var summary = ImportSummary()
         summary.shards = shards.count
-        let progress = Progress(createdBy, total: stream.totalFileBytes, unit: "bytes")
-        try Artifact.write(out, schema: .features, createdBy: createdBy, parameters: parameters, inputs: shards) { file in
+        let progress = writer.progress.progress(total: stream.totalFileBytes, unit: "bytes")
+        try writer.write(out, schema: .features, inputs: shards) { file in
             let root = file.root
             let ids = try root.createDataset("video_id", type: .string, shape: [0], extendable: true, compression: .none, chunkRows: 4096)
             let visual = try root.createDataset("visual", type: .float32, shape: [0, layout.visualDimension], extendable: true)

@@ -196,7 +196,7 @@ public enum TFRecordShards {
             if spec.hasPrefix("@") {
                 result += try expandList(String(spec.dropFirst()))
             } else {
-                result += try expandPattern(spec, origin: "--tfrecord")
+                result += try expandPattern(spec, origin: "the shard list")
             }
         }
         var seen = Set<String>()
@@ -326,7 +326,7 @@ public final class TFRecordStream {
             case .corrupt(let corruption):
                 guard skipCorrupt else { throw corruption.error }
                 skipped.append(corruption)
-                note("warning: skipping damaged record (--skip-corrupt): \(corruption.error.message)"
+                note("warning: skipping damaged record: \(corruption.error.message)"
                      + (corruption.resumable ? "" : "; the rest of this shard is skipped"))
             case .end:
                 consumedBefore += current.fileSize

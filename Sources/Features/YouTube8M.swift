@@ -257,7 +257,7 @@ public struct FrameLevelDecoder {
     @inline(__always)
     private func label(_ value: Int64) throws -> Int32 {
         guard value >= 0, value < Int64(layout.numClasses) else {
-            throw RecordProblem(expected: "labels in 0..<\(layout.numClasses) (--num-classes)", found: "label \(value)")
+            throw RecordProblem(expected: "labels in 0..<\(layout.numClasses) (the number of classes)", found: "label \(value)")
         }
         return Int32(value)
     }
@@ -313,7 +313,7 @@ enum ProtobufFields {
         case .int64List(let list)?:
             return try list.value.map { value in
                 guard value >= 0, value < Int64(numClasses) else {
-                    throw RecordProblem(expected: "labels in 0..<\(numClasses) (--num-classes)", found: "label \(value)")
+                    throw RecordProblem(expected: "labels in 0..<\(numClasses) (the number of classes)", found: "label \(value)")
                 }
                 return Int32(value)
             }
@@ -504,7 +504,7 @@ extension YouTube8MLayout {
             throw GCMLError("feature sizes: expected a visual size > 0 and an audio size >= 0, found \(layout.visualDimension) and \(layout.audioDimension)")
         }
         guard layout.numClasses > 0, layout.numClasses <= Int(Int32.max) else {
-            throw GCMLError("--num-classes: expected a positive number, found \(layout.numClasses)")
+            throw GCMLError(parameter: "numClasses", expected: "a positive number", found: "\(layout.numClasses)")
         }
         guard layout.quantizeMax > layout.quantizeMin else {
             throw GCMLError("quantisation range: expected max > min, found min \(layout.quantizeMin), max \(layout.quantizeMax)")

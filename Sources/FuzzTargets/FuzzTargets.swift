@@ -34,12 +34,10 @@ public enum FuzzTargets {
             if mode & 1 == 0 {
                 var counter = CoWatchCounter(index: index, window: Int(mode >> 1) % 8 + 1, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)
                 try TextInput.forEachLine(in: text) { line, number in try counter.consume(line, lineNumber: number) }
-                counter.finish()
                 pairs = counter.pairs
             } else {
                 var counter = PairListCounter(index: index, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)
                 try TextInput.forEachLine(in: text) { line, number in try counter.consume(line, lineNumber: number) }
-                counter.finish()
                 pairs = counter.pairs
             }
             _ = UndirectedEdges.from(pairs, nodes: index.count, weighting: .count)

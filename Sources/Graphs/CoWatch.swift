@@ -230,8 +230,8 @@ extension InteractionReport {
             return
         }
         let text = String(decoding: line.prefix(120), as: UTF8.self)
-        throw GCMLError(file: source, object: "line \(number)", expected: format,
-                        found: "\(problem): \"\(text)\" (--skip-malformed skips such lines)")
+        throw GCMLError(file: source, object: "line \(number)", expected: "\(format)",
+                        found: "\(problem): \"\(text)\" (\(parameter: "skipMalformed") skips such lines)")
     }
 }
 
@@ -252,18 +252,20 @@ extension PairListCounter: InteractionCounter {
 /// Reading whole inputs with progress.
 public enum Interactions {
     /// Counts co-watches of a session file (plain, .gz or .zst).
-    public static func countSessions(path: String, index: VideoIndex, window: Int, skipMalformed: Bool = false) throws
+    public static func countSessions(path: String, index: VideoIndex, window: Int, skipMalformed: Bool = false,
+                                     progress reporter: ProgressReporter = .unnamed) throws
         -> (pairs: PairCounter, report: InteractionReport) {
         var counter = CoWatchCounter(index: index, window: window, source: path, skipMalformed: skipMalformed)
-        try count(path, into: &counter, progress: Progress("build-graph: sessions", unit: "rows"), unit: "rows")
+        try count(path, into: &counter, progress: reporter.progress("sessions", unit: "rows"), unit: "rows")
         return (counter.pairs, counter.report)
     }
 
     /// Sums pair weights of a pair file (plain, .gz or .zst).
-    public static func countPairs(path: String, index: VideoIndex, skipMalformed: Bool = false) throws
+    public static func countPairs(path: String, index: VideoIndex, skipMalformed: Bool = false,
+                                  progress reporter: ProgressReporter = .unnamed) throws
         -> (pairs: PairCounter, report: InteractionReport) {
         var counter = PairListCounter(index: index, source: path, skipMalformed: skipMalformed)
-        try count(path, into: &counter, progress: Progress("build-graph: pairs", unit: "lines"), unit: "lines")
+        try count(path, into: &counter, progress: reporter.progress("pairs", unit: "lines"), unit: "lines")
         return (counter.pairs, counter.report)
     }
 

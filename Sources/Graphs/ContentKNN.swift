@@ -23,9 +23,10 @@ public enum ContentKNN {
     }
 
     /// Each video's k nearest neighbours by cosine similarity, [N, k] best first.
-    public static func neighbours(_ features: Matrix<Float>, k: Int, threads: Int = 1) -> TopKResult {
+    public static func neighbours(_ features: Matrix<Float>, k: Int, threads: Int = 1,
+                                  progress reporter: ProgressReporter = .unnamed) -> TopKResult {
         let unit = normalisedRows(features)
-        let progress = Progress("build-graph: kNN", total: features.rows, unit: "videos")
+        let progress = reporter.progress("kNN", total: features.rows, unit: "videos")
         let result = TopK.innerProduct(queries: unit, corpus: unit, k: k, excluding: (0..<features.rows).map(Int32.init),
                                        threads: threads, progress: { progress.set($0) })
         progress.finish()
@@ -35,9 +36,10 @@ public enum ContentKNN {
     /// The undirected kNN graph: an edge wherever either endpoint lists the other among
     /// its k nearest, weighted by their cosine similarity; non-positive similarities are
     /// dropped (edge weights are strengths).
-    public static func graph(_ features: Matrix<Float>, k: Int, threads: Int = 1) -> UndirectedEdges {
+    public static func graph(_ features: Matrix<Float>, k: Int, threads: Int = 1,
+                             progress: ProgressReporter = .unnamed) -> UndirectedEdges {
         let n = features.rows
-        let found = neighbours(features, k: k, threads: threads)
+        let found = neighbours(features, k: k, threads: threads, progress: progress)
         var keys: [UInt64] = []
         var weights: [Float] = []
         keys.reserveCapacity(n * k)

@@ -20,9 +20,8 @@ public struct GraphAssembly: Sendable {
         var kept = minWeight > 0 ? edges.withMinimumWeight(minWeight) : edges
         if let topK { kept = kept.prunedToTopK(topK) }
         guard kept.count > 0 else {
-            throw GCMLError(file: source, expected: "at least one edge between distinct known videos"
-                            + (minWeight > 0 ? " with weight >= \(minWeight)" : ""),
-                            found: "none (\(edges.count) edge(s) before --min-weight/--top-k)")
+            throw GCMLError(file: source, expected: "at least one edge between distinct known videos\(minWeight > 0 ? " with weight >= \(minWeight)" : "")",
+                            found: "none (\(edges.count) edge(s) before \(parameter: "minWeight")/\(parameter: "topK"))")
         }
         let split = holdOut.split(kept, videoIDs: videoIDs)
         let graph = RelationalGraph(videoIDs: videoIDs, train: split.train.symmetricCSR(), heldout: split.heldout.symmetricCSR(),

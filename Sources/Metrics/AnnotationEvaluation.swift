@@ -106,8 +106,10 @@ public struct AnnotationEvaluation {
     public var classifier: AnnotationClassifier.Options
 
     /// The split hashes video ids with this salt, so it is independent of other
-    /// hash-based choices (e.g. build-graph's held-out videos).
-    public static let splitSalt = StableHash.hash("gcml eval-gap split")
+    /// hash-based choices (e.g. the graph's held-out videos). The value is the one
+    /// the split has always used (a stable hash of its original salt text): changing
+    /// it would move videos between train and test.
+    public static let splitSalt: UInt64 = 0x3945_200e_ff25_eee0
 
     public init(testFraction: Double = 0.2, topK: Int = 20, savePredictions: Bool = false,
                 classifier: AnnotationClassifier.Options = .init()) {
@@ -122,11 +124,11 @@ public struct AnnotationEvaluation {
         labels.isTest ?? labels.videoIDs.map { StableHash.fraction($0, salt: Self.splitSalt) < testFraction }
     }
 
-    public func evaluate(vectors: VideoVectors, labels: VideoLabels) throws -> AnnotationResult {
+    public func evaluate(vectors: VideoVectors, labels: VideoLabels, progress reporter: ProgressReporter = .unnamed) throws -> AnnotationResult {
         guard testFraction > 0 && testFraction < 1 else {
-            throw GCMLError("--test-fraction: expected a number between 0 and 1, found \(testFraction)")
+            throw GCMLError(parameter: "testFraction", expected: "a number between 0 and 1", found: "\(testFraction)")
         }
-        guard topK > 0 else { throw GCMLError("--top-k: expected a positive number, found \(topK)") }
+        guard topK > 0 else { throw GCMLError(parameter: "topK", expected: "a positive number", found: "\(topK)") }
         try vectors.checkAligned(with: labels.videoIDs, of: labels.path)
         let test = isTest(labels)
         let testRows = test.indices.filter { test[$0] }, trainRows = test.indices.filter { !test[$0] }
@@ -134,7 +136,7 @@ public struct AnnotationEvaluation {
             throw GCMLError(file: labels.path, object: labels.isTest == nil ? "video ids" : "/split",
                             expected: "both train and test videos", found: "\(trainRows.count) train, \(testRows.count) test")
         }
-        let progress = Support.Progress("eval-gap train", total: classifier.epochs, unit: "epochs")
+        let progress = reporter.progress("training", total: classifier.epochs, unit: "epochs")
         let model = AnnotationClassifier.train(x: vectors.values, rows: trainRows, labels: trainRows.map(labels.labels),
                                                classes: labels.classCount, inputs: vectors.dimension, options: classifier, progress: progress)
         progress.finish()

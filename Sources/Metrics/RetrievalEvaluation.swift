@@ -59,16 +59,17 @@ public struct RetrievalEvaluation {
     }
 
     /// Evaluates `vectors` (unit rows, [graph.nodeCount, dimension] row-major).
-    public func evaluate(vectors: [Float], dimension: Int, graph: RelationalGraph, graphPath: String = "graph") throws -> RetrievalResult {
+    public func evaluate(vectors: [Float], dimension: Int, graph: RelationalGraph, graphPath: String = "graph",
+                         progress reporter: ProgressReporter = .unnamed) throws -> RetrievalResult {
         precondition(vectors.count == graph.nodeCount * dimension, "evaluate: vectors do not match the graph")
-        guard k > 0 else { throw GCMLError("--k: expected a positive number, found \(k)") }
-        guard negatives >= 0 else { throw GCMLError("--negatives: expected 0 or more, found \(negatives)") }
+        guard k > 0 else { throw GCMLError(parameter: "k", expected: "a positive number", found: "\(k)") }
+        guard negatives >= 0 else { throw GCMLError(parameter: "negatives", expected: "0 or more", found: "\(negatives)") }
         let rows = Self.queryRows(graph, queries)
         guard !rows.isEmpty else {
             throw GCMLError(file: graphPath, object: "/heldout", expected: "at least one \(queries.rawValue) query with held-out edges",
                             found: "none")
         }
-        let progress = Support.Progress("eval-map-ndcg", total: rows.count, unit: "queries")
+        let progress = reporter.progress(total: rows.count, unit: "queries")
         var result = RetrievalResult(k: k, candidates: candidates, queries: rows.map(Int32.init))
         switch candidates {
         case .heldoutRandom: rankSampled(rows, vectors, dimension, graph, &result, progress)

@@ -162,44 +162,47 @@ public struct SyntheticConfiguration: Equatable, Sendable {
     public var anywhereProbability: Double { 1 - stayProbability - siblingTopicProbability - siblingSubgenreProbability }
     public var numClasses: Int { genres + subgenres + topics + attributeClasses }
 
-    /// Checks that the numbers make a corpus; errors say which option is wrong.
+    /// Checks that the numbers make a corpus; errors name the parameter (its key in `settings`).
     public func validate() throws {
-        func require(_ ok: Bool, _ option: String, _ expected: String, _ found: Any) throws {
-            if !ok { throw GCMLError(file: "gcml-synth", object: "--\(option)", expected: expected, found: "\(found)") }
+        func require(_ ok: Bool, _ key: String, _ expected: GCMLError.Text, _ found: Any) throws {
+            if !ok { throw GCMLError(parameter: key, expected: expected, found: "\(found)") }
         }
         try require(videos >= 1, "videos", "at least 1", videos)
         try require(genres >= 1, "genres", "at least 1", genres)
-        try require(subgenresPerGenre >= 1, "subgenres-per-genre", "at least 1", subgenresPerGenre)
-        try require(topicsPerSubgenre >= 1, "topics-per-subgenre", "at least 1", topicsPerSubgenre)
-        try require(topicMixing >= 0 && topicMixing <= 1, "topic-mixing", "a number in [0, 1]", topicMixing)
-        try require(topicZipfExponent >= 0, "topic-zipf", "a number >= 0", topicZipfExponent)
-        try require(videoPopularitySigma >= 0, "popularity-sigma", "a number >= 0", videoPopularitySigma)
-        try require(framesMin >= 1 && framesMin <= framesMax, "frames-min", "1 <= frames-min <= frames-max", "\(framesMin)...\(framesMax)")
-        try require(framesMedian > 0, "frames-median", "a positive number", framesMedian)
-        try require(framesSigma >= 0, "frames-sigma", "a number >= 0", framesSigma)
+        try require(subgenresPerGenre >= 1, "subgenresPerGenre", "at least 1", subgenresPerGenre)
+        try require(topicsPerSubgenre >= 1, "topicsPerSubgenre", "at least 1", topicsPerSubgenre)
+        try require(topicMixing >= 0 && topicMixing <= 1, "topicMixing", "a number in [0, 1]", topicMixing)
+        try require(topicZipfExponent >= 0, "topicZipf", "a number >= 0", topicZipfExponent)
+        try require(videoPopularitySigma >= 0, "popularitySigma", "a number >= 0", videoPopularitySigma)
+        try require(framesMin >= 1 && framesMin <= framesMax, "framesMin", "1 <= it <= \(parameter: "framesMax")", "\(framesMin)...\(framesMax)")
+        try require(framesMedian > 0, "framesMedian", "a positive number", framesMedian)
+        try require(framesSigma >= 0, "framesSigma", "a number >= 0", framesSigma)
         for (name, model) in [("visual", visual), ("audio", audio)] {
-            try require(model.dimension >= (name == "audio" ? 0 : 1), "\(name)-dim", name == "audio" ? "at least 0" : "at least 1", model.dimension)
-            try require(model.styleRank >= 0, "\(name)-style-rank", "at least 0", model.styleRank)
-            try require(model.clutterRank >= 0, "\(name)-clutter-rank", "at least 0", model.clutterRank)
+            try require(model.dimension >= (name == "audio" ? 0 : 1), "\(name)Dim", name == "audio" ? "at least 0" : "at least 1", model.dimension)
+            try require(model.styleRank >= 0, "\(name)StyleRank", "at least 0", model.styleRank)
+            try require(model.clutterRank >= 0, "\(name)ClutterRank", "at least 0", model.clutterRank)
             let strengths = [model.genreStrength, model.subgenreStrength, model.topicStrength, model.videoStrength,
                              model.styleStrength, model.frameStyleStrength, model.clutterStrength, model.frameNoise, model.offsetStrength]
-            try require(strengths.allSatisfy { $0 >= 0 && $0.isFinite }, "\(name)-*-strength", "finite strengths >= 0", strengths)
+            guard strengths.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+                throw GCMLError("\(name) strengths: expected finite values >= 0, found \(strengths)")
+            }
         }
-        try require(attributeClasses >= 0, "attribute-classes", "at least 0", attributeClasses)
+        try require(attributeClasses >= 0, "attributeClasses", "at least 0", attributeClasses)
         try require(attributesPerTopic >= 0 && (attributesPerTopic == 0 || attributesPerTopic <= attributeClasses),
-                    "attributes-per-topic", "between 0 and attribute-classes (\(attributeClasses))", attributesPerTopic)
-        for (name, p) in [("attribute-rate", attributeRate), ("label-missing", labelMissingRate), ("label-noise", labelNoiseRate)] {
-            try require(p >= 0 && p <= 1, name, "a probability in [0, 1]", p)
+                    "attributesPerTopic", "between 0 and \(parameter: "attributeClasses") (\(attributeClasses))", attributesPerTopic)
+        for (key, p) in [("attributeRate", attributeRate), ("labelMissing", labelMissingRate), ("labelNoise", labelNoiseRate)] {
+            try require(p >= 0 && p <= 1, key, "a probability in [0, 1]", p)
         }
         try require(sessions >= 0, "sessions", "at least 0", sessions)
-        try require(sessionMinLength >= 1 && sessionMinLength <= sessionMaxLength, "session-min-length",
-                    "1 <= session-min-length <= session-max-length", "\(sessionMinLength)...\(sessionMaxLength)")
+        try require(sessionMinLength >= 1 && sessionMinLength <= sessionMaxLength, "sessionMinLength",
+                    "1 <= it <= \(parameter: "sessionMaxLength")", "\(sessionMinLength)...\(sessionMaxLength)")
         try require(sessionMeanLength >= Double(sessionMinLength) && sessionMeanLength <= Double(sessionMaxLength),
-                    "session-mean-length", "between the minimum and maximum session length", sessionMeanLength)
+                    "sessionMeanLength", "between the minimum and maximum session length", sessionMeanLength)
         let moves = [stayProbability, siblingTopicProbability, siblingSubgenreProbability]
-        try require(moves.allSatisfy { $0 >= 0 } && anywhereProbability >= -1e-12, "stay/sibling-topic/sibling-subgenre",
-                    "probabilities >= 0 with a sum <= 1", moves)
-        try require(pairWindow >= 2, "pair-window", "at least 2", pairWindow)
+        guard moves.allSatisfy({ $0 >= 0 }) && anywhereProbability >= -1e-12 else {
+            throw GCMLError("\(parameter: "stay"), \(parameter: "siblingTopic"), \(parameter: "siblingSubgenre"): expected probabilities >= 0 with a sum <= 1, found \(moves)")
+        }
+        try require(pairWindow >= 2, "pairWindow", "at least 2", pairWindow)
         try require(threads >= 1, "threads", "at least 1", threads)
     }
 

@@ -24,8 +24,9 @@ public struct SyntheticCorpus: Sendable {
     public let audio: FeatureModel
     public let labels: LabelModel
     public let sessions: SessionSimulator
-    /// Stage name stamped into `created_by`.
-    public var createdBy = "gcml-synth"
+    /// The program stamped into `created_by` and naming the progress lines (the stage sets its own name).
+    public var createdBy = "Synthetic"
+    var reporter: ProgressReporter { ProgressReporter(createdBy) }
 
     public init(_ configuration: SyntheticConfiguration) throws {
         try configuration.validate()
@@ -51,9 +52,9 @@ public struct SyntheticCorpus: Sendable {
         files.append(features)
         let interactions = folder + (c.pairs ? "/pairs.tsv" : "/sessions.tsv")
         if c.pairs {
-            try sessions.writePairs(to: interactions, progress: Support.Progress("gcml-synth pairs", unit: "passes"))
+            try sessions.writePairs(to: interactions, progress: reporter.progress("pairs", unit: "passes"))
         } else {
-            try sessions.writeSessions(to: interactions, progress: Support.Progress("gcml-synth sessions", total: c.sessions, unit: "sessions"))
+            try sessions.writeSessions(to: interactions, progress: reporter.progress("sessions", total: c.sessions, unit: "sessions"))
         }
         files.append(interactions)
         try writeTruth(to: folder + "/truth.h5")
@@ -69,7 +70,7 @@ public struct SyntheticCorpus: Sendable {
     /// Writes frame-level features (gcml.frames/1) with labels, streaming blocks of videos.
     public func writeFrames(to path: String) throws {
         let c = configuration
-        let progress = Support.Progress("gcml-synth frames", total: c.videos, unit: "videos")
+        let progress = reporter.progress("frames", total: c.videos, unit: "videos")
         try Artifact.write(path, schema: .frames, createdBy: createdBy, parameters: c.parameters) { file in
             let sink = try RowSink(file: file, corpus: self, rowsName: "frame_offsets", storage: c.storage)
             var offsets: [Int64] = [0]
@@ -100,7 +101,7 @@ public struct SyntheticCorpus: Sendable {
     /// drawn directly in `visual.dimension` / `audio.dimension`, with `/frame_count` and labels.
     public func writeVideoLevelFeatures(to path: String) throws {
         let c = configuration
-        let progress = Support.Progress("gcml-synth features", total: c.videos, unit: "videos")
+        let progress = reporter.progress("features", total: c.videos, unit: "videos")
         try Artifact.write(path, schema: .features, createdBy: createdBy, parameters: c.parameters) { file in
             let sink = try RowSink(file: file, corpus: self, rowsName: "frame_count", storage: .float32)
             let block = Self.blockFrames

@@ -1,12 +1,11 @@
 import ArgumentParser
 import Artifacts
 import Graphs
+import StageKit
 import Support
 
-extension AffinityClustering.Linkage: ExpressibleByArgument {}
-
 @main
-struct AffinityTreeCommand: ParsableCommand {
+struct AffinityTreeCommand: Stage {
     static let configuration = CommandConfiguration(
         commandName: "affinity-tree",
         abstract: "Cluster the relational graph into a hierarchy (affinity clustering).",
@@ -21,24 +20,23 @@ struct AffinityTreeCommand: ParsableCommand {
     @Option(help: "Number of levels (Borůvka rounds).") var levels = 3
     @Option(help: "Weight between clusters: max (strongest edge) or average (mean edge weight).") var linkage = AffinityClustering.Linkage.max
     @Option(help: "Largest cluster a merge may produce; a merge over the cap is skipped that round.") var maxClusterSize: Int?
-    @Option(help: "Worker threads (the result does not depend on it).") var threads = 2
+    @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
         guard levels >= 1 else { throw ValidationError("--levels must be at least 1, found \(levels)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, found \(threads)") }
         if let cap = maxClusterSize, cap < 1 { throw ValidationError("--max-cluster-size must be at least 1, found \(cap)") }
     }
 
-    func run() throws {
-        let publication = try Publication(stage: "affinity-tree", outputs: [("--out", out)], inputs: [("--graph", graph)])
+    func execute() throws {
+        let publication = try publication(outputs: [("--out", out)], inputs: [("--graph", graph)])
         defer { publication.close() }
         let train = try RelationalGraph.readTrain(graph)
         if let bad = train.weights.firstIndex(where: { !$0.isFinite }) {
             throw GCMLError(file: graph, object: "/train/weights", expected: "finite edge weights", found: "\(train.weights[bad]) at entry \(bad)")
         }
-        let clustering = AffinityClustering(levels: levels, linkage: linkage, maxClusterSize: maxClusterSize, threads: threads)
-        let result = clustering.cluster(train, progress: Progress("affinity-tree", total: levels, unit: "levels"))
-        try publication.write(out, schema: .tree, parameters: self, inputs: [graph]) { file in
+        let clustering = AffinityClustering(levels: levels, linkage: linkage, maxClusterSize: maxClusterSize, threads: threads.threads)
+        let result = clustering.cluster(train, progress: progress.progress(total: levels, unit: "levels"))
+        try publication.writer.write(out, schema: .tree, inputs: [graph]) { file in
             try result.tree.write(to: file)
             try result.tree.writeSummary(to: file)
             try file.root.setAttribute("link_weight", .double(result.linkWeight))

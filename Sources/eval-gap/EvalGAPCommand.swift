@@ -1,49 +1,60 @@
 import ArgumentParser
 import Artifacts
-import Foundation
 import LinearAlgebra
 import Metrics
+import StageKit
 import Support
 
 @main
-struct EvalGAPCommand: ParsableCommand {
+struct EvalGAPCommand: Stage {
     static let configuration = CommandConfiguration(
         commandName: "eval-gap",
         abstract: "Video annotation with a frozen representation: GAP, MAP, Hit@1, Hit@5 and PERR (YouTube-8M definitions).",
         discussion: """
         Trains one sigmoid FC layer (BCE, Adam, L2) on the training videos' vectors and scores the test \
-        videos. Reads any per-video vectors (FILE[:/dataset]) and labels from features.h5 or frames.h5; \
+        videos. Reads any per-video vectors (gcml.embeddings/1 by default, or FILE:/dataset) and labels \
+        from gcml.features/1 or gcml.frames/1; \
         writes gcml.eval.annotation/1. See docs/evaluation.md.
         """)
+
+    enum Defaults: OptimiserDefaults {
+        static let learningRate = 0.01, batchSize = 256, epochs: Double? = 10
+    }
 
     @Option(help: "Vectors as FILE[:/dataset] (float32 [N,D]; default dataset /embedding).") var vectors: String
     @Option(help: "Labels: features.h5 or frames.h5 with /video_id and /labels.") var labels: String
     @Option(help: "Output (gcml.eval.annotation/1).") var out: String
     @Option(help: "Fraction of videos (by stable hash of the id) held out for testing, unless the labels file has /split.")
     var testFraction = 0.2
-    @Option(help: "Training epochs.") var epochs = 10
+    @OptionGroup var optimiser: OptimiserOptions<Defaults>
     @Option(help: "L2 penalty on the weights.") var l2: Float = 1e-5
-    @Option(help: "Adam learning rate.") var learningRate: Float = 0.01
-    @Option(help: "Minibatch size.") var batchSize = 256
     @Option(help: "Predictions per video entering GAP and MAP (YouTube-8M: 20).") var topK = 20
     @Flag(help: "Also write all test predictions [M,C] to /predictions.") var savePredictions = false
     @Option(help: "Also write the summary as JSON here.") var json: String?
-    @Option(help: "Seed of the minibatch order.") var seed: UInt64 = 0
-    @Option(help: "Threads for BLAS.") var threads: Int?
+    @OptionGroup var seed: SeedOption<SeedZero>
+    @OptionGroup var threads: ThreadsOption
 
-    func run() throws {
-        let publication = try Publication(stage: "eval-gap", outputs: [("--out", out), ("--json", json)],
+    func validate() throws {
+        guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), found \(testFraction)") }
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1, found \(topK)") }
+        guard l2 >= 0, l2.isFinite else { throw ValidationError("--l2 must be a finite number >= 0, found \(l2)") }
+        guard let epochs = optimiser.epochCount, epochs == epochs.rounded() else {
+            throw ValidationError("--epochs must be a whole number here, found \(optimiser.epochCount ?? 0)")
+        }
+    }
+
+    func execute() throws {
+        let publication = try publication(outputs: [("--out", out), ("--json", json)],
                                           inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path), ("--labels", labels)])
         defer { publication.close() }
-        if let threads { BLAS.threads = threads }
+        BLAS.threads = threads.threads
         let videoLabels = try VideoLabels.read(labels)
         let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
-        let options = AnnotationClassifier.Options(epochs: epochs, batchSize: batchSize, learningRate: learningRate, l2: l2, seed: seed)
+        let options = AnnotationClassifier.Options(epochs: Int(optimiser.epochCount ?? 0), batchSize: optimiser.batchSize,
+                                                   learningRate: Float(optimiser.learningRate), l2: l2, seed: seed.seed)
         let evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options)
-        let result = try evaluation.evaluate(vectors: input, labels: videoLabels)
-        try publication.write(out, schema: .annotation, parameters: self, inputs: [input.path, labels]) { file in
-            try result.write(to: file)
-        }
+        let result = try evaluation.evaluate(vectors: input, labels: videoLabels, progress: progress)
+        try publication.writer.write(out, schema: .annotation, inputs: [input.path, labels]) { file in try result.write(to: file) }
         if let json { try publication.writeJSON(json, result.json) }
         try publication.commit()
         print(result.summary)

@@ -1,16 +1,13 @@
 import ArgumentParser
 import Artifacts
-import Foundation
 import Graphs
 import LinearAlgebra
 import Metrics
+import StageKit
 import Support
 
-extension RetrievalEvaluation.Candidates: ExpressibleByArgument {}
-extension RetrievalEvaluation.Queries: ExpressibleByArgument {}
-
 @main
-struct EvalMapNDCGCommand: ParsableCommand {
+struct EvalMapNDCGCommand: Stage {
     static let configuration = CommandConfiguration(
         commandName: "eval-map-ndcg",
         abstract: "Related-video retrieval on the graph's held-out edges: MAP and NDCG@k of cosine rankings.",
@@ -28,25 +25,29 @@ struct EvalMapNDCGCommand: ParsableCommand {
     @Option(help: "Random non-neighbours per query (heldout+random).") var negatives = 100
     @Option(help: "heldout-nodes (cold-start), heldout-edges (warm) or both.") var queries: RetrievalEvaluation.Queries = .both
     @Option(help: "Also write the summary as JSON here.") var json: String?
-    @Option(help: "Seed of the random negatives.") var seed: UInt64 = 0
-    @Option(help: "Threads for BLAS and the ranking scan.") var threads: Int?
+    @OptionGroup var seed: SeedOption<SeedZero>
+    @OptionGroup var threads: ThreadsOption
 
-    func run() throws {
-        let publication = try Publication(stage: "eval-map-ndcg", outputs: [("--out", out), ("--json", json)],
+    func validate() throws {
+        guard k >= 1 else { throw ValidationError("--k must be at least 1, found \(k)") }
+        guard negatives >= 0 else { throw ValidationError("--negatives must be 0 or more, found \(negatives)") }
+    }
+
+    func execute() throws {
+        let publication = try publication(outputs: [("--out", out), ("--json", json)],
                                           inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path), ("--graph", graph)])
         defer { publication.close() }
-        if let threads { BLAS.threads = threads }
+        BLAS.threads = threads.threads
         let relational = try RelationalGraph.read(graph)
         var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
         try input.checkAligned(with: relational.videoIDs, of: graph)
         let zeros = input.normalizeRows()
-        if zeros > 0 { note("eval-map-ndcg: \(zeros) zero vectors in \(vectors) score 0 against every video") }
+        if zeros > 0 { note("\(zeros) zero vectors in \(vectors) score 0 against every video") }
         let evaluation = RetrievalEvaluation(k: k, candidates: candidates, negatives: negatives, queries: queries,
-                                             seed: seed, threads: threads ?? BLAS.threads)
-        let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph)
-        try publication.write(out, schema: .retrieval, parameters: self, inputs: [input.path, graph]) { file in
-            try result.write(to: file)
-        }
+                                             seed: seed.seed, threads: threads.threads)
+        let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph,
+                                             progress: progress)
+        try publication.writer.write(out, schema: .retrieval, inputs: [input.path, graph]) { file in try result.write(to: file) }
         if let json { try publication.writeJSON(json, result.json) }
         try publication.commit()
         print(result.summary)

@@ -1,11 +1,10 @@
 import ArgumentParser
 import Artifacts
 import Features
-import Foundation
-import Support
+import StageKit
 
 @main
-struct ExtractPCACommand: ParsableCommand {
+struct ExtractPCACommand: Stage {
     static let configuration = CommandConfiguration(
         commandName: "extract-pca",
         abstract: "PCA-reduce frame features and average them per video (frames.h5 -> features.h5).",
@@ -14,21 +13,11 @@ struct ExtractPCACommand: ParsableCommand {
         on all frames (or a reservoir sample of --fit-frames) in one streaming pass, or applies a saved one \
         with --pca; each video's frames are averaged, then projected once. See docs/extract-pca.md.
         --tfrecord reads YouTube-8M-format TFRecord shards instead of frames.h5 (frame level; with \
-        --level video the per-video vectors go straight to features.h5, no PCA). See docs/youtube8m.md.
+        --layout video the per-video vectors go straight to features.h5, no PCA). See docs/youtube8m.md.
         """)
 
     @Option(help: "Frame features (gcml.frames/1).") var frames: String?
-    @Option(name: .customLong("tfrecord"), help: "TFRecord shards instead of --frames: path, quoted glob or @list file (repeatable).")
-    var tfrecord: [String] = []
-    @Option(help: "TFRecord layout: frame (SequenceExample) or video (Example, written as is without PCA).") var level = "frame"
-    @Option(help: "TFRecord: classes for /labels (3862 for YouTube-8M 2018).") var numClasses = 3862
-    @Option(help: "TFRecord: context feature holding the video id.") var idKey = "id"
-    @Option(help: "TFRecord: feature holding the labels ('' for none).") var labelsKey = "labels"
-    @Option(help: "TFRecord: visual feature (default rgb, or mean_rgb at video level).") var visualKey: String?
-    @Option(help: "TFRecord: audio feature ('' for none; default audio, or mean_audio at video level).") var audioKey: String?
-    @Option(help: "TFRecord: visual values per frame.") var visualSize = 1024
-    @Option(help: "TFRecord: audio values per frame.") var audioSize = 128
-    @Flag(help: "TFRecord: count and skip damaged records instead of stopping.") var skipCorrupt = false
+    @OptionGroup(title: "TFRecord input (instead of --frames)") var records: TFRecordOptions
     @Option(help: "Output features (gcml.features/1).") var out: String
     @Option(help: "Visual PCA dimension (default \(FeatureExtraction.defaultDimension), or the input dimension when smaller; with --pca: the model's).")
     var dim: Int?
@@ -39,76 +28,36 @@ struct ExtractPCACommand: ParsableCommand {
     @Flag(help: "Scale every component to unit variance.") var whiten = false
     @Flag(help: "Skip videos without frames (counted) instead of failing.") var skipEmpty = false
     @Flag(help: "Drop frames with NaN/infinite values (counted) instead of failing.") var dropNonfinite = false
-    @Option(help: "BLAS threads (default: OpenBLAS's choice).") var threads: Int?
-    @Option(help: "Seed of the --fit-frames reservoir sample.") var seed: UInt64 = 0
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var seed: SeedOption<SeedZero>
+
+    static let parameterOptions = ["dimension": "dim", "audioDimension": "audio-dim"]
 
     func validate() throws {
-        if (frames == nil) == tfrecord.isEmpty {
+        if (frames == nil) == !records.isGiven {
             throw ValidationError("give the input as either --frames FILE or --tfrecord SHARDS")
         }
         if pca != nil && (savePca != nil || fitFrames != nil) {
             throw ValidationError("--pca applies a saved model; it does not go with --save-pca or --fit-frames")
         }
+        if let dim, dim < 1 { throw ValidationError("--dim must be at least 1, found \(dim)") }
+        if let audioDim, audioDim < 0 { throw ValidationError("--audio-dim must be at least 0, found \(audioDim)") }
+        if let fitFrames, fitFrames < 2 { throw ValidationError("--fit-frames must be at least 2, found \(fitFrames)") }
     }
 
-    func run() throws {
-        let inputOptions: [(String, String?)] = [("--frames", frames), ("--pca", pca)] + tfrecord.map { ("--tfrecord", $0) }
-        let source: FrameSource
-        let inputs: [String]
-        if let frames {
-            source = try FramesFile(path: frames)
-            inputs = [frames]
-        } else {
-            guard let level = YouTube8MLayout.Level(rawValue: level) else {
-                throw ValidationError("--level: expected frame or video, found \(self.level)")
-            }
-            let layout = try YouTube8MLayout.make(level: level, idKey: idKey, labelsKey: labelsKey, visualKey: visualKey, audioKey: audioKey,
-                                                  visualDimension: visualSize, audioDimension: audioSize, numClasses: numClasses)
-            let shards = try TFRecordShards.expand(tfrecord)
-            if level == .video {
-                try Publication.refuseOverlaps(outputs: [("--out", out)], inputs: inputOptions + shards.map { ("--tfrecord", $0) })
-                // Google's per-video vectors are already PCA'd and averaged: written as they are.
-                guard pca == nil, savePca == nil, dim == nil, audioDim == nil else {
-                    throw ValidationError("--level video writes the shards' vectors as they are: no --pca, --save-pca, --dim or --audio-dim")
-                }
-                let summary = try VideoLevelImport.write(shards: shards, out: out, layout: layout, skipCorrupt: skipCorrupt,
-                                                         createdBy: "extract-pca", parameters: self)
-                print(summary.table)
-                return
-            }
-            source = TFRecordFrameSource(shards: shards, layout: layout, skipCorrupt: skipCorrupt)
-            inputs = shards
-        }
-        let publication = try Publication(stage: "extract-pca", outputs: [("--out", out), ("--save-pca", savePca)],
-                                          inputs: inputOptions + inputs.map { ("--tfrecord", $0) })
-        defer { publication.close() }
+    func execute() throws {
         var options = ExtractionOptions()
-        options.dimension = dim
-        options.audioDimension = audioDim
-        options.fitFrames = fitFrames
-        options.whiten = whiten
-        options.seed = seed
-        options.threads = threads
-        options.skipEmpty = skipEmpty
-        options.dropNonfinite = dropNonfinite
-        if let pca {
-            options.model = try SavedPCA.read(pca)
-            options.modelPath = pca
-        }
-        var summary: ExtractionSummary?
-        try publication.write(out, schema: .features, parameters: self, inputs: inputs + (pca.map { [$0] } ?? [])) { file in
-            summary = try FeatureExtraction.run(source: source, options: options, into: file)
-        }
-        guard let summary else { return }
-        if let savePca {
-            try publication.write(savePca, schema: .pca, parameters: self, inputs: inputs) { file in
-                try summary.pca.write(to: file)
-            }
-        }
+        (options.dimension, options.audioDimension, options.fitFrames, options.whiten) = (dim, audioDim, fitFrames, whiten)
+        (options.seed, options.threads, options.skipEmpty, options.dropNonfinite) = (seed.seed, threads.threads, skipEmpty, dropNonfinite)
+        let input: ExtractionInput = try frames.map { .frames(path: $0) } ?? .tfrecord(records.input())
+        let shards: [(String, String?)]
+        if case .tfrecord(let records) = input { shards = records.shards.map { ("--tfrecord", $0) } } else { shards = [] }
+        let publication = try publication(outputs: [("--out", out), ("--save-pca", savePca)],
+                                          inputs: [("--frames", frames), ("--pca", pca)] + shards)
+        defer { publication.close() }
+        let job = ExtractionJob(input: input, options: options, modelPath: pca, savePCAPath: savePca)
+        let report = try job.run(out: out, writer: publication.writer)
         try publication.commit()
-        print(summary.report())
-        if let records = source as? TFRecordFrameSource, records.skippedRecords > 0 {
-            print("skipped damaged TFRecord records: \(records.skippedRecords) (--skip-corrupt)")
-        }
+        print(report)
     }
 }

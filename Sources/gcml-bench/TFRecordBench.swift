@@ -1,3 +1,4 @@
+import Artifacts
 import Features
 import Foundation
 import Support
@@ -92,7 +93,7 @@ enum TFRecordBench {
         if only.contains("import") {
         let out = folder + "/frames.h5"
         seconds = try timed {
-            _ = try FramesImport.write(shards: shards, out: out, parameters: ["bench": true])
+            _ = try FramesImport.write(shards: shards, out: out, writer: ArtifactWriter(createdBy: "gcml-bench", parameters: ["bench": true]))
         }
         report("gcml-import → frames.h5 (uint8, zstd)", seconds)
         }

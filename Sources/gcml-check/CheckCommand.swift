@@ -1,10 +1,10 @@
 import ArgumentParser
 import Artifacts
-import Foundation
+import StageKit
 import Support
 
 @main
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: Stage {
     static let configuration = CommandConfiguration(
         commandName: "gcml-check",
         abstract: "Validate gcml artifacts against the schema they declare and summarise them.",
@@ -12,38 +12,42 @@ struct CheckCommand: ParsableCommand {
             Each FILE is checked against contract v1 (data-schema/): datasets, element types, ranks, \
             shape relations, provenance. Exits non-zero if any file violates its schema. \
             A file without a schema attribute is checked as gcml.frames/1 (raw frames may lack it) \
-            unless --as says otherwise.
+            unless --as says otherwise. Kinds: \(SchemaKind.allCases.map(\.rawValue).joined(separator: ", ")).
             """)
 
+    /// `--print-schema`: one kind, or all of them.
+    enum SchemaChoice: ExpressibleByArgument {
+        case all, one(SchemaKind)
+        init?(argument: String) {
+            guard argument != "all" else { self = .all; return }
+            guard let kind = SchemaKind(rawValue: argument) else { return nil }
+            self = .one(kind)
+        }
+        var kinds: [SchemaKind] { if case .one(let kind) = self { [kind] } else { SchemaKind.allCases } }
+    }
+
     @Argument(help: "HDF5 files to check.") var files: [String] = []
-    @Option(help: "Check as this kind instead of the declared one (e.g. frames, graph, tree).") var `as`: String?
-    @Option(help: "Print the machine-readable schema of KIND (or 'all') as JSON and exit.") var printSchema: String?
+    @Option(help: "Check as this kind instead of the declared one (e.g. frames, graph, tree).") var `as`: SchemaKind?
+    @Option(help: "Print the machine-readable schema of KIND (or 'all') as JSON and exit.") var printSchema: SchemaChoice?
     @Flag(help: "Only validate; print nothing but errors.") var quiet = false
     @Option(help: "After validating, print this root attribute of each file (for scripts, e.g. map, gap).")
     var printAttribute: String?
 
-    func run() throws {
-        if let kind = printSchema {
-            for schema in SchemaKind.allCases where kind == "all" || kind == schema.rawValue {
-                print(try schema.spec.json(), terminator: "")
-            }
+    func validate() throws {
+        guard printSchema != nil || !files.isEmpty else { throw ValidationError("give at least one FILE") }
+    }
+
+    func execute() throws {
+        if let printSchema {
+            for schema in printSchema.kinds { print(try schema.spec.json(), terminator: "") }
             return
         }
-        guard !files.isEmpty else { throw ValidationError("give at least one FILE") }
         var failures = 0
         for path in files {
             do {
                 let file = try HDF5File.open(path)
                 defer { try? file.close() }
-                let kind: SchemaKind
-                if let forced = `as` {
-                    guard let k = SchemaKind(rawValue: forced) else {
-                        throw GCMLError("--as \(forced): expected one of \(SchemaKind.allCases.map(\.rawValue).joined(separator: ", "))")
-                    }
-                    kind = k
-                } else {
-                    kind = try SchemaValidator.declaredKind(file) ?? .frames
-                }
+                let kind = try `as` ?? SchemaValidator.declaredKind(file) ?? .frames
                 try SchemaValidator.validate(file, as: kind)
                 if let name = printAttribute {
                     guard let value = try file.root.attribute(name) else {
@@ -56,7 +60,7 @@ struct CheckCommand: ParsableCommand {
                 }
             } catch {
                 failures += 1
-                FileHandle.standardError.write("gcml-check: INVALID: \(error)\n".data(using: .utf8)!)
+                note("INVALID: \(error)")
             }
         }
         if failures > 0 { throw ExitCode(1) }

@@ -1,13 +1,10 @@
 import ArgumentParser
 import Foundation
-import Support
+import StageKit
 import Synthetic
 
-extension SyntheticConfiguration.Profile: ExpressibleByArgument {}
-extension FrameStorage: ExpressibleByArgument {}
-
 @main
-struct SynthCommand: ParsableCommand {
+struct SynthCommand: Stage {
     static let configuration = CommandConfiguration(
         commandName: "gcml-synth",
         abstract: "Generate a synthetic video corpus with known hierarchical truth.",
@@ -21,11 +18,11 @@ struct SynthCommand: ParsableCommand {
 
     @Option(help: "Profile: tiny, demo or large.") var profile: SyntheticConfiguration.Profile = .demo
     @Option(help: "Output folder.") var out: String
-    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @OptionGroup var seed: SeedOption<SeedOne>
     @Option(help: "Frame storage: uint8 (YouTube-8M quantisation, [-2, 2]) or float32.") var quantize: FrameStorage?
     @Flag(inversion: .prefixedNo, help: "Write aggregated co-watch pairs.tsv instead of sessions.tsv.") var pairs: Bool?
     @Flag(inversion: .prefixedNo, help: "Write video-level features.h5 instead of frames.h5.") var videoLevel: Bool?
-    @Option(help: "Worker threads (the output does not depend on it).") var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     @Option(help: "Number of videos.") var videos: Int?
     @Option(help: "Genres.") var genres: Int?
@@ -73,35 +70,19 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Chance it moves to a sibling subgenre (the rest: anywhere).") var siblingSubgenre: Double?
     @Option(help: "With --pairs: co-watch window (pairs within this many consecutive watches).") var pairWindow: Int?
 
-    func makeConfiguration() -> SyntheticConfiguration {
-        var c = SyntheticConfiguration.profile(profile)
-        c.seed = seed
-        func set<T>(_ value: T?, _ path: WritableKeyPath<SyntheticConfiguration, T>) { if let value { c[keyPath: path] = value } }
-        set(quantize, \.storage); set(pairs, \.pairs); set(videoLevel, \.videoLevel); set(threads, \.threads)
-        set(videos, \.videos); set(genres, \.genres); set(subgenresPerGenre, \.subgenresPerGenre)
-        set(topicsPerSubgenre, \.topicsPerSubgenre); set(topicZipf, \.topicZipfExponent); set(popularitySigma, \.videoPopularitySigma)
-        set(framesMedian, \.framesMedian); set(framesSigma, \.framesSigma); set(framesMin, \.framesMin); set(framesMax, \.framesMax)
-        set(visualDim, \.visual.dimension); set(visualGenreStrength, \.visual.genreStrength)
-        set(visualSubgenreStrength, \.visual.subgenreStrength); set(visualTopicStrength, \.visual.topicStrength)
-        set(visualVideoStrength, \.visual.videoStrength); set(visualStyleRank, \.visual.styleRank)
-        set(visualStyleStrength, \.visual.styleStrength); set(visualFrameStyle, \.visual.frameStyleStrength)
-        set(visualNoise, \.visual.frameNoise); set(visualClutterRank, \.visual.clutterRank)
-        set(visualClutterStrength, \.visual.clutterStrength); set(topicMixing, \.topicMixing)
-        set(audioDim, \.audio.dimension); set(audioGenreStrength, \.audio.genreStrength)
-        set(audioSubgenreStrength, \.audio.subgenreStrength); set(audioTopicStrength, \.audio.topicStrength)
-        set(audioStyleRank, \.audio.styleRank); set(audioStyleStrength, \.audio.styleStrength); set(audioNoise, \.audio.frameNoise)
-        set(attributeClasses, \.attributeClasses); set(attributesPerTopic, \.attributesPerTopic); set(attributeRate, \.attributeRate)
-        set(labelMissing, \.labelMissingRate); set(labelNoise, \.labelNoiseRate)
-        set(sessions, \.sessions); set(sessionMeanLength, \.sessionMeanLength); set(sessionMinLength, \.sessionMinLength)
-        set(sessionMaxLength, \.sessionMaxLength); set(stay, \.stayProbability); set(siblingTopic, \.siblingTopicProbability)
-        set(siblingSubgenre, \.siblingSubgenreProbability); set(pairWindow, \.pairWindow)
-        return c
+    func makeConfiguration() throws -> SyntheticConfiguration {
+        var configuration = SyntheticConfiguration.profile(profile)
+        configuration.seed = seed.seed
+        configuration.threads = threads.threads
+        for (key, value) in givenOptions where key != "out" { try configuration.set(key, to: value) }
+        return configuration
     }
 
-    func run() throws {
-        let corpus = try SyntheticCorpus(makeConfiguration())
+    func execute() throws {
+        var corpus = try SyntheticCorpus(makeConfiguration())
+        corpus.createdBy = Self.stageName
         let c = corpus.configuration
-        note("gcml-synth: \(c.videos) videos, \(c.genres)×\(c.subgenresPerGenre)×\(c.topicsPerSubgenre) topics, " +
+        note("\(c.videos) videos, \(c.genres)×\(c.subgenresPerGenre)×\(c.topicsPerSubgenre) topics, " +
              (c.videoLevel ? "video-level features" : "\(corpus.hierarchy.totalFrames) frames (\(c.storage.rawValue))") +
              ", \(c.sessions) sessions")
         let summary = try corpus.generate(to: out)

@@ -1,20 +1,24 @@
 import ArgumentParser
-import Artifacts
 import Embedding
-import Foundation
-import Support
+import Artifacts
+import StageKit
 
 @main
-struct TrainEmbedCommand: ParsableCommand {
+struct TrainEmbedCommand: Stage {
     static let configuration = CommandConfiguration(
         commandName: "train-embed",
         abstract: "Train the two-tower audio-visual embedding with triplets or cluster pseudo-labels.",
         discussion: """
-            Reads gcml.features/1 and gcml.triplets/1 (triplet loss with in-batch mining) or gcml.tree/1
-            (classification of each video's cluster at --classify-level, sampled softmax with --sampled K).
-            Writes gcml.model/1 (weights, Adam state, history; rewritten atomically at checkpoints) and,
-            with --embeddings, gcml.embeddings/1 for every video. See docs/train-embed.md.
+            Reads gcml.features/1 and gcml.triplets/1 (triplet loss with in-batch mining) or gcml.tree/1 \
+            (classification of each video's cluster at --classify-level, sampled softmax with --sampled K); \
+            --validate and --graph read gcml.graph/1. Writes gcml.model/1 (weights, Adam state, history; \
+            rewritten atomically at checkpoints) and, with --embeddings, gcml.embeddings/1 for every video. \
+            See docs/train-embed.md.
             """)
+
+    enum Defaults: OptimiserDefaults {
+        static let learningRate = 1e-3, batchSize = 256, epochs: Double? = nil
+    }
 
     @Option(help: "Video features (gcml.features/1).") var features: String
     @Option(help: "Training triplets (gcml.triplets/1).") var triplets: String?
@@ -26,10 +30,8 @@ struct TrainEmbedCommand: ParsableCommand {
     @Option(help: "Visual tower hidden width.") var hidden = 1024
     @Option(help: "Audio tower hidden width.") var audioHidden = 256
     @Option(help: "Embedding dimension.") var dim = 256
-    @Option(help: "Triplets (or videos, when classifying) per step.") var batch = 256
-    @Option(help: "Training steps in total (resumed ones included).") var steps: Int?
-    @Option(help: "Epochs over the triplets / labelled videos (instead of --steps).") var epochs: Double?
-    @Option(help: "Adam learning rate.") var lr = 1e-3
+    @OptionGroup var optimiser: OptimiserOptions<Defaults>
+    @Option(help: "Training steps in total (resumed ones included; instead of --epochs).") var steps: Int?
     @Option(help: "Adam beta1.") var beta1 = 0.9
     @Option(help: "Adam beta2.") var beta2 = 0.999
     @Option(help: "Adam epsilon.") var epsilon = 1e-8
@@ -37,135 +39,55 @@ struct TrainEmbedCommand: ParsableCommand {
     @Flag(help: "Cosine decay of the learning rate to 0 at the last step.") var cosine = false
     @Option(help: "Clip the global gradient norm to this value.") var clip: Double?
     @Option(help: "Triplet margin.") var margin = 0.2
-    @Option(help: "Negative mining in the batch: semihard, hard or none.") var mining = "semihard"
+    @Option(help: "Negative mining in the batch.") var mining = Mining.semihard
     @Option(help: "Sampled softmax with K candidate classes (default: full softmax).") var sampled: Int?
-    @Option(help: "Sampled-softmax proposal: uniform or log-uniform (classes ranked by size).") var proposal = "uniform"
+    @Option(help: "Sampled-softmax proposal (log-uniform: classes ranked by size).") var proposal = Proposal.uniform
     @Option(help: "Relational graph (gcml.graph/1) whose train edges are never mined as negatives (default: the --validate graph).")
     var graph: String?
-    @Option(help: "Relational graph (gcml.graph/1) for held-out retrieval MAP during training.") var validate: String?
+    @Option(name: .customLong("validate"), help: "Relational graph (gcml.graph/1) for held-out retrieval MAP during training.")
+    var validationGraph: String?
     @Option(help: "Validate every N steps.") var validateEvery = 100
     @Option(help: "Held-out queries in the validation sample.") var validateQueries = 500
     @Option(help: "Log the mean loss every N steps.") var logEvery = 10
     @Option(help: "Rewrite model.h5 every N steps (0 = only at the end).") var checkpointEvery = 0
     @Flag(help: "Continue from --out (weights, optimiser, step, generator, history); the training options must be those it was made with.")
     var resume = false
-    @Flag(help: "With --resume: continue even if training options or inputs changed since --out was written.") var forceResume = false
-    @Option(help: "BLAS threads.") var threads = 1
-    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Flag(help: "With --resume: continue even if training options or input files changed since --out was written.") var forceResume = false
+    @OptionGroup var threads: ThreadsOption
+    @OptionGroup var seed: SeedOption<SeedOne>
 
-    /// Options that shape the training run: a --resume must use the values --out was made with.
-    static let resumeKeys = ["features", "triplets", "tree", "classifyLevel", "minClusterSize", "hidden", "audioHidden", "dim", "batch",
-                             "lr", "beta1", "beta2", "epsilon", "warmup", "cosine", "clip", "margin", "mining", "sampled", "proposal",
-                             "graph", "seed"]
+    static let parameterOptions = ["batch": "batch-size", "visualHidden": "hidden", "clipNorm": "clip",
+                                   "minimumClusterSize": "min-cluster-size", "graph": "graph (or --validate)"]
 
-    func run() throws {
-        let publication = try Publication(stage: "train-embed", outputs: [("--out", out), ("--embeddings", embeddings)],
+    func validate() throws {
+        guard (triplets == nil) != (tree == nil) else { throw ValidationError("give exactly one of --triplets or --tree") }
+        if tree != nil && classifyLevel == nil { throw ValidationError("--tree needs --classify-level L") }
+        if steps != nil && optimiser.epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
+        for (name, value, least) in [("--steps", steps ?? 1, 1), ("--classify-level", classifyLevel ?? 1, 1), ("--hidden", hidden, 1),
+                                     ("--audio-hidden", audioHidden, 0), ("--dim", dim, 1), ("--warmup", warmup, 0),
+                                     ("--sampled", sampled ?? 1, 1), ("--validate-every", validateEvery, 0),
+                                     ("--validate-queries", validateQueries, 1), ("--log-every", logEvery, 0),
+                                     ("--checkpoint-every", checkpointEvery, 0), ("--min-cluster-size", minClusterSize, 1)]
+        where value < least { throw ValidationError("\(name) must be at least \(least), found \(value)") }
+    }
+
+    func execute() throws {
+        let publication = try publication(outputs: [("--out", out), ("--embeddings", embeddings)],
                                           inputs: [("--features", features), ("--triplets", triplets), ("--tree", tree),
-                                                   ("--graph", graph), ("--validate", validate)])
+                                                   ("--graph", graph), ("--validate", validationGraph)])
         defer { publication.close() }
-        Trainer.threads = threads
-        let table = try FeatureTable.read(features)
-        let task = try TrainingTask.load(triplets: triplets, tree: tree, level: classifyLevel, minimumClusterSize: minClusterSize,
-                                         graph: graph ?? validate, videos: table.count, featuresPath: features)
+        var session = TrainingSession(featuresPath: features, modelPath: out)
+        (session.tripletsPath, session.treePath, session.classifyLevel, session.minimumClusterSize) = (triplets, tree, classifyLevel, minClusterSize)
+        (session.graphPath, session.validationPath, session.validationQueries) = (graph, validationGraph, validateQueries)
+        (session.steps, session.epochs, session.resume, session.embeddingsPath) = (steps, optimiser.epochs, resume, embeddings)
+        session.forceResume = forceResume
+        session.threads = threads.threads
         var options = TrainingOptions()
-        options.visualHidden = hidden
-        options.audioHidden = audioHidden
-        options.dim = dim
-        options.batch = batch
-        options.adam = AdamSettings(learningRate: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, warmup: warmup, cosine: cosine)
-        options.clipNorm = clip
-        options.margin = margin
-        guard let miningMode = Mining(rawValue: mining) else { throw GCMLError("--mining: expected semihard, hard or none, found \(mining)") }
-        options.mining = miningMode
-        guard let proposalKind = Proposal(rawValue: proposal) else {
-            throw GCMLError("--proposal: expected uniform or log-uniform, found \(proposal)")
-        }
-        options.proposal = proposalKind
-        options.sampled = sampled
-        options.logEvery = logEvery
-        options.validateEvery = validate == nil ? 0 : validateEvery
-        options.checkpointEvery = checkpointEvery
-        options.seed = seed
-        switch (steps, epochs) {
-        case (let s?, nil): options.steps = s
-        case (nil, let e?): options.steps = max(1, Int((e * Double(task.exampleCount) / Double(batch)).rounded(.up)))
-        case (nil, nil): options.steps = max(1, Int((Double(task.exampleCount) / Double(batch)).rounded(.up)))
-        default: throw GCMLError("give --steps or --epochs, not both")
-        }
-
-        let trainer = try Trainer(features: table, task: task, options: options)
-        if resume {
-            if FileManager.default.fileExists(atPath: out) {
-                try refuseChangedOptions()
-                try Checkpoint.restore(trainer, from: out)
-                note("train-embed: resuming \(out) at step \(trainer.step) of \(options.steps)")
-            } else {
-                note("train-embed: --resume: \(out) does not exist yet, starting at step 0")
-            }
-        }
-        let validation = try validate.map {
-            try RetrievalValidation.read($0, videos: table.count, featuresPath: features, queries: validateQueries, seed: seed)
-        }
-        let inputs = [features] + [triplets, tree, graph, validate].compactMap { $0 }
-        var saved: Int? = resume && FileManager.default.fileExists(atPath: out) ? trainer.step : nil
-        let write: (Trainer) throws -> Void = { trainer in
-            try publication.write(out, schema: .model, parameters: self, inputs: inputs) { file in
-                try Checkpoint.write(trainer, to: file)
-            }
-            try publication.commit()
-            saved = trainer.step
-        }
-        let started = Date()
-        let firstStep = trainer.step
-        do {
-            try trainer.run(validation: validation, checkpoint: write)
-        } catch let error as GCMLError {
-            let kept = saved.map { "\(out) keeps the last good checkpoint (step \($0))" } ?? "no checkpoint of this run was written"
-            throw GCMLError(error.message + " " + kept + ".")
-        }
-        let seconds = Date().timeIntervalSince(started)
-        // The final model and its embeddings are published together.
-        try publication.write(out, schema: .model, parameters: self, inputs: inputs) { file in
-            try Checkpoint.write(trainer, to: file)
-        }
-        if let embeddings {
-            try publication.write(embeddings, schema: .embeddings, parameters: self, inputs: [features, out]) { file in
-                try EmbeddingExport.write(trainer, to: file)
-            }
-        }
-        try publication.commit()
-        let done = trainer.step - firstStep
-        var summary = "train-embed: \(done) steps in \(String(format: "%.1f", seconds)) s"
-        if done > 0 {
-            summary += String(format: " (%.1f steps/s, %.0f examples/s)", Double(done) / seconds, Double(done * trainer.examplesPerStep) / seconds)
-        }
-        print(summary)
-        if let loss = trainer.reportedHistory.loss.last { print(String(format: "final loss %.4f at step %d", loss, trainer.step)) }
-        if let map = trainer.history.validationMAP.last, let first = trainer.history.validationMAP.first {
-            print(String(format: "validation MAP %.4f (step 0: %.4f)", map, first))
-        }
-        print("model: \(out)" + (embeddings.map { ", embeddings: \($0)" } ?? ""))
-    }
-
-    /// --resume continues the run --out was made by; other options would silently train another model.
-    func refuseChangedOptions() throws {
-        guard !forceResume else { return }
-        let file = try HDF5File.open(out)
-        defer { try? file.close() }
-        let inputs = [features] + [triplets, tree, graph ?? validate].compactMap { $0 }
-        let changes = try Provenance.changes(in: file, parameters: self, keys: Self.resumeKeys, inputs: inputs)
-        guard !changes.isEmpty else { return }
-        let list = changes.map { change in
-            let name = change.name.hasPrefix("/") || change.name.contains(".") ? change.name : "--" + Self.flagName(change.name)
-            return "\(name): was \(change.recorded), now \(change.current)"
-        }
-        throw GCMLError("--resume \(out): the training options differ from the run that wrote it (\(list.joined(separator: "; "))); "
-                        + "use the same options, or --force-resume to continue anyway")
-    }
-
-    static func flagName(_ property: String) -> String {
-        property.reduce(into: "") { name, character in
-            if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
-        }
+        (options.visualHidden, options.audioHidden, options.dim, options.batch) = (hidden, audioHidden, dim, optimiser.batchSize)
+        options.adam = AdamSettings(learningRate: optimiser.learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, warmup: warmup, cosine: cosine)
+        (options.clipNorm, options.margin, options.mining, options.proposal, options.sampled) = (clip, margin, mining, proposal, sampled)
+        (options.logEvery, options.validateEvery, options.checkpointEvery, options.seed) = (logEvery, validateEvery, checkpointEvery, seed.seed)
+        session.options = options
+        print("\(Self.stageName): " + (try session.run(writer: publication.writer)))
     }
 }

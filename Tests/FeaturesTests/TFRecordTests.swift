@@ -332,7 +332,7 @@ final class TFRecordTests: XCTestCase {
 
     func testFramesImportKeepsIDsLabelsAndBytes() throws {
         let out = scratch + "/frames.h5"
-        let summary = try FramesImport.write(shards: fixtures.frame.map(\.path), out: out, parameters: ["test": true])
+        let summary = try FramesImport.write(shards: fixtures.frame.map(\.path), out: out, writer: ArtifactWriter(createdBy: "FeaturesTests", parameters: ["test": true]))
         let expected = fixtures.frame.flatMap(\.records)
         XCTAssertEqual(summary.videos, expected.count)
         XCTAssertEqual(summary.frames, expected.map(\.frames).reduce(0, +))
@@ -355,7 +355,8 @@ final class TFRecordTests: XCTestCase {
         try file.close()
 
         let floats = scratch + "/frames-float.h5"
-        _ = try FramesImport.write(shards: fixtures.frame.map(\.path), out: floats, dequantize: true, decoder: .protobuf)
+        _ = try FramesImport.write(shards: fixtures.frame.map(\.path), out: floats, dequantize: true, decoder: .protobuf,
+                                   writer: ArtifactWriter(createdBy: "FeaturesTests"))
         let floatFile = try Artifact.open(floats, as: .frames)
         XCTAssertEqual(try floatFile.root.read("visual", as: Float.self), expected.flatMap(\.visual))
         XCTAssertEqual(try floatFile.root.read("audio", as: Float.self), expected.flatMap(\.audio))
@@ -366,7 +367,7 @@ final class TFRecordTests: XCTestCase {
         let copy = scratch + "/copy.tfrecord"
         try FileManager.default.copyItem(atPath: fixtures.frame[1].path, toPath: copy)
         let out = scratch + "/dup.h5"
-        XCTAssertThrowsError(try FramesImport.write(shards: fixtures.frame.map(\.path) + [copy], out: out)) { error in
+        XCTAssertThrowsError(try FramesImport.write(shards: fixtures.frame.map(\.path) + [copy], out: out, writer: ArtifactWriter(createdBy: "FeaturesTests"))) { error in
             let message = "\(error)"
             XCTAssertTrue(message.contains(copy) && message.contains("byte offset 0") && message.contains(fixtures.frame[1].records[0].id), message)
         }
@@ -375,7 +376,7 @@ final class TFRecordTests: XCTestCase {
 
     func testVideoLevelImportWritesFeatures() throws {
         let out = scratch + "/features.h5"
-        let summary = try VideoLevelImport.write(shards: fixtures.video.map(\.path), out: out, createdBy: "test")
+        let summary = try VideoLevelImport.write(shards: fixtures.video.map(\.path), out: out, writer: ArtifactWriter(createdBy: "FeaturesTests"))
         let expected = fixtures.video.flatMap(\.records)
         XCTAssertEqual(summary.videos, expected.count)
         let file = try Artifact.open(out, as: .features)
