@@ -17,6 +17,8 @@ enum Executables {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// The process died of a signal (a trap or crash) rather than exiting.
+        var signalled = false
     }
 
     /// Runs `name` with `arguments`; stdout and stderr are captured.
@@ -42,7 +44,7 @@ enum Executables {
         group.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errData, as: UTF8.self), signalled: process.terminationReason == .uncaughtSignal)
     }
 
     /// Runs and fails the test with stderr when the exit status is not 0.
