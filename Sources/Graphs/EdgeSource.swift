@@ -1,3 +1,4 @@
+import Contracts
 import Support
 
 /// Where a graph's edges come from: co-watch sessions, weighted pairs, or the
@@ -10,7 +11,7 @@ public enum EdgeSource {
     /// What was collected: the videos (rows of the features), their edges, what counting
     /// found, and the file the edges came from (named in errors and provenance).
     public struct Collected {
-        public var rows: FeatureRows
+        public var rows: FeatureTable
         public var edges: UndirectedEdges
         public var report: InteractionReport
         public var source: String
@@ -20,20 +21,19 @@ public enum EdgeSource {
     public func collect(features: String, weighting: EdgeWeighting, skipMalformed: Bool, threads: Int,
                         progress: ProgressReporter = .unnamed) throws -> Collected {
         let counted: (pairs: PairCounter, report: InteractionReport), source: String
-        let rows: FeatureRows
+        let rows: FeatureTable
         switch self {
         case .contentKNN(let k):
-            rows = try FeatureRows.read(features, visual: true)
-            guard let visual = rows.visual else { throw GCMLError(file: features, expected: "a /visual dataset", found: "none") }
-            return Collected(rows: rows, edges: ContentKNN.graph(visual, k: k, threads: threads, progress: progress),
+            rows = try FeatureTable.read(features, audio: false)
+            return Collected(rows: rows, edges: ContentKNN.graph(rows, k: k, threads: threads, progress: progress),
                              report: InteractionReport(), source: features)
         case .sessions(let path, let window):
-            rows = try FeatureRows.read(features)
+            rows = FeatureTable(videoIDs: try FeatureTable.readVideoIDs(features), visual: [], visualWidth: 0, audio: nil, audioWidth: 0)
             let index = try VideoIndex(ids: rows.videoIDs, source: features)
             counted = try Interactions.countSessions(path: path, index: index, window: window, skipMalformed: skipMalformed, progress: progress)
             source = path
         case .pairs(let path):
-            rows = try FeatureRows.read(features)
+            rows = FeatureTable(videoIDs: try FeatureTable.readVideoIDs(features), visual: [], visualWidth: 0, audio: nil, audioWidth: 0)
             let index = try VideoIndex(ids: rows.videoIDs, source: features)
             counted = try Interactions.countPairs(path: path, index: index, skipMalformed: skipMalformed, progress: progress)
             source = path

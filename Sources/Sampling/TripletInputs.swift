@@ -1,5 +1,5 @@
 import Foundation
-import Graphs
+import Contracts
 import Support
 
 /// Which tree level a smart negative comes from: one level, or a level drawn
