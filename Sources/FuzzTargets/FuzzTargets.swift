@@ -51,7 +51,9 @@ public enum FuzzTargets {
         let path = scratch("tfrecord")
         guard FileManager.default.createFile(atPath: path, contents: Data(data[1...])) else { return }
         defer { unlink(path) }
-        let layout = YouTube8MLayout(visualKey: "rgb", audioKey: "audio", visualDimension: 4, audioDimension: 2, numClasses: 16)
+        // The layout of the seed shards (tests/fixtures/make_tfrecords.py, "custom").
+        let layout = YouTube8MLayout(idKey: "video_key", labelsKey: "classes", visualKey: "frame_visual", audioKey: "frame_sound",
+                                     visualDimension: 12, audioDimension: 4, numClasses: 10)
         let decoder = FrameLevelDecoder(layout: layout, kind: flags & 2 == 0 ? .direct : .protobuf)
         do {
             let reader = try TFRecordReader(path: path, bufferSize: 64, verifyChecksums: flags & 1 == 1)
