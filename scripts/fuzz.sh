@@ -14,18 +14,22 @@ TARGETS=("$@")
 
 swift build -c release --build-path "$BUILD" --target FuzzTargets -Xswiftc -sanitize=fuzzer >&2
 products="$BUILD/release"
-objects=$(find "$products"/ -path '*.build/*.o' \( -path '*/Support.build/*' -o -path '*/Artifacts.build/*' \
-  -o -path '*/LinearAlgebra.build/*' -o -path '*/Features.build/*' -o -path '*/Graphs.build/*' -o -path '*/GCMLShim.build/*' \
-  -o -path '*/SwiftProtobuf.build/*' -o -path '*/FuzzTargets.build/*' \))
+# The objects of FuzzTargets and every module it depends on (all instrumented).
+modules="Support Artifacts LinearAlgebra Contracts Ingestion Interactions Features Graphs GCMLShim SwiftProtobuf FuzzTargets"
+objects=$(for module in $modules; do [ -d "$products/$module.build" ] && find "$products/$module.build" -name '*.o'; done)
 libs=$(pkg-config --libs hdf5 libzstd zlib openblas)
+# The C modules the Swift modules import, as SwiftPM passes them.
+cmodules="-Xcc -fmodule-map-file=Sources/CHDF5/module.modulemap -Xcc -fmodule-map-file=Sources/CZstd/module.modulemap \
+  -Xcc -fmodule-map-file=Sources/COpenBLAS/module.modulemap -Xcc -fmodule-map-file=Sources/CZlib/module.modulemap \
+  -Xcc -fmodule-map-file=$products/GCMLShim.build/module.modulemap -Xcc -ISources/GCMLShim/include \
+  $(pkg-config --cflags-only-I hdf5 openblas | sed 's/-I/-Xcc -I/g')"
 mkdir -p "$BUILD/bin"
 for target in "${TARGETS[@]}"; do
   swiftc -O -sanitize=fuzzer -parse-as-library -module-name "fuzz_$target" "fuzz/$target.swift" \
-    -I "$products/Modules" -I Sources/GCMLShim/include $objects $libs -o "$BUILD/bin/fuzz-$target" >&2
+    -I "$products/Modules" $cmodules $objects $libs -o "$BUILD/bin/fuzz-$target" >&2
 done
 
 # Seeds: the regression inputs plus generated valid inputs (tiny sessions, TFRecords, artifacts).
-"$BUILD/bin/fuzz-lines" -help=1 >/dev/null 2>&1 || true
 for target in "${TARGETS[@]}"; do
   corpus="$BUILD/corpus/$target"
   mkdir -p "$corpus" "$BUILD/crashes/$target"

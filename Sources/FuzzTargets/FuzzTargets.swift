@@ -32,7 +32,7 @@ public enum FuzzTargets {
         do {
             let pairs: PairCounter
             if mode & 1 == 0 {
-                var counter = CoWatchCounter(index: index, window: Int(mode >> 1) % 8 + 1, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)
+                var counter = CoWatchCounter(index: index, window: Int(mode >> 2) % 7 + 2, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)
                 try TextInput.forEachLine(in: text) { line, number in try counter.consume(line, lineNumber: number) }
                 pairs = counter.pairs
             } else {

@@ -11,7 +11,7 @@ public enum EdgeSource {
     /// What was collected: the videos (rows of the features), their edges, what counting
     /// found, and the file the edges came from (named in errors and provenance).
     public struct Collected {
-        public var rows: FeatureTable
+        public var videoIDs: [String]
         public var edges: UndirectedEdges
         public var report: InteractionReport
         public var source: String
@@ -21,20 +21,20 @@ public enum EdgeSource {
     public func collect(features: String, weighting: EdgeWeighting, skipMalformed: Bool, threads: Int,
                         progress: ProgressReporter = .unnamed) throws -> Collected {
         let counted: (pairs: PairCounter, report: InteractionReport), source: String
-        let rows: FeatureTable
+        let videoIDs: [String]
         switch self {
         case .contentKNN(let k):
-            rows = try FeatureTable.read(features, audio: false)
-            return Collected(rows: rows, edges: ContentKNN.graph(rows, k: k, threads: threads, progress: progress),
+            let table = try FeatureTable.read(features, audio: false)
+            return Collected(videoIDs: table.videoIDs, edges: ContentKNN.graph(table, k: k, threads: threads, progress: progress),
                              report: InteractionReport(), source: features)
         case .sessions(let path, let window):
-            rows = FeatureTable(videoIDs: try FeatureTable.readVideoIDs(features), visual: [], visualWidth: 0, audio: nil, audioWidth: 0)
-            let index = try VideoIndex(ids: rows.videoIDs, source: features)
+            videoIDs = try FeatureTable.readVideoIDs(features)
+            let index = try VideoIndex(ids: videoIDs, source: features)
             counted = try Interactions.countSessions(path: path, index: index, window: window, skipMalformed: skipMalformed, progress: progress)
             source = path
         case .pairs(let path):
-            rows = FeatureTable(videoIDs: try FeatureTable.readVideoIDs(features), visual: [], visualWidth: 0, audio: nil, audioWidth: 0)
-            let index = try VideoIndex(ids: rows.videoIDs, source: features)
+            videoIDs = try FeatureTable.readVideoIDs(features)
+            let index = try VideoIndex(ids: videoIDs, source: features)
             counted = try Interactions.countPairs(path: path, index: index, skipMalformed: skipMalformed, progress: progress)
             source = path
         }
@@ -47,7 +47,7 @@ public enum EdgeSource {
             throw GCMLError(file: source, expected: "video ids found in \(features)",
                             found: "none of \(report.idsUnmapped) id occurrence(s) (e.g. \(report.unmappedExamples.joined(separator: ", ")))")
         }
-        return Collected(rows: rows, edges: UndirectedEdges.from(counted.pairs, nodes: rows.videoIDs.count, weighting: weighting),
+        return Collected(videoIDs: videoIDs, edges: UndirectedEdges.from(counted.pairs, nodes: videoIDs.count, weighting: weighting),
                          report: report, source: source)
     }
 }

@@ -24,7 +24,8 @@ struct AffinityTreeCommand: Stage {
     @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
-        guard levels >= 1 else { throw ValidationError("--levels must be at least 1, found \(levels)") }
+        // Each Borůvka round at least halves the clusters of a connected part, so 64 rounds exhaust any graph.
+        guard (1...64).contains(levels) else { throw ValidationError("--levels must be in 1…64, found \(levels)") }
         if let cap = maxClusterSize, cap < 1 { throw ValidationError("--max-cluster-size must be at least 1, found \(cap)") }
     }
 

@@ -56,7 +56,7 @@ struct BuildGraphCommand: Stage {
                                            threads: threads.threads, progress: progress)
         let assembly = GraphAssembly(minWeight: minWeight, topK: topEdges,
                                      holdOut: HoldOut(nodeFraction: holdoutNodes, edgeFraction: holdoutEdges, seed: seed.seed))
-        let (graph, statistics) = try assembly.assemble(collected.edges, videoIDs: collected.rows.videoIDs, report: collected.report,
+        let (graph, statistics) = try assembly.assemble(collected.edges, videoIDs: collected.videoIDs, report: collected.report,
                                                         source: collected.source)
         try publication.writer.write(out, schema: .graph, inputs: collected.source == features ? [features] : [features, collected.source]) { file in
             try graph.write(to: file)

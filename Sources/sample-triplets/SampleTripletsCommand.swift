@@ -29,7 +29,7 @@ struct SampleTripletsCommand: Stage {
     @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
-        guard count >= 0 else { throw ValidationError("--count must be non-negative, found \(count)") }
+        guard count >= 1 else { throw ValidationError("--count must be at least 1, found \(count)") }
         if level != nil && levelMix != nil { throw ValidationError("give --level or --level-mix, not both") }
         if let level, level < 1 { throw ValidationError("--level must be at least 1, found \(level)") }
         if strategy == .smart && tree == nil { throw ValidationError("--strategy smart needs --tree") }

@@ -70,6 +70,12 @@ struct TrainEmbedCommand: Stage {
                                      ("--validate-queries", validateQueries, 1), ("--log-every", logEvery, 0),
                                      ("--checkpoint-every", checkpointEvery, 0), ("--min-cluster-size", minClusterSize, 1)]
         where value < least { throw ValidationError("\(name) must be at least \(least), found \(value)") }
+        guard margin >= 0, margin.isFinite else { throw ValidationError("--margin must be a finite number >= 0, found \(margin)") }
+        if let clip, !(clip > 0 && clip.isFinite) { throw ValidationError("--clip must be a positive number, found \(clip)") }
+        for (name, value) in [("--beta1", beta1), ("--beta2", beta2)] where !(value >= 0 && value < 1) {
+            throw ValidationError("\(name) must be in [0, 1), found \(value)")
+        }
+        guard epsilon > 0, epsilon.isFinite else { throw ValidationError("--epsilon must be a positive number, found \(epsilon)") }
     }
 
     func execute() throws {

@@ -384,7 +384,7 @@ final class SyntheticCorpusTests: XCTestCase {
         c = Fixture.small()
         c.framesMin = 10; c.framesMax = 5
         XCTAssertThrowsError(try SyntheticCorpus(c)) { error in
-            XCTAssertTrue("\(error)".contains("--frames-min"), "\(error)")
+            XCTAssertEqual((error as? GCMLError)?.parameters.first, "framesMin", "\(error)")
         }
     }
 }
