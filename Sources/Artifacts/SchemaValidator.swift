@@ -88,6 +88,7 @@ public enum SchemaValidator {
                 throw GCMLError(file: name, object: path, expected: "rank \(shape.count) [\(shape.joined(separator: ","))]",
                                 found: "rank \(found.rank) \(found.shape)")
             }
+            try checkDeclaredSize(found, file: name)
             for (symbol, size) in zip(shape, found.shape) {
                 try bind(symbol, size: size, sizes: &sizes, file: name, path: path, shape: found.shape)
             }
@@ -122,6 +123,21 @@ public enum SchemaValidator {
         } else {
             guard value >= 0 else { throw GCMLError(file: file, object: path, expected: "\(symbol) with \(base) >= 0", found: "shape \(shape)") }
             sizes[base] = (value, path)
+        }
+    }
+
+    /// A declared shape must be backed by stored data, and one row must fit many times in
+    /// memory (stages stream blocks of rows): checked before any reader allocates for it.
+    private static func checkDeclaredSize(_ dataset: Dataset, file: String) throws {
+        guard dataset.count > 0 else { return }
+        if dataset.storageBytes == 0 {
+            throw GCMLError(file: file, object: dataset.path, expected: "stored data for its shape \(dataset.shape)",
+                            found: "no data in the file (declared but never written)")
+        }
+        let (rowBytes, overflow) = dataset.rowWidth.multipliedReportingOverflow(by: max(1, dataset.elementType.byteSize))
+        if overflow || rowBytes > Dataset.allocationLimit / 64 {
+            throw GCMLError(file: file, object: dataset.path, expected: "rows of at most \(Dataset.allocationLimit / 64) bytes (1/64 of the memory limit)",
+                            found: "shape \(dataset.shape): \(overflow ? "more than 2^63" : String(rowBytes)) bytes per row")
         }
     }
 

@@ -47,6 +47,9 @@ public struct TrainingSession {
     public func run(writer: ArtifactWriter) throws -> String {
         Trainer.threads = threads
         let table = try FeatureTable.read(featuresPath)
+        for graph in Set([graphPath, validationPath].compactMap { $0 }).sorted() {
+            try Self.checkSameVideos(graph: graph, as: table.videoIDs, featuresPath: featuresPath)
+        }
         let task = try TrainingTask.load(triplets: tripletsPath, tree: treePath, level: classifyLevel, minimumClusterSize: minimumClusterSize,
                                          graph: graphPath ?? validationPath, videos: table.count, featuresPath: featuresPath)
         var options = self.options
@@ -102,6 +105,18 @@ public struct TrainingSession {
                 "epsilon": o.adam.epsilon, "warmup": o.adam.warmup, "cosine": o.adam.cosine, "clipNorm": o.clipNorm ?? NSNull(),
                 "margin": o.margin, "mining": o.mining.rawValue, "sampled": o.sampled ?? NSNull(), "proposal": o.proposal.rawValue,
                 "seed": String(o.seed)]
+    }
+
+    /// A graph's rows are the videos of features.h5 in the same order (contract v1).
+    static func checkSameVideos(graph: String, as ids: [String], featuresPath: String) throws {
+        let graphIDs = try RelationalGraph.readVideoIDs(graph)
+        guard graphIDs.count == ids.count else {
+            throw GCMLError(file: graph, object: "/video_id", expected: "\(ids.count) videos (as in \(featuresPath))", found: "\(graphIDs.count)")
+        }
+        if let row = graphIDs.indices.first(where: { graphIDs[$0] != ids[$0] }) {
+            throw GCMLError(file: graph, object: "/video_id", expected: "the videos of \(featuresPath) in the same order",
+                            found: "'\(graphIDs[row])' at row \(row) where \(featuresPath) has '\(ids[row])'")
+        }
     }
 
     static let trainingRecordAttribute = "training_options"

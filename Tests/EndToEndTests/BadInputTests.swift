@@ -142,7 +142,7 @@ final class BadInputTests: XCTestCase {
             RefusalCase("extract-pca", ["--frames", "V/frames.h5", "--out", "O/f.h5", "--fit-frames", "0"], mentions: ["--fit-frames"]),
             RefusalCase("extract-pca", ["--out", "O/f.h5"], mentions: ["--frames"]),
             RefusalCase("extract-pca", ["--tfrecord", "B/garbage.tfrecord", "--out", "O/f.h5"], mentions: ["B/garbage.tfrecord"]),
-            RefusalCase("extract-pca", ["--frames", "V/frames.h5", "--out", "O"], mentions: ["--out"]),
+            RefusalCase("extract-pca", ["--frames", "V/frames.h5", "--out", "O/."], mentions: ["--out"]),
         ])
     }
 
