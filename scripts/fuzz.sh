@@ -38,7 +38,8 @@ for target in "${TARGETS[@]}"; do
   echo "== fuzz-$target for ${SECONDS_PER_TARGET}s" >&2
   log="$BUILD/fuzz-$target.log"
   status=0
-  TMPDIR="${TMPDIR:-/tmp}" "$BUILD/bin/fuzz-$target" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
+  # Swift's own backtracer off, so libFuzzer's crash handler saves the input.
+  SWIFT_BACKTRACE=enable=no TMPDIR="${TMPDIR:-/tmp}" "$BUILD/bin/fuzz-$target" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
     -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 -artifact_prefix="$BUILD/crashes/$target/" >"$log" 2>&1 || status=$?
   runs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
   speed=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}')
