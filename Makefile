@@ -8,7 +8,7 @@ PLUGIN_DIR := $(CURDIR)/plugins
 PLUGIN     := $(PLUGIN_DIR)/libh5zstd_gcml.so
 SOURCES    := $(shell find Sources -type f 2>/dev/null) Package.swift
 
-.PHONY: help deps build plugin test bench clean schemas all corpus features graph tree triplets train eval report
+.PHONY: help deps build plugin test fuzz bench clean schemas all corpus features graph tree triplets train eval report
 
 .DEFAULT_GOAL := all
 
@@ -130,6 +130,7 @@ help:
 	@echo "  make build    build all stages ($(CONFIG)) into $(BIN)/"
 	@echo "  make plugin   build the zstd HDF5 filter plugin for h5dump/h5py ($(PLUGIN))"
 	@echo "  make test     deps + build + every test"
+	@echo "  make fuzz     libFuzzer targets (lines, tfrecord, artifact), FUZZ_SECONDS each (default 600)"
 	@echo "  make bench    benchmarks, printing numbers (and peers' when Python tools are present)"
 	@echo "  make schemas  regenerate data-schema/*.json from the code's contract"
 	@echo ""
@@ -163,6 +164,15 @@ test: build plugin
 	@bash scripts/install-deps.sh --python
 	$(SWIFT) build -c $(CONFIG) --build-tests
 	GCML_PLUGIN_DIR=$(PLUGIN_DIR) GCML_REQUIRE_PYTHON=1 GCML_QUIET=1 $(SWIFT) test -c $(CONFIG) --skip-build
+	FUZZ_SECONDS=$(FUZZ_CI_SECONDS) bash scripts/fuzz.sh
+
+# libFuzzer targets (docs/reliability.md): each runs FUZZ_SECONDS; `make test` runs each for
+# FUZZ_CI_SECONDS (30 s: with the instrumented build, about 3-4 minutes of CI's 15-minute budget).
+FUZZ_SECONDS    ?= 600
+FUZZ_CI_SECONDS ?= 30
+fuzz:
+	@bash scripts/install-deps.sh --python
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 bench: build plugin
 	@bash scripts/install-deps.sh --python

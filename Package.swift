@@ -66,6 +66,8 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Metrics"),
         .target(name: "Synthetic", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Reporting"),
+        // Bodies of the libFuzzer targets (fuzz/, `make fuzz`), replayed by FuzzTests.
+        .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Features", "Graphs", "Support"], path: "Sources/FuzzTargets"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
         .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
                                                  "Metrics", "Synthetic", argumentParser], path: "Sources/StageKit"),
@@ -104,6 +106,7 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["TestSupport", "Contracts", "Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
         .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "Ingestion", "Sampling", "Support", argumentParser],
                     path: "Tests/StageKitTests"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests", exclude: ["Regressions"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -7,48 +7,33 @@ public enum Artifact {
     /// The gcml version stamped into `created_by`.
     public static let version = "0.1.0"
 
-    /// Writes an artifact atomically: `body` fills a temporary file in the same
-    /// folder; only when it and the provenance stamp succeed is it renamed onto
-    /// `path`. On any error the temporary is removed and the old `path` is untouched.
+    /// Writes one artifact atomically (a publication of one output): `body` fills a
+    /// temporary file in the same folder; only when it, the provenance stamp and the
+    /// checks succeed is it renamed onto `path`. On any error the temporary is removed
+    /// and the old `path` is untouched. Stages with several outputs use `Publication`.
     /// - Parameters:
     ///   - createdBy: the writing program (a stage passes its command name).
     ///   - parameters: the options used (a JSON object), or a command whose options are read by reflection.
     ///   - inputs: input paths; each is fingerprinted.
     public static func write(_ path: String, schema: SchemaKind, createdBy: String, parameters: Any = [String: Any](),
                              inputs: [String] = [], body: (HDF5File) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
-        var renamed = false
-        defer { if !renamed { try? FileManager.default.removeItem(atPath: temporary) } }
-        let file = try HDF5File.create(temporary)
-        do {
-            try body(file)
-            let root = file.root
-            try root.setAttribute("schema", .string(schema.identifier))
-            try root.setAttribute("created_by", .string("\(createdBy) (gcml \(version))"))
-            try root.setAttribute("created_at", .string(Provenance.timestamp()))
-            try root.setAttribute("parameters", json: Provenance.parameters(of: parameters))
-            try root.setAttribute("inputs", json: Provenance.fingerprints(inputs))
-            try file.close()
-        } catch {
-            try? file.close()
-            throw error
-        }
-        try SchemaValidator.validate(path: temporary, as: schema, displayName: path)
-        guard rename(temporary, path) == 0 else {
-            throw GCMLError("\(path): could not move the finished file into place: \(String(cString: strerror(errno)))")
-        }
-        renamed = true
+        let publication = try Publication(stage: createdBy, outputs: [("output", path)])
+        defer { publication.close() }
+        try publication.write(path, schema: schema, parameters: parameters, inputs: inputs, body: body)
+        try publication.commit()
     }
 
-    /// Opens an artifact and validates it against `schema` (datasets, types, ranks, shape relations).
-    public static func open(_ path: String, as schema: SchemaKind) throws -> HDF5File {
+    /// Opens an artifact and validates it against `schema` (datasets, types, ranks, shape
+    /// relations). With `siblings: .check`, a file whose run also wrote other outputs is
+    /// refused when one of them now holds another run's data (see `RunRecord`).
+    public static func open(_ path: String, as schema: SchemaKind, siblings: SiblingCheck = .check) throws -> HDF5File {
         let file = try HDF5File.open(path)
         try SchemaValidator.validate(file, as: schema)
+        if siblings == .check { try RunRecord.checkSiblings(of: file, path: path) }
         return file
     }
+
+    public enum SiblingCheck { case check, ignore }
 }
 
 /// Provenance stamps: time, options, and cheap fingerprints of inputs.
@@ -83,6 +68,35 @@ public enum Provenance {
             result["hash"] = String(StableHash.hash(bytes), radix: 16)
         }
         return result
+    }
+
+    /// One id per stage run, stamped into all its outputs. Fixed by GCML_RUN_ID, or derived
+    /// from GCML_CREATED_AT when that is fixed (so byte-identical reruns stay possible).
+    public static func runID(stage: String) -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let fixed = environment["GCML_RUN_ID"], !fixed.isEmpty { return fixed }
+        if let fixed = environment["GCML_CREATED_AT"] {
+            return String(StableHash.hash(fixed + "\u{0}" + stage), radix: 16)
+        }
+        return UUID().uuidString.lowercased()
+    }
+
+    /// The inputs among `paths` whose file differs (size or content hash) from the one
+    /// recorded in `file`'s provenance (`inputs`), with what differs; unrecorded paths are skipped.
+    public static func changedInputs(in file: HDF5File, paths: [String]) throws -> [(path: String, change: String)] {
+        let recorded = (try file.root.stringAttribute("inputs")).flatMap { text in
+            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]]
+        } ?? []
+        var changes: [(path: String, change: String)] = []
+        for path in paths {
+            guard let entry = recorded.first(where: { ($0["path"] as? String) == path }) else { continue }
+            let fresh = fingerprint(path)
+            for field in ["size", "hash"] where JSON.string(entry[field] ?? NSNull()) != JSON.string(fresh[field] ?? NSNull()) {
+                changes.append((path, "\(field) was \(JSON.string(entry[field] ?? NSNull())), now \(JSON.string(fresh[field] ?? NSNull()))"))
+                break
+            }
+        }
+        return changes
     }
 
     public static func fingerprints(_ paths: [String]) -> [[String: Any]] { paths.map(fingerprint) }

@@ -99,6 +99,28 @@ public final class Dataset: HDF5Object {
         }
     }
 
+    /// Memory a whole-range read may take; declared shapes beyond it are refused before allocating.
+    public static var allocationLimit: Int = {
+        if let text = ProcessInfo.processInfo.environment["GCML_MEMORY_LIMIT_BYTES"], let value = Int(text), value > 0 { return value }
+        return Int(clamping: ProcessInfo.processInfo.physicalMemory)
+    }()
+
+    /// Refuses, before anything is allocated, a read whose declared size exceeds the memory
+    /// limit or for which the file holds no data at all (a declared but never written dataset).
+    private func requireAllocatable(rows range: Range<Int>, elementBytes: Int) throws {
+        let (values, overflow1) = range.count.multipliedReportingOverflow(by: max(1, rowWidth))
+        let (bytes, overflow2) = values.multipliedReportingOverflow(by: elementBytes)
+        if overflow1 || overflow2 || bytes > Self.allocationLimit {
+            throw GCMLError(file: file.path, object: path,
+                            expected: "a size that fits in memory (at most \(Self.allocationLimit) bytes)",
+                            found: "shape \(shape): \(overflow1 || overflow2 ? "more than 2^63" : String(bytes)) bytes for rows \(range)")
+        }
+        if values > 0 && storageBytes == 0 {
+            throw GCMLError(file: file.path, object: path, expected: "stored data for its shape \(shape)",
+                            found: "no data in the file (declared but never written)")
+        }
+    }
+
     /// Selects rows `range` of the file space and makes a matching memory space.
     private func withRowSelection<R>(_ id: hid_t, _ range: Range<Int>, _ body: (_ memory: hid_t, _ fileSpace: hid_t) throws -> R) throws -> R {
         let fileSpace = H5Dget_space(id)
@@ -132,6 +154,8 @@ public final class Dataset: HDF5Object {
 
     /// Reads rows `range` (row-major, `range.count * rowWidth` values).
     public func readRows<T: HDF5Scalar>(_ range: Range<Int>, as: T.Type = T.self) throws -> [T] {
+        try requireRows(range)
+        try requireAllocatable(rows: range, elementBytes: MemoryLayout<T>.stride)
         let n = range.count * rowWidth
         var result = [T](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
         try result.withUnsafeMutableBufferPointer { try readRows(range, into: $0) }
@@ -233,6 +257,7 @@ public final class Dataset: HDF5Object {
         let range = range ?? 0..<rows
         try requireRows(range)
         if range.isEmpty { return [] }
+        try requireAllocatable(rows: range, elementBytes: MemoryLayout<String>.stride)
         return try withObjectID { id in
             let fileType = H5Dget_type(id)
             defer { H5Tclose(fileType) }
@@ -244,7 +269,14 @@ public final class Dataset: HDF5Object {
                     try HDF5Library.check(H5Dread(id, type, memory, fileSpace, gcml_h5p_default(), &pointers),
                                           file: file.path, object: path, doing: "read strings")
                     defer { gcml_h5_free_vlen_strings(type, memory, &pointers) }
-                    return pointers.map { $0.map { String(cString: $0) } ?? "" }
+                    return try pointers.enumerated().map { row, pointer in
+                        guard let pointer else { return "" }
+                        guard let text = String(validatingCString: pointer) else {
+                            throw GCMLError(file: file.path, object: path, expected: "UTF-8 strings",
+                                            found: "invalid UTF-8 at row \(range.lowerBound + row)")
+                        }
+                        return text
+                    }
                 }
                 let size = H5Tget_size(fileType)
                 // Read with the file's own string type: no padding conversion can truncate.

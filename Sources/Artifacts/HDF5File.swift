@@ -37,6 +37,14 @@ public final class HDF5File {
         return HDF5File(path: path, id: id, writable: mode == .readWrite)
     }
 
+    /// Whether `path` is an HDF5 file (false when missing or of another format).
+    public static func isHDF5(_ path: String) -> Bool {
+        guard (try? HDF5Library.ensureReady()) != nil else { return false }
+        let answer = H5Fis_hdf5(path)
+        if answer <= 0 { _ = HDF5Library.takeErrorStack() }
+        return answer > 0
+    }
+
     /// Creates (truncates) a file. Stages use `Artifact.write`, which does this on a temporary name.
     public static func create(_ path: String) throws -> HDF5File {
         try HDF5Library.ensureReady()

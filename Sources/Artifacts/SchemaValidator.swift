@@ -43,7 +43,7 @@ public enum SchemaValidator {
             throw GCMLError(file: name, object: "root attribute '\(attribute)'", expected: "present", found: "nothing")
         }
 
-        var sizes: [String: Int] = [:]
+        var sizes: [String: (size: Int, path: String)] = [:]
         var specs: [(DatasetSpec, String, [String])] = []   // (spec, concrete path, concrete shape symbols)
         if spec.datasets.contains(where: { $0.path.contains("{l}") }) {
             let levels = try levelCount(root, name: name)
@@ -88,6 +88,7 @@ public enum SchemaValidator {
                 throw GCMLError(file: name, object: path, expected: "rank \(shape.count) [\(shape.joined(separator: ","))]",
                                 found: "rank \(found.rank) \(found.shape)")
             }
+            try checkDeclaredSize(found, file: name)
             for (symbol, size) in zip(shape, found.shape) {
                 try bind(symbol, size: size, sizes: &sizes, file: name, path: path, shape: found.shape)
             }
@@ -97,10 +98,11 @@ public enum SchemaValidator {
             }
         }
         if kind == .frames { try checkQuantisation(root, name: name) }
+        if kind == .frames || kind == .features { try checkLabels(root, name: name) }
         if spec.layerGroups { try checkLayers(root, name: name) }
     }
 
-    private static func bind(_ symbol: String, size: Int, sizes: inout [String: Int], file: String, path: String, shape: [Int]) throws {
+    private static func bind(_ symbol: String, size: Int, sizes: inout [String: (size: Int, path: String)], file: String, path: String, shape: [Int]) throws {
         if symbol == "*" { return }
         if let fixed = Int(symbol) {
             guard fixed == size else { throw GCMLError(file: file, object: path, expected: "size \(fixed)", found: "shape \(shape)") }
@@ -113,13 +115,29 @@ public enum SchemaValidator {
         }
         let value = size - offset
         if let known = sizes[base] {
-            guard known == value else {
-                throw GCMLError(file: file, object: path, expected: "\(symbol) = \(known + offset) (\(base) = \(known) from another dataset)",
+            guard known.size == value else {
+                throw GCMLError(file: file, object: "\(path) (or \(known.path))",
+                                expected: "\(symbol) = \(known.size + offset) (\(base) = \(known.size) as in \(known.path))",
                                 found: "shape \(shape)")
             }
         } else {
             guard value >= 0 else { throw GCMLError(file: file, object: path, expected: "\(symbol) with \(base) >= 0", found: "shape \(shape)") }
-            sizes[base] = value
+            sizes[base] = (value, path)
+        }
+    }
+
+    /// A declared shape must be backed by stored data, and one row must fit many times in
+    /// memory (stages stream blocks of rows): checked before any reader allocates for it.
+    private static func checkDeclaredSize(_ dataset: Dataset, file: String) throws {
+        guard dataset.count > 0 else { return }
+        if dataset.storageBytes == 0 {
+            throw GCMLError(file: file, object: dataset.path, expected: "stored data for its shape \(dataset.shape)",
+                            found: "no data in the file (declared but never written)")
+        }
+        let (rowBytes, overflow) = dataset.rowWidth.multipliedReportingOverflow(by: max(1, dataset.elementType.byteSize))
+        if overflow || rowBytes > Dataset.allocationLimit / 64 {
+            throw GCMLError(file: file, object: dataset.path, expected: "rows of at most \(Dataset.allocationLimit / 64) bytes (1/64 of the memory limit)",
+                            found: "shape \(dataset.shape): \(overflow ? "more than 2^63" : String(rowBytes)) bytes per row")
         }
     }
 
@@ -135,8 +153,11 @@ public enum SchemaValidator {
 
     private static func checkUnique(_ ids: Dataset, file: String) throws {
         var seen = Set<String>()
-        for (row, id) in try ids.readStrings().enumerated() where !seen.insert(id).inserted {
-            throw GCMLError(file: file, object: ids.path, expected: "unique video ids", found: "'\(id)' again at row \(row)")
+        for (row, id) in try ids.readStrings().enumerated() {
+            if id.isEmpty { throw GCMLError(file: file, object: ids.path, expected: "non-empty video ids", found: "an empty id at row \(row)") }
+            if !seen.insert(id).inserted {
+                throw GCMLError(file: file, object: ids.path, expected: "unique video ids", found: "'\(id)' again at row \(row)")
+            }
         }
     }
 
@@ -146,6 +167,21 @@ public enum SchemaValidator {
             throw GCMLError(file: name, object: "/level_*", expected: "groups level_1 … level_L", found: levels.isEmpty ? "none" : "levels \(levels)")
         }
         return levels.count
+    }
+
+    /// `num_classes` is a class count an int32 label can reach, and every label is below it.
+    private static func checkLabels(_ root: Group, name: String) throws {
+        guard root.exists("labels/indices") else { return }
+        let group = try root.group("labels")
+        guard let classes = try group.intAttribute("num_classes") else { return }
+        guard classes >= 1 && classes <= Int64(Int32.max) else {
+            throw GCMLError(file: name, object: "/labels attribute 'num_classes'", expected: "a class count in 1…\(Int32.max)", found: "\(classes)")
+        }
+        let indices: [Int32] = try root.read("labels/indices")
+        if let bad = indices.firstIndex(where: { $0 < 0 || Int64($0) >= classes }) {
+            throw GCMLError(file: name, object: "/labels/indices", expected: "classes in 0..<\(classes) (num_classes)",
+                            found: "\(indices[bad]) at entry \(bad)")
+        }
     }
 
     private static func checkQuantisation(_ root: Group, name: String) throws {

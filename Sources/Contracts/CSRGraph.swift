@@ -98,7 +98,54 @@ public struct CSRGraph: Equatable, Sendable {
         if let bad = graph.indices.firstIndex(where: { $0 < 0 || Int($0) >= nodes }) {
             throw GCMLError(file: file, object: indicesPath, expected: "video rows in 0..<\(nodes)", found: "\(graph.indices[bad]) at entry \(bad)")
         }
+        let weightsPath = "\(group)/\(DatasetPath.CSR.weights)"
+        if let bad = graph.weights.firstIndex(where: { !$0.isFinite }) {
+            throw GCMLError(file: file, object: weightsPath, expected: "finite edge weights", found: "\(graph.weights[bad]) at entry \(bad)")
+        }
+        try graph.checkUndirected(file: file, group: group)
         return graph
+    }
+
+    /// The contract of an undirected graph in CSR: columns strictly increasing within each
+    /// row (no duplicates), no self loops, and every edge (r, c, w) also stored as (c, r, w).
+    func checkUndirected(file: String, group: String) throws {
+        let indicesPath = "\(group)/\(DatasetPath.CSR.indices)", weightsPath = "\(group)/\(DatasetPath.CSR.weights)"
+        for row in 0..<nodeCount {
+            let range = Int(indptr[row])..<Int(indptr[row + 1])
+            for entry in range {
+                let column = Int(indices[entry])
+                if column == row {
+                    throw GCMLError(file: file, object: indicesPath, expected: "no self loops", found: "a self loop at row \(row) (entry \(entry))")
+                }
+                if entry > range.lowerBound && indices[entry - 1] >= indices[entry] {
+                    throw GCMLError(file: file, object: indicesPath, expected: "columns strictly increasing within each row",
+                                    found: "row \(row) unsorted or repeated at entry \(entry)")
+                }
+            }
+        }
+        for row in 0..<nodeCount {
+            for entry in Int(indptr[row])..<Int(indptr[row + 1]) {
+                let column = Int(indices[entry])
+                guard let back = self.entry(row: column, column: Int32(row)) else {
+                    throw GCMLError(file: file, object: group, expected: "a symmetric graph (every edge stored in both rows)",
+                                    found: "edge \(row)→\(column) without \(column)→\(row) in \(indicesPath)")
+                }
+                if weights[back] != weights[entry] {
+                    throw GCMLError(file: file, object: weightsPath, expected: "a symmetric graph (equal weights both ways)",
+                                    found: "\(weights[entry]) for \(row)→\(column) but \(weights[back]) for \(column)→\(row)")
+                }
+            }
+        }
+    }
+
+    /// The entry of (row, column), by binary search in the sorted row.
+    private func entry(row: Int, column: Int32) -> Int? {
+        var low = Int(indptr[row]), high = Int(indptr[row + 1])
+        while low < high {
+            let middle = (low + high) / 2
+            if indices[middle] < column { low = middle + 1 } else { high = middle }
+        }
+        return low < Int(indptr[row + 1]) && indices[low] == column ? low : nil
     }
 }
 

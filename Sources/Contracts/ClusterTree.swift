@@ -51,11 +51,25 @@ public struct ClusterTree: Equatable, Sendable {
                 throw GCMLError(file: path, object: "\(name)/\(DatasetPath.Tree.assignment)", expected: "clusters in 0..<\(level.clusterCount)",
                                 found: "\(level.assignment[bad]) for video \(bad)")
             }
+            var counted = [Int64](repeating: 0, count: level.clusterCount)
+            for cluster in level.assignment { counted[Int(cluster)] += 1 }
+            if let bad = counted.indices.first(where: { counted[$0] != level.size[$0] }) {
+                throw GCMLError(file: path, object: "\(name)/\(DatasetPath.Tree.size)", expected: "the number of videos assigned to each cluster",
+                                found: "size \(level.size[bad]) for cluster \(bad), which \(counted[bad]) videos have")
+            }
             if let parent = level.parent, index + 1 < levels.count {
-                let above = levels[index + 1].clusterCount
+                let next = levels[index + 1]
+                let above = next.clusterCount
                 if let bad = parent.firstIndex(where: { $0 < 0 || Int($0) >= above }) {
                     throw GCMLError(file: path, object: "\(name)/\(DatasetPath.Tree.parent)", expected: "clusters in 0..<\(above)",
                                     found: "\(parent[bad]) for cluster \(bad)")
+                }
+                guard next.assignment.count == level.assignment.count else { continue }
+                for video in level.assignment.indices where parent[Int(level.assignment[video])] != next.assignment[video] {
+                    let cluster = Int(level.assignment[video])
+                    throw GCMLError(file: path, object: "\(name)/\(DatasetPath.Tree.parent)",
+                                    expected: "the cluster that holds its videos one level up",
+                                    found: "parent \(parent[cluster]) for cluster \(cluster), whose video \(video) is in cluster \(next.assignment[video]) of \(DatasetPath.Tree.level(index + 2))")
                 }
             }
         }

@@ -24,11 +24,7 @@ public struct RelationalGraph: Sendable {
         defer { try? file.close() }
         let root = file.root
         let ids = try root.readStrings(DatasetPath.videoID)
-        let nodes: [Int32] = try root.read(DatasetPath.Graph.heldoutNodes)
-        if let bad = nodes.firstIndex(where: { $0 < 0 || Int($0) >= ids.count }) {
-            throw GCMLError(file: path, object: DatasetPath.Graph.heldoutNodes, expected: "video rows in 0..<\(ids.count)",
-                            found: "\(nodes[bad]) at entry \(bad)")
-        }
+        let nodes = try readHeldoutNodes(root, path: path, videos: ids.count)
         return RelationalGraph(videoIDs: ids,
                                train: try CSRGraph.read(from: root, group: DatasetPath.Graph.train, nodes: ids.count),
                                heldout: try CSRGraph.read(from: root, group: DatasetPath.Graph.heldout, nodes: ids.count),
@@ -41,7 +37,25 @@ public struct RelationalGraph: Sendable {
         let file = try Artifact.open(path, as: .graph)
         defer { try? file.close() }
         let nodes = try file.root.dataset(DatasetPath.videoID).rows
+        _ = try readHeldoutNodes(file.root, path: path, videos: nodes)
         return try CSRGraph.read(from: file.root, group: DatasetPath.Graph.train, nodes: nodes)
+    }
+
+    /// The video ids of a validated `gcml.graph/1` file (the rows of features.h5, in its order).
+    public static func readVideoIDs(_ path: String) throws -> [String] {
+        let file = try Artifact.open(path, as: .graph)
+        defer { try? file.close() }
+        return try file.root.readStrings(DatasetPath.videoID)
+    }
+
+    /// `/heldout_nodes`, each a video row in range.
+    private static func readHeldoutNodes(_ root: Group, path: String, videos: Int) throws -> [Int32] {
+        let nodes: [Int32] = try root.read(DatasetPath.Graph.heldoutNodes)
+        if let bad = nodes.firstIndex(where: { $0 < 0 || Int($0) >= videos }) {
+            throw GCMLError(file: path, object: DatasetPath.Graph.heldoutNodes, expected: "video rows in 0..<\(videos)",
+                            found: "\(nodes[bad]) at entry \(bad)")
+        }
+        return nodes
     }
 
     /// Only the number of videos of a validated `gcml.graph/1` file.

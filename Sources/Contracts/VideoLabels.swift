@@ -44,8 +44,9 @@ public struct VideoLabels {
         let names = root.exists(DatasetPath.Labels.names) ? try root.readStrings(DatasetPath.Labels.names) : nil
         var classes = try root.group(DatasetPath.Labels.group).intAttribute(DatasetPath.Labels.numClassesAttribute).map(Int.init)
         if classes == nil, let names { classes = names.count }
-        guard let classCount = classes, classCount > 0 else {
-            throw GCMLError(file: path, object: "\(DatasetPath.Labels.group) attribute '\(DatasetPath.Labels.numClassesAttribute)'", expected: "a positive class count", found: classes.map(String.init) ?? "nothing")
+        guard let classCount = classes, classCount > 0, classCount <= Int(Int32.max) else {
+            throw GCMLError(file: path, object: "\(DatasetPath.Labels.group) attribute '\(DatasetPath.Labels.numClassesAttribute)'", expected: "a class count in 1…\(Int32.max)",
+                            found: classes.map(String.init) ?? "nothing")
         }
         guard indptr.count == ids.count + 1, indptr.first == 0, indptr.last == Int64(indices.count) else {
             throw GCMLError(file: path, object: DatasetPath.Labels.indptr, expected: "\(ids.count + 1) pointers from 0 to \(indices.count)",

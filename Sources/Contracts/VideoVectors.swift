@@ -41,6 +41,8 @@ public struct VideoVectors {
         let (path, name) = parse(spec, defaultDataset: defaultDataset)
         let file = try HDF5File.open(path)
         defer { try? file.close() }
+        // Embeddings beside a model of another run no longer describe that model.
+        try RunRecord.checkSiblings(of: file, path: path)
         let dataset = try file.root.dataset(name)
         guard dataset.elementType == .float32, dataset.rank == 2 else {
             throw GCMLError(file: path, object: name, expected: "float32 [N, D] vectors",

@@ -48,7 +48,7 @@ public enum Checkpoint {
     /// Restores weights, optimiser state, step, generator and history from `path` into a
     /// trainer built with the same data and options; the sizes must match.
     public static func restore(_ trainer: Trainer, from path: String) throws {
-        let file = try Artifact.open(path, as: .model)
+        let file = try Artifact.open(path, as: .model, siblings: .ignore)
         defer { try? file.close() }
         let root = file.root
         func load(_ name: String, into pointer: UnsafeMutablePointer<Float>, count: Int) throws {

@@ -21,8 +21,10 @@ public struct TrainingSession {
     /// Steps in total (resumed ones included), or epochs over the examples; neither: one epoch.
     public var steps: Int?
     public var epochs: Double?
-    /// Continue from `modelPath` when it exists.
+    /// Continue from `modelPath` when it exists; the options it was trained with must be the
+    /// current ones unless `forceResume`.
     public var resume = false
+    public var forceResume = false
     public var modelPath: String
     public var embeddingsPath: String?
 
@@ -43,6 +45,9 @@ public struct TrainingSession {
     /// Trains and writes the artifacts; returns the summary to print.
     public func run(writer: ArtifactWriter) throws -> String {
         let table = try FeatureTable.read(featuresPath)
+        for graph in Set([graphPath, validationPath].compactMap { $0 }).sorted() {
+            try Self.checkSameVideos(graph: graph, as: table.videoIDs, featuresPath: featuresPath)
+        }
         let task = try TrainingTask.load(triplets: tripletsPath, tree: treePath, level: classifyLevel, minimumClusterSize: minimumClusterSize,
                                          graph: graphPath ?? validationPath, videos: table.count, featuresPath: featuresPath)
         var options = self.options
@@ -50,7 +55,9 @@ public struct TrainingSession {
         options.steps = try totalSteps(examples: task.exampleCount)
         let trainer = try Trainer(features: table, task: task, options: options)
         let resuming = resume && FileManager.default.fileExists(atPath: modelPath)
+        let inputs = [featuresPath] + [tripletsPath, treePath, graphPath, validationPath].compactMap { $0 }
         if resuming {
+            if !forceResume { try refuseChangedOptions(inputs: inputs) }
             try Checkpoint.restore(trainer, from: modelPath)
             note("\(writer.createdBy): resuming \(modelPath) at step \(trainer.step) of \(options.steps)")
         } else if resume {
@@ -59,10 +66,10 @@ public struct TrainingSession {
         let validation = try validationPath.map {
             try RetrievalValidation.read($0, videos: table.count, featuresPath: featuresPath, queries: validationQueries, seed: options.seed)
         }
-        let inputs = [featuresPath] + [tripletsPath, treePath, graphPath, validationPath].compactMap { $0 }
         var saved: Int? = resuming ? trainer.step : nil
         let checkpoint: (Trainer) throws -> Void = { trainer in
-            try writer.write(modelPath, schema: .model, inputs: inputs) { file in try Checkpoint.write(trainer, to: file) }
+            try writeModel(trainer, writer: writer, inputs: inputs)
+            try writer.publish()
             saved = trainer.step
         }
         let started = Date()
@@ -74,13 +81,71 @@ public struct TrainingSession {
             throw error.appending(" " + kept + ".")
         }
         let seconds = Date().timeIntervalSince(started)
-        try checkpoint(trainer)
+        // The final model and its embeddings are published together.
+        try writeModel(trainer, writer: writer, inputs: inputs)
         if let embeddingsPath {
             try writer.write(embeddingsPath, schema: .embeddings, inputs: [featuresPath, modelPath]) { file in
                 try EmbeddingExport.write(trainer, to: file)
             }
         }
+        try writer.publish()
         return Self.summary(trainer, steps: trainer.step - firstStep, seconds: seconds, model: modelPath, embeddings: embeddingsPath)
+    }
+
+    /// The options that define the trained model, by library parameter key; recorded in
+    /// model.h5 (root attribute `training_options`) and compared on --resume.
+    var trainingRecord: [String: Any] {
+        let o = options
+        return ["features": featuresPath, "triplets": tripletsPath ?? NSNull(), "tree": treePath ?? NSNull(),
+                "classifyLevel": classifyLevel ?? NSNull(), "minimumClusterSize": minimumClusterSize,
+                "graph": graphPath ?? validationPath ?? NSNull(), "visualHidden": o.visualHidden, "audioHidden": o.audioHidden,
+                "dim": o.dim, "batch": o.batch, "learningRate": o.adam.learningRate, "beta1": o.adam.beta1, "beta2": o.adam.beta2,
+                "epsilon": o.adam.epsilon, "warmup": o.adam.warmup, "cosine": o.adam.cosine, "clipNorm": o.clipNorm ?? NSNull(),
+                "margin": o.margin, "mining": o.mining.rawValue, "sampled": o.sampled ?? NSNull(), "proposal": o.proposal.rawValue,
+                "seed": String(o.seed)]
+    }
+
+    /// A graph's rows are the videos of features.h5 in the same order (contract v1).
+    static func checkSameVideos(graph: String, as ids: [String], featuresPath: String) throws {
+        let graphIDs = try RelationalGraph.readVideoIDs(graph)
+        guard graphIDs.count == ids.count else {
+            throw GCMLError(file: graph, object: "/video_id", expected: "\(ids.count) videos (as in \(featuresPath))", found: "\(graphIDs.count)")
+        }
+        if let row = graphIDs.indices.first(where: { graphIDs[$0] != ids[$0] }) {
+            throw GCMLError(file: graph, object: "/video_id", expected: "the videos of \(featuresPath) in the same order",
+                            found: "'\(graphIDs[row])' at row \(row) where \(featuresPath) has '\(ids[row])'")
+        }
+    }
+
+    static let trainingRecordAttribute = "training_options"
+
+    private func writeModel(_ trainer: Trainer, writer: ArtifactWriter, inputs: [String]) throws {
+        try writer.write(modelPath, schema: .model, inputs: inputs) { file in
+            try Checkpoint.write(trainer, to: file)
+            try file.root.setAttribute(Self.trainingRecordAttribute, json: trainingRecord)
+        }
+    }
+
+    /// A resume continues the run that wrote the model; other options or changed input files
+    /// would silently train another model. Models without a record are not judged.
+    private func refuseChangedOptions(inputs: [String]) throws {
+        let file = try HDF5File.open(modelPath)
+        defer { try? file.close() }
+        var changes: [GCMLError.Text] = []
+        if let recorded = try file.root.jsonAttribute(Self.trainingRecordAttribute) {
+            for (key, value) in trainingRecord.sorted(by: { $0.key < $1.key }) {
+                let was = JSON.string(recorded[key] ?? NSNull()), now = JSON.string(value)
+                if was != now { changes.append("\(parameter: key) was \(was), now \(now)") }
+            }
+        }
+        for (path, change) in try Provenance.changedInputs(in: file, paths: inputs) {
+            changes.append("\(path) changed since (\(change))")
+        }
+        guard let first = changes.first else { return }
+        let list = changes.dropFirst().reduce(first) { $0 + "; " + $1 }
+        let head: GCMLError.Text = "\(modelPath) was trained with other options or inputs ("
+        let tail: GCMLError.Text = "); resume with the same ones, or \(parameter: "forceResume") to continue anyway"
+        throw GCMLError(head + list + tail)
     }
 
     static func summary(_ trainer: Trainer, steps done: Int, seconds: Double, model: String, embeddings: String?) -> String {

@@ -23,7 +23,6 @@ public struct ExtractionJob {
             options.model = try SavedPCA.read(modelPath)
             options.modelPath = modelPath
         }
-        options.scratchFolder = URL(fileURLWithPath: out).deletingLastPathComponent().path
         var summary: ExtractionSummary?
         try writer.write(out, schema: .features, inputs: inputs + (modelPath.map { [$0] } ?? [])) { file in
             summary = try FeatureExtraction.run(source: source, options: options, into: file, progress: writer.progress)

@@ -26,8 +26,6 @@ public struct ExtractionOptions {
     /// A saved model to apply instead of fitting, and its path for messages.
     public var model: SavedPCA?
     public var modelPath = "the saved PCA model"
-    /// Where the pooled per-video means wait while the PCA is fitted (a temporary HDF5 file).
-    public var scratchFolder = NSTemporaryDirectory()
     /// Rows per SSYRK block of the covariance.
     public var blockRows = 4096
     /// Videos projected per SGEMM.
@@ -238,14 +236,15 @@ public enum FeatureExtraction {
             summary.skippedEmpty.append(video.id)
             return
         }
-        let badVisual = nonFiniteRows(video.visual, width: dv)
-        let badAudio = da > 0 ? nonFiniteRows(video.audio, width: da) : []
+        let badVisual = unusableRows(video.visual, width: dv)
+        let badAudio = da > 0 ? unusableRows(video.audio, width: da) : []
         if badVisual.isEmpty && badAudio.isEmpty { return }
         guard options.dropNonfinite else {
             let (dataset, values, width, row) = badVisual.first.map { ("/visual", video.visual, dv, $0) } ?? ("/audio", video.audio, da, badAudio[0])
-            let column = (0..<width).first { !values[row * width + $0].isFinite } ?? 0
+            let column = (0..<width).first { !Self.isUsable(values[row * width + $0]) } ?? 0
             throw GCMLError(file: source.description, object: "video '\(video.id)' frame \(row) of \(dataset)",
-                            expected: "finite values", found: "\(values[row * width + column]) at column \(column) (\(parameter: "dropNonfinite") drops such frames)")
+                            expected: "finite values of magnitude below 2^64 (larger ones overflow the float32 pooling and projection)",
+                            found: "\(values[row * width + column]) at column \(column) (\(parameter: "dropNonfinite") drops such frames)")
         }
         let bad = Set(badVisual).union(badAudio)
         let keep = (0..<video.frameCount).filter { !bad.contains($0) }
@@ -263,9 +262,14 @@ public enum FeatureExtraction {
         if keep.isEmpty { summary.emptiedByDropping.append(video.id) }
     }
 
-    /// Rows holding NaN or ±infinity. Bit test on the exponent (all ones only for non-finite
-    /// values): adding 1 to an all-ones exponent carries into the sign bit. An integer OR vectorises.
-    static func nonFiniteRows(_ values: [Float], width: Int) -> [Int] {
+    /// Largest usable magnitude is below 2^64: pooled and projected in float32 (sums over
+    /// frames and dimensions), such values stay finite; NaN, ±infinity and larger ones do not.
+    static func isUsable(_ value: Float) -> Bool { value.isFinite && abs(value) < 0x1p64 }
+
+    /// Rows holding NaN, ±infinity or a magnitude of 2^64 or more. Bit test on the exponent:
+    /// adding 256 − (127 + 64) to the biased exponent carries into the sign bit exactly when
+    /// it is 191 or more. An integer OR vectorises.
+    static func unusableRows(_ values: [Float], width: Int) -> [Int] {
         var rows: [Int] = []
         values.withUnsafeBufferPointer { v in
             guard let base = v.baseAddress else { return }
@@ -274,7 +278,7 @@ public enum FeatureExtraction {
                 for r in 0..<n {
                     var flag: UInt32 = 0
                     let row = bits + r * width
-                    for j in 0..<width { flag |= ((row[j] & 0x7F80_0000) &+ 0x0080_0000) & 0x8000_0000 }
+                    for j in 0..<width { flag |= ((row[j] & 0x7F80_0000) &+ 0x2080_0000) & 0x8000_0000 }
                     if flag != 0 { rows.append(r) }
                 }
             }
@@ -376,7 +380,8 @@ final class ExtractionPass {
     private var visualCovariance: CovarianceAccumulator?
     private var audioCovariance: CovarianceAccumulator?
     /// Per-video averages wait in a scratch file while fitting (memory stays independent of the corpus).
-    private var scratch: (file: HDF5File, path: String, visual: Dataset, audio: Dataset?)?
+    /// A scratch file in TMPDIR, removed on return, on SIGINT/SIGTERM, or by the next run if this one is killed.
+    private var scratch: (file: HDF5File, path: TemporaryFile, visual: Dataset, audio: Dataset?)?
     private var summary: ExtractionSummary
     private let blockVideos: Int
     private var pendingVisual: [Float]
@@ -420,8 +425,8 @@ final class ExtractionPass {
     }
 
     private func openScratch() throws {
-        let path = (options.scratchFolder as NSString).appendingPathComponent(".features-scratch-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).h5")
-        let file = try HDF5File.create(path)
+        let path = try TemporaryFile.scratch(suffix: "-extract-pca.h5")
+        let file = try HDF5File.create(path.path)
         let v = try file.root.createDataset(DatasetPath.visual, type: .float32, shape: [0, dv], extendable: true, compression: .none)
         let a = keepAudio ? try file.root.createDataset(DatasetPath.audio, type: .float32, shape: [0, da], extendable: true, compression: .none) : nil
         scratch = (file, path, v, a)
@@ -430,7 +435,7 @@ final class ExtractionPass {
     func removeScratch() {
         if let scratch {
             try? scratch.file.close()
-            try? FileManager.default.removeItem(atPath: scratch.path)
+            scratch.path.remove()
         }
     }
 

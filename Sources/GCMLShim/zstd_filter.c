@@ -1,7 +1,9 @@
 // The zstd HDF5 filter (registered id 32015). Chunk layout follows the
 // registered filter: the chunk is one zstd frame; cd_values[0], when given,
-// is the compression level. Frames carry their content size, and frames
-// without one (other writers may stream) are decoded with the streaming API.
+// is the compression level. Frames carry their content size and a content
+// checksum (XXH64), so a damaged chunk fails to decode (HDF5 then reports a
+// read error naming the dataset) instead of decoding to garbage; frames
+// without a size (other writers may stream) are decoded with the streaming API.
 #include "gcml_shim.h"
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,7 @@ static size_t zstd_filter(unsigned int flags, size_t cd_nelmts, const unsigned i
             out = malloc(size ? (size_t)size : 1);
             if (!out) return 0;
             produced = ZSTD_decompress(out, (size_t)size, *buf, nbytes);
-            if (ZSTD_isError(produced)) { free(out); return 0; }
+            if (ZSTD_isError(produced) || produced != (size_t)size) { free(out); return 0; }
         }
         free(*buf);
         *buf = out;
@@ -58,7 +60,12 @@ static size_t zstd_filter(unsigned int flags, size_t cd_nelmts, const unsigned i
     size_t bound = ZSTD_compressBound(nbytes);
     void *out = malloc(bound);
     if (!out) return 0;
-    size_t written = ZSTD_compress(out, bound, *buf, nbytes, level);
+    ZSTD_CCtx *context = ZSTD_createCCtx();
+    if (!context) { free(out); return 0; }
+    size_t written = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level);
+    if (!ZSTD_isError(written)) written = ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1);
+    if (!ZSTD_isError(written)) written = ZSTD_compress2(context, out, bound, *buf, nbytes);
+    ZSTD_freeCCtx(context);
     if (ZSTD_isError(written)) { free(out); return 0; }
     free(*buf);
     *buf = out;

@@ -112,7 +112,8 @@ public final class TFRecordReader {
         }
         let remaining = fileSize - offset - 12
         guard remaining >= 4, length <= UInt64(remaining - 4) else {
-            return fail(offset, expected: "\(length) payload bytes + 4 checksum bytes (\(length + 4))",
+            // The length comes from the file: any value up to 2^64 - 1, so no arithmetic on it here.
+            return fail(offset, expected: "\(length) payload bytes + 4 checksum bytes",
                         found: "only \(max(0, remaining)) bytes before the end of the file (truncated)", resumable: false)
         }
         let total = 12 + Int(length) + 4

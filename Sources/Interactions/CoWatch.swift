@@ -164,8 +164,8 @@ public struct PairListCounter {
         var weight = 1.0
         if fields == 3 {
             guard let parsed = parse(f.2) else { return try malformed(line, lineNumber, "weight \"\(String(decoding: f.2, as: UTF8.self))\"") }
-            guard parsed.isFinite, parsed >= 0 else {
-                throw GCMLError(file: source, object: "line \(lineNumber)", expected: "a finite, non-negative weight",
+            guard parsed.isFinite, parsed >= 0, parsed <= Double(Float.greatestFiniteMagnitude) else {
+                throw GCMLError(file: source, object: "line \(lineNumber)", expected: "a finite, non-negative weight within float32 range",
                                 found: String(decoding: f.2, as: UTF8.self))
             }
             weight = parsed

@@ -36,6 +36,13 @@ extension Stage {
     /// Writes artifacts stamped with this stage's name and options.
     public var writer: ArtifactWriter { ArtifactWriter(createdBy: Self.stageName, parameters: StageParameters.of(self)) }
 
+    /// The outputs of this run as one publication, opened before any work: refuses an output
+    /// that is also an input or two outputs on one path, locks the outputs, arms the signal
+    /// cleanup. Entries are (option name, path or nil when not given).
+    public func publication(outputs: [(String, String?)], inputs: [(String, String?)]) throws -> Publication {
+        try Publication(stage: Self.stageName, parameters: StageParameters.of(self), outputs: outputs, inputs: inputs)
+    }
+
     /// Progress lines labelled with this stage's name.
     public var progress: ProgressReporter { ProgressReporter(Self.stageName) }
 

@@ -64,6 +64,9 @@ public struct GCMLError: Error, CustomStringConvertible, LocalizedError, Equatab
         public init(stringLiteral value: String) { pieces = [.literal(value)] }
         public init(stringInterpolation: Interpolation) { pieces = stringInterpolation.pieces }
 
+        /// Concatenation, keeping parameter keys identifiable.
+        public static func + (left: Text, right: Text) -> Text { Text(pieces: left.pieces + right.pieces) }
+
         var parameters: [String] { pieces.compactMap { if case .parameter(let key) = $0 { return key } else { return nil } } }
 
         func rendered(_ name: (String) -> String) -> String {

@@ -24,22 +24,26 @@ struct AffinityTreeCommand: Stage {
     @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
-        guard levels >= 1 else { throw ValidationError("--levels must be at least 1, found \(levels)") }
+        // Each Borůvka round at least halves the clusters of a connected part, so 64 rounds exhaust any graph.
+        guard (1...64).contains(levels) else { throw ValidationError("--levels must be in 1…64, found \(levels)") }
         if let cap = maxClusterSize, cap < 1 { throw ValidationError("--max-cluster-size must be at least 1, found \(cap)") }
     }
 
     func execute() throws {
+        let publication = try publication(outputs: [("--out", out)], inputs: [("--graph", graph)])
+        defer { publication.close() }
         let train = try RelationalGraph.readTrain(graph)
         if let bad = train.weights.firstIndex(where: { !$0.isFinite }) {
             throw GCMLError(file: graph, object: "/train/weights", expected: "finite edge weights", found: "\(train.weights[bad]) at entry \(bad)")
         }
         let clustering = AffinityClustering(levels: levels, linkage: linkage, maxClusterSize: maxClusterSize, threads: threads.threads)
         let result = clustering.cluster(train, progress: progress.progress(total: levels, unit: "levels"))
-        try writer.write(out, schema: .tree, inputs: [graph]) { file in
+        try publication.writer.write(out, schema: .tree, inputs: [graph]) { file in
             try result.tree.write(to: file)
             try result.tree.writeSummary(to: file)
             try file.root.setAttribute("link_weight", .double(result.linkWeight))
         }
+        try publication.commit()
         print(result.tree.summaryTable())
     }
 }

@@ -49,6 +49,9 @@ struct BuildGraphCommand: Stage {
     }
 
     func execute() throws {
+        let publication = try publication(outputs: [("--out", out)],
+                                          inputs: [("--features", features), ("--sessions", sessions), ("--pairs", pairs)])
+        defer { publication.close() }
         let videoIDs: [String], edges: UndirectedEdges, report: InteractionReport, source: String
         if let knn {
             let table = try FeatureTable.read(features, audio: false)
@@ -63,10 +66,11 @@ struct BuildGraphCommand: Stage {
         let assembly = GraphAssembly(minWeight: minWeight, topK: topEdges,
                                      holdOut: HoldOut(nodeFraction: holdoutNodes, edgeFraction: holdoutEdges, seed: seed.seed))
         let (graph, statistics) = try assembly.assemble(edges, videoIDs: videoIDs, report: report, source: source)
-        try writer.write(out, schema: .graph, inputs: source == features ? [features] : [features, source]) { file in
+        try publication.writer.write(out, schema: .graph, inputs: source == features ? [features] : [features, source]) { file in
             try graph.write(to: file)
             try statistics.write(to: file)
         }
+        try publication.commit()
         print(statistics.table)
     }
 }

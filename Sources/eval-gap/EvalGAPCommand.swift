@@ -45,6 +45,9 @@ struct EvalGAPCommand: Stage {
     }
 
     func execute() throws {
+        let publication = try publication(outputs: [("--out", out), ("--json", json)],
+                                          inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path), ("--labels", labels)])
+        defer { publication.close() }
         let videoLabels = try VideoLabels.read(labels)
         let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
         let options = AnnotationClassifier.Options(epochs: Int(optimiser.epochCount ?? 0), batchSize: optimiser.batchSize,
@@ -52,8 +55,9 @@ struct EvalGAPCommand: Stage {
         let evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options,
                                               threads: threads.threads)
         let result = try evaluation.evaluate(vectors: input, labels: videoLabels, progress: progress)
-        try writer.write(out, schema: .annotation, inputs: [input.path, labels]) { file in try result.write(to: file) }
-        if let json { try JSON.write(result.json, to: json) }
+        try publication.writer.write(out, schema: .annotation, inputs: [input.path, labels]) { file in try result.write(to: file) }
+        if let json { try publication.writeJSON(json, result.json) }
+        try publication.commit()
         print(result.summary)
     }
 }

@@ -34,6 +34,9 @@ struct EvalMapNDCGCommand: Stage {
     }
 
     func execute() throws {
+        let publication = try publication(outputs: [("--out", out), ("--json", json)],
+                                          inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path), ("--graph", graph)])
+        defer { publication.close() }
         let relational = try RelationalGraph.read(graph)
         var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
         try input.checkAligned(with: relational.videoIDs, of: graph)
@@ -43,8 +46,9 @@ struct EvalMapNDCGCommand: Stage {
                                              seed: seed.seed, threads: threads.threads)
         let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph,
                                              progress: progress)
-        try writer.write(out, schema: .retrieval, inputs: [input.path, graph]) { file in try result.write(to: file) }
-        if let json { try JSON.write(result.json, to: json) }
+        try publication.writer.write(out, schema: .retrieval, inputs: [input.path, graph]) { file in try result.write(to: file) }
+        if let json { try publication.writeJSON(json, result.json) }
+        try publication.commit()
         print(result.summary)
     }
 }

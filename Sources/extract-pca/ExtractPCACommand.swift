@@ -1,4 +1,5 @@
 import ArgumentParser
+import Artifacts
 import Features
 import Ingestion
 import StageKit
@@ -53,12 +54,24 @@ struct ExtractPCACommand: Stage {
         (options.dimension, options.audioDimension, options.fitFrames, options.whiten) = (dim, audioDim, fitFrames, whiten)
         (options.seed, options.threads, options.skipEmpty, options.dropNonfinite) = (seed.seed, threads.threads, skipEmpty, dropNonfinite)
         let input = try records.frameInput(frames: frames)
+        let shards: [(String, String?)]
+        switch input {
+        case .videoLevel(let records): shards = records.shards.map { ("--tfrecord", $0) }
+        case .frames(_, let inputs): shards = frames == nil ? inputs.map { ("--tfrecord", $0) } : []
+        }
+        let publication = try publication(outputs: [("--out", out), ("--save-pca", savePca)],
+                                          inputs: [("--frames", frames), ("--pca", pca)] + shards)
+        defer { publication.close() }
         switch input {
         case .videoLevel(let records):
-            print(try records.writeVideoLevelFeatures(to: out, writer: writer).table)
+            let table = try records.writeVideoLevelFeatures(to: out, writer: publication.writer).table
+            try publication.commit()
+            print(table)
         case .frames(let source, let inputs):
             let job = ExtractionJob(options: options, modelPath: pca, savePCAPath: savePca)
-            print("\(Self.stageName): " + (try job.run(source: source, inputs: inputs, out: out, writer: writer)).report())
+            let report = try job.run(source: source, inputs: inputs, out: out, writer: publication.writer).report()
+            try publication.commit()
+            print("\(Self.stageName): " + report)
             if let note = input.skippedNote { print(note) }
         }
     }

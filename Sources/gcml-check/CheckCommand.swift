@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Contracts
 import StageKit
 import Support
 
@@ -49,6 +50,7 @@ struct CheckCommand: Stage {
                 defer { try? file.close() }
                 let kind = try `as` ?? SchemaValidator.declaredKind(file) ?? .frames
                 try SchemaValidator.validate(file, as: kind)
+                try ContractCheck.validate(path, as: kind)
                 if let name = printAttribute {
                     guard let value = try file.root.attribute(name) else {
                         throw GCMLError(file: path, object: "root attribute '\(name)'", expected: "present", found: "nothing")

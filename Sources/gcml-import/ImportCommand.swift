@@ -1,5 +1,6 @@
 import ArgumentParser
 import Ingestion
+import Artifacts
 import StageKit
 
 @main
@@ -26,7 +27,11 @@ struct ImportCommand: Stage {
     }
 
     func execute() throws {
-        let summary = try records.input().importAsIs(to: out, dequantize: dequantize, writer: writer)
+        let input = try records.input()
+        let publication = try publication(outputs: [("--out", out)], inputs: input.shards.map { ("--tfrecord", $0) })
+        defer { publication.close() }
+        let summary = try input.importAsIs(to: out, dequantize: dequantize, writer: publication.writer)
+        try publication.commit()
         print("wrote \(out)")
         print(summary.table)
     }

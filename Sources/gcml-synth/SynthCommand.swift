@@ -78,6 +78,13 @@ struct SynthCommand: Stage {
         return configuration
     }
 
+    func validate() throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError("--out \(out): expected a folder (or a path to create), found a file")
+        }
+    }
+
     func execute() throws {
         var corpus = try SyntheticCorpus(makeConfiguration())
         corpus.createdBy = Self.stageName

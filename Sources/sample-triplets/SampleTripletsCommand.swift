@@ -29,7 +29,7 @@ struct SampleTripletsCommand: Stage {
     @OptionGroup var threads: ThreadsOption
 
     func validate() throws {
-        guard count >= 0 else { throw ValidationError("--count must be non-negative, found \(count)") }
+        guard count >= 1 else { throw ValidationError("--count must be at least 1, found \(count)") }
         if level != nil && levelMix != nil { throw ValidationError("give --level or --level-mix, not both") }
         if let level, level < 1 { throw ValidationError("--level must be at least 1, found \(level)") }
         if strategy == .smart && tree == nil { throw ValidationError("--strategy smart needs --tree") }
@@ -39,6 +39,8 @@ struct SampleTripletsCommand: Stage {
     }
 
     func execute() throws {
+        let publication = try publication(outputs: [("--out", out)], inputs: [("--graph", graph), ("--tree", tree)])
+        defer { publication.close() }
         let inputs = try TripletInputs.read(graph: graph, tree: strategy == .smart ? tree : nil, levels: levelMix ?? .level(level ?? 1))
         let sampler = TripletSampler(graph: inputs.train, tree: inputs.tree, strategy: strategy, levelWeights: inputs.levelWeights,
                                      positive: positive, seed: seed.seed, threads: threads.threads)
@@ -46,13 +48,14 @@ struct SampleTripletsCommand: Stage {
             throw GCMLError(file: graph, object: "/train", expected: "a video with a train edge and a possible negative", found: "none")
         }
         var statistics = TripletStatistics(levels: 0)
-        try writer.write(out, schema: .triplets, inputs: inputs.paths) { file in
+        try publication.writer.write(out, schema: .triplets, inputs: inputs.paths) { file in
             let triplets = try TripletWriter(file: file)
             statistics = try sampler.sample(count: count, progress: progress.progress(total: count, unit: "triplets"), sink: triplets.append)
             try statistics.write(to: file)
             try file.root.setAttribute("strategy", .string(strategy.rawValue))
             try file.root.setAttribute("anchors", .int(Int64(sampler.anchors.count)))
         }
+        try publication.commit()
         print(statistics.table())
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Contracts
 import Embedding
+import Artifacts
 import StageKit
 
 @main
@@ -50,9 +51,14 @@ struct TrainEmbedCommand: Stage {
     @Option(help: "Held-out queries in the validation sample.") var validateQueries = 500
     @Option(help: "Log the mean loss every N steps.") var logEvery = 10
     @Option(help: "Rewrite model.h5 every N steps (0 = only at the end).") var checkpointEvery = 0
-    @Flag(help: "Continue from --out (weights, optimiser, step, generator, history).") var resume = false
+    @Flag(help: "Continue from --out (weights, optimiser, step, generator, history); the training options must be those it was made with.")
+    var resume = false
+    @Flag(help: "With --resume: continue even if training options or input files changed since --out was written.") var forceResume = false
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var seed: SeedOption<SeedOne>
+
+    static let parameterOptions = ["batch": "batch-size", "visualHidden": "hidden", "clipNorm": "clip",
+                                   "minimumClusterSize": "min-cluster-size", "graph": "graph (or --validate)"]
 
     func validate() throws {
         guard (triplets == nil) != (tree == nil) else { throw ValidationError("give exactly one of --triplets or --tree") }
@@ -64,13 +70,24 @@ struct TrainEmbedCommand: Stage {
                                      ("--validate-queries", validateQueries, 1), ("--log-every", logEvery, 0),
                                      ("--checkpoint-every", checkpointEvery, 0), ("--min-cluster-size", minClusterSize, 1)]
         where value < least { throw ValidationError("\(name) must be at least \(least), found \(value)") }
+        guard margin >= 0, margin.isFinite else { throw ValidationError("--margin must be a finite number >= 0, found \(margin)") }
+        if let clip, !(clip > 0 && clip.isFinite) { throw ValidationError("--clip must be a positive number, found \(clip)") }
+        for (name, value) in [("--beta1", beta1), ("--beta2", beta2)] where !(value >= 0 && value < 1) {
+            throw ValidationError("\(name) must be in [0, 1), found \(value)")
+        }
+        guard epsilon > 0, epsilon.isFinite else { throw ValidationError("--epsilon must be a positive number, found \(epsilon)") }
     }
 
     func execute() throws {
+        let publication = try publication(outputs: [("--out", out), ("--embeddings", embeddings)],
+                                          inputs: [("--features", features), ("--triplets", triplets), ("--tree", tree),
+                                                   ("--graph", graph), ("--validate", validationGraph)])
+        defer { publication.close() }
         var session = TrainingSession(featuresPath: features, modelPath: out)
         (session.tripletsPath, session.treePath, session.classifyLevel, session.minimumClusterSize) = (triplets, tree, classifyLevel, minClusterSize)
         (session.graphPath, session.validationPath, session.validationQueries) = (graph, validationGraph, validateQueries)
         (session.steps, session.epochs, session.resume, session.embeddingsPath) = (steps, optimiser.epochs, resume, embeddings)
+        session.forceResume = forceResume
         var options = TrainingOptions()
         (options.visualHidden, options.audioHidden, options.dim, options.batch) = (hidden, audioHidden, dim, optimiser.batchSize)
         options.adam = AdamSettings(learningRate: optimiser.learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, warmup: warmup, cosine: cosine)
@@ -78,6 +95,6 @@ struct TrainEmbedCommand: Stage {
         (options.logEvery, options.validateEvery, options.checkpointEvery, options.seed) = (logEvery, validateEvery, checkpointEvery, seed.seed)
         options.threads = threads.threads
         session.options = options
-        print("\(Self.stageName): " + (try session.run(writer: writer)))
+        print("\(Self.stageName): " + (try session.run(writer: publication.writer)))
     }
 }

@@ -99,7 +99,6 @@ class FeaturesTestCase: FolderTestCase {
         try fixture.write(to: frames)
         let source = try FramesFile(path: frames, blockFrames: blockFrames)
         var options = options
-        options.scratchFolder = folder
         var summary: ExtractionSummary?
         let out = path(name)
         try Artifact.write(out, schema: .features, createdBy: "FeaturesTests") { file in

@@ -6,6 +6,8 @@ public struct ProcessResult {
     public var status: Int32
     public var stdout: String
     public var stderr: String
+    /// The process died of a signal (a trap or crash) rather than exiting.
+    public var signalled = false
 }
 
 public enum Subprocess {
@@ -35,7 +37,8 @@ public enum Subprocess {
         try err.close()
         return ProcessResult(status: process.terminationStatus,
                              stdout: (try? String(contentsOfFile: logs + ".out", encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? "")
+                             stderr: (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? "",
+                             signalled: process.terminationReason == .uncaughtSignal)
     }
 
     /// Runs a command found on PATH (python3, make, a script).

@@ -54,6 +54,19 @@ int gcml_filter_available(int filter_id);
 // Free a vlen string buffer read by H5Dread/H5Aread.
 herr_t gcml_h5_free_vlen_strings(hid_t type, hid_t space, void *buffer);
 
+// Cleanup on SIGINT/SIGTERM/SIGHUP: the handler unlinks every registered path and
+// exits with 128 + the signal number. Install once; register/unregister any time.
+void gcml_install_cleanup_handlers(void);
+int gcml_cleanup_register(const char *path);   // slot, or -1 when the table is full
+void gcml_cleanup_unregister(int slot);
+// Hold SIGINT/SIGTERM/SIGHUP while nonzero (nested), e.g. across a set of renames.
+void gcml_defer_signals(int defer);
+// open(O_CREAT) + flock(LOCK_EX|LOCK_NB): the descriptor, -1 (open failed) or
+// -2 (another process holds the lock); errno in *found_errno.
+int gcml_lock_exclusive(const char *path, int *found_errno);
+// Whether a process with this id runs on this machine (kill(pid, 0)).
+int gcml_process_is_running(long pid);
+
 // LAPACK (Fortran ABI) exported by libopenblas.
 void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
              double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info);

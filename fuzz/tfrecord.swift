@@ -1,0 +1,8 @@
+// libFuzzer entry point of the 'tfrecord' target (built by scripts/fuzz.sh, `make fuzz`).
+import FuzzTargets
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    FuzzTargets.run("tfrecord", UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/<target>.swift over the FuzzTargets library, all
+# instrumented with -sanitize=fuzzer) and runs each for FUZZ_SECONDS (default 600).
+# Corpora live in .build-fuzz/corpus/<target> (seeded from Tests/FuzzTests/Regressions and
+# generated seeds); a crash input is written to .build-fuzz/crashes/<target>/ and the run
+# fails: copy it into Tests/FuzzTests/Regressions/<target>/ as a regression test once fixed.
+# Usage: scripts/fuzz.sh [target ...]   (targets: lines tfrecord artifact)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET="${FUZZ_SECONDS:-600}"
+BUILD=.build-fuzz
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(lines tfrecord artifact)
+
+swift build -c release --build-path "$BUILD" --target FuzzTargets -Xswiftc -sanitize=fuzzer >&2
+products="$BUILD/release"
+# The objects of FuzzTargets and every module it depends on (all instrumented).
+modules="Support Artifacts LinearAlgebra Contracts Ingestion Interactions Features Graphs GCMLShim SwiftProtobuf FuzzTargets"
+objects=$(for module in $modules; do [ -d "$products/$module.build" ] && find "$products/$module.build" -name '*.o'; done)
+libs=$(pkg-config --libs hdf5 libzstd zlib openblas)
+# The C modules the Swift modules import, as SwiftPM passes them.
+cmodules="-Xcc -fmodule-map-file=Sources/CHDF5/module.modulemap -Xcc -fmodule-map-file=Sources/CZstd/module.modulemap \
+  -Xcc -fmodule-map-file=Sources/COpenBLAS/module.modulemap -Xcc -fmodule-map-file=Sources/CZlib/module.modulemap \
+  -Xcc -fmodule-map-file=$products/GCMLShim.build/module.modulemap -Xcc -ISources/GCMLShim/include \
+  $(pkg-config --cflags-only-I hdf5 openblas | sed 's/-I/-Xcc -I/g')"
+mkdir -p "$BUILD/bin"
+for target in "${TARGETS[@]}"; do
+  swiftc -O -sanitize=fuzzer -parse-as-library -module-name "fuzz_$target" "fuzz/$target.swift" \
+    -I "$products/Modules" $cmodules $objects $libs -o "$BUILD/bin/fuzz-$target" >&2
+done
+
+# Seeds: the regression inputs plus generated valid inputs (tiny sessions, TFRecords, artifacts).
+for target in "${TARGETS[@]}"; do
+  corpus="$BUILD/corpus/$target"
+  mkdir -p "$corpus" "$BUILD/crashes/$target"
+  cp -n Tests/FuzzTests/Regressions/"$target"/* "$corpus"/ 2>/dev/null || true
+  python3 scripts/fuzz-seeds.py "$target" "$corpus"
+  echo "== fuzz-$target for ${SECONDS_PER_TARGET}s" >&2
+  log="$BUILD/fuzz-$target.log"
+  status=0
+  # Swift's own backtracer off, so libFuzzer's crash handler saves the input.
+  SWIFT_BACKTRACE=enable=no TMPDIR="${TMPDIR:-/tmp}" "$BUILD/bin/fuzz-$target" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
+    -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 -artifact_prefix="$BUILD/crashes/$target/" >"$log" 2>&1 || status=$?
+  runs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
+  speed=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}')
+  size=$(ls "$corpus" | wc -l)
+  echo "fuzz-$target: ${runs:-?} runs, ${speed:-?} exec/s, corpus $size inputs, exit $status" >&2
+  if [ "$status" -ne 0 ]; then tail -40 "$log" >&2; exit "$status"; fi
+done
