@@ -165,7 +165,7 @@ test: build plugin
 	GCML_PLUGIN_DIR=$(PLUGIN_DIR) GCML_REQUIRE_PYTHON=1 GCML_QUIET=1 $(SWIFT) test -c $(CONFIG) --skip-build
 
 bench: build plugin
-	@bash scripts/install-deps.sh --python
+	@bash scripts/install-deps.sh --bench
 	GCML_PLUGIN_DIR=$(PLUGIN_DIR) $(BIN)/gcml-bench all
 
 schemas: build

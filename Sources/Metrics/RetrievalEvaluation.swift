@@ -31,15 +31,18 @@ public struct RetrievalEvaluation {
     public var candidates: Candidates
     public var negatives: Int
     public var queries: Queries
+    /// At most this many queries: a uniform sample of the eligible ones (nil: all of them).
+    public var maxQueries: Int?
     public var seed: UInt64
     public var threads: Int
 
     public init(k: Int = 60, candidates: Candidates = .heldoutRandom, negatives: Int = 100, queries: Queries = .both,
-                seed: UInt64 = 0, threads: Int = BLAS.threads) {
+                maxQueries: Int? = nil, seed: UInt64 = 0, threads: Int = BLAS.threads) {
         self.k = k
         self.candidates = candidates
         self.negatives = negatives
         self.queries = queries
+        self.maxQueries = maxQueries
         self.seed = seed
         self.threads = threads
     }
@@ -58,18 +61,32 @@ public struct RetrievalEvaluation {
         }
     }
 
+    /// A uniform sample of `limit` of `rows` (ascending), or all of them when `limit` is nil or
+    /// not smaller. The draw depends only on `rows` and `seed`, so every method evaluated on
+    /// one graph with one seed is scored on the same queries.
+    public static func sampleQueries(_ rows: [Int], limit: Int?, seed: UInt64) -> [Int] {
+        guard let limit, limit < rows.count else { return rows }
+        // Its own stream: the sample does not share draws with the negatives of any query row.
+        var generator = SeededGenerator(seed: seed ^ 0x5175_6572_7953_616D)  // "QuerySam"
+        var pool = rows
+        for i in 0..<limit { pool.swapAt(i, i + generator.below(pool.count - i)) }
+        return pool[0..<limit].sorted()
+    }
+
     /// Evaluates `vectors` (unit rows, [graph.nodeCount, dimension] row-major).
     public func evaluate(vectors: [Float], dimension: Int, graph: RelationalGraph, graphPath: String = "graph") throws -> RetrievalResult {
         precondition(vectors.count == graph.nodeCount * dimension, "evaluate: vectors do not match the graph")
         guard k > 0 else { throw GCMLError("--k: expected a positive number, found \(k)") }
         guard negatives >= 0 else { throw GCMLError("--negatives: expected 0 or more, found \(negatives)") }
-        let rows = Self.queryRows(graph, queries)
-        guard !rows.isEmpty else {
+        if let maxQueries, maxQueries < 1 { throw GCMLError("--max-queries: expected a positive number, found \(maxQueries)") }
+        let eligible = Self.queryRows(graph, queries)
+        guard !eligible.isEmpty else {
             throw GCMLError(file: graphPath, object: "/heldout", expected: "at least one \(queries.rawValue) query with held-out edges",
                             found: "none")
         }
+        let rows = Self.sampleQueries(eligible, limit: maxQueries, seed: seed)
         let progress = Support.Progress("eval-map-ndcg", total: rows.count, unit: "queries")
-        var result = RetrievalResult(k: k, candidates: candidates, queries: rows.map(Int32.init))
+        var result = RetrievalResult(k: k, candidates: candidates, queries: rows.map(Int32.init), eligibleQueries: eligible.count)
         switch candidates {
         case .heldoutRandom: rankSampled(rows, vectors, dimension, graph, &result, progress)
         case .all: rankCorpus(rows, vectors, dimension, graph, &result, progress)
@@ -188,6 +205,8 @@ public struct RetrievalResult {
     public var k: Int
     public var candidates: RetrievalEvaluation.Candidates
     public var queries: [Int32]
+    /// Videos that qualified as queries; `queries` is a sample of them when fewer (`--max-queries`).
+    public var eligibleQueries: Int
     /// CSR over queries: candidates of query q are entries indptr[q]..<indptr[q+1], best first.
     public var indptr: [Int64] = [0]
     public var index: [Int32] = []
@@ -198,10 +217,11 @@ public struct RetrievalResult {
     public var map = Double.nan
     public var meanNDCG = Double.nan
 
-    public init(k: Int, candidates: RetrievalEvaluation.Candidates, queries: [Int32]) {
+    public init(k: Int, candidates: RetrievalEvaluation.Candidates, queries: [Int32], eligibleQueries: Int? = nil) {
         self.k = k
         self.candidates = candidates
         self.queries = queries
+        self.eligibleQueries = eligibleQueries ?? queries.count
     }
 
     /// Adds the next query's candidates (any order; stored by score, ties by lower row).
@@ -242,17 +262,18 @@ public struct RetrievalResult {
         try root.setAttribute("ndcg_at_k", .double(meanNDCG))
         try root.setAttribute("k", .int(Int64(k)))
         try root.setAttribute("candidate_mode", .string(candidates.rawValue))
+        try root.setAttribute("eligible_queries", .int(Int64(eligibleQueries)))
     }
 
     /// Numbers for dashboards (`--json`).
     public var json: [String: Any] {
-        ["map": jsonNumber(map), "ndcg_at_k": jsonNumber(meanNDCG), "k": k, "queries": queryCount, "candidates": candidates.rawValue,
+        ["map": jsonNumber(map), "ndcg_at_k": jsonNumber(meanNDCG), "k": k, "queries": queryCount, "eligible_queries": eligibleQueries, "candidates": candidates.rawValue,
          "mean_candidates_per_query": meanCandidates]
     }
 
     public var summary: String {
         """
-        queries                 \(queryCount)
+        queries                 \(queryCount)\(queryCount < eligibleQueries ? " (a sample of \(eligibleQueries), --max-queries)" : "")
         candidates              \(candidates.rawValue) (\(String(format: "%.1f", meanCandidates)) stored per query)
         MAP                     \(String(format: "%.4f", map))
         NDCG@\(k)\(String(repeating: " ", count: max(1, 19 - String(k).count)))\(String(format: "%.4f", meanNDCG))

@@ -8,6 +8,9 @@ public struct RetrievalScores: Equatable, Sendable {
     public var ndcg: Double
     public var k: Int?
     public var queries: Int
+    /// Videos that qualified as queries (`queries` is a sample of them under `--max-queries`);
+    /// nil in files written before the attribute existed.
+    public var eligibleQueries: Int? = nil
 }
 
 /// Annotation metrics of one `gcml.eval.annotation/1` file.
@@ -89,7 +92,8 @@ public struct MethodResults: Sendable {
         defer { try? file.close() }
         let root = file.root
         return RetrievalScores(map: try required(root, "map", in: path), ndcg: try required(root, "ndcg_at_k", in: path),
-                               k: try root.intAttribute("k").map(Int.init), queries: try root.dataset("query").rows)
+                               k: try root.intAttribute("k").map(Int.init), queries: try root.dataset("query").rows,
+                               eligibleQueries: try root.intAttribute("eligible_queries").map(Int.init))
     }
 
     public static func readAnnotation(_ path: String) throws -> AnnotationScores {

@@ -27,8 +27,10 @@ struct EvalMapNDCGCommand: ParsableCommand {
     var candidates: RetrievalEvaluation.Candidates = .heldoutRandom
     @Option(help: "Random non-neighbours per query (heldout+random).") var negatives = 100
     @Option(help: "heldout-nodes (cold-start), heldout-edges (warm) or both.") var queries: RetrievalEvaluation.Queries = .both
+    @Option(help: "Evaluate at most this many queries: a uniform sample drawn with --seed (the same for every method of a graph).")
+    var maxQueries: Int?
     @Option(help: "Also write the summary as JSON here.") var json: String?
-    @Option(help: "Seed of the random negatives.") var seed: UInt64 = 0
+    @Option(help: "Seed of the random negatives and of the --max-queries sample.") var seed: UInt64 = 0
     @Option(help: "Threads for BLAS and the ranking scan.") var threads: Int?
 
     func run() throws {
@@ -39,7 +41,7 @@ struct EvalMapNDCGCommand: ParsableCommand {
         let zeros = input.normalizeRows()
         if zeros > 0 { note("eval-map-ndcg: \(zeros) zero vectors in \(vectors) score 0 against every video") }
         let evaluation = RetrievalEvaluation(k: k, candidates: candidates, negatives: negatives, queries: queries,
-                                             seed: seed, threads: threads ?? BLAS.threads)
+                                             maxQueries: maxQueries, seed: seed, threads: threads ?? BLAS.threads)
         let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph)
         try Artifact.write(out, schema: .retrieval, createdBy: "eval-map-ndcg", parameters: self, inputs: [input.path, graph]) { file in
             try result.write(to: file)
