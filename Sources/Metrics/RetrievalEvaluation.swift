@@ -158,13 +158,24 @@ public struct RetrievalEvaluation {
     /// ranked below k with its full-corpus rank count, so AP covers the full ranking.
     private func rankCorpus(_ rows: [Int], _ vectors: [Float], _ dimension: Int, _ graph: RelationalGraph,
                             _ result: inout RetrievalResult, _ progress: Support.Progress) {
+        let ranking = CorpusRanking(k: k, threads: threads)
+        // Queries in chunks of whole query blocks (the same GEMM blocks, so the same scores, as one
+        // pass): the ranking's per-query results and inputs stay bounded, only the output grows.
+        let chunk = 32 * ranking.queryBlock
+        for start in stride(from: 0, to: rows.count, by: chunk) {
+            appendCorpusRanks(Array(rows[start..<min(start + chunk, rows.count)]), ranking, vectors, dimension, graph, &result,
+                              progress, done: start)
+        }
+    }
+
+    private func appendCorpusRanks(_ rows: [Int], _ ranking: CorpusRanking, _ vectors: [Float], _ dimension: Int,
+                                   _ graph: RelationalGraph, _ result: inout RetrievalResult, _ progress: Support.Progress, done: Int) {
         let excluded = rows.map { query in graph.train.neighbours(query).map { graph.train.indices[$0] } }
         let relevant = rows.map { query in graph.heldout.neighbours(query).filter { graph.heldout.weights[$0] > 0 } }
         let targets = relevant.map { edges in edges.map { graph.heldout.indices[$0] } }
-        let ranking = CorpusRanking(k: k, threads: threads)
         let ranked = vectors.withUnsafeBufferPointer { v in
             ranking.rank(corpus: v, rows: graph.nodeCount, dimension: dimension, queryRows: rows, excluded: excluded,
-                         targets: targets, progress: progress)
+                         targets: targets, progress: progress, progressBase: done)
         }
         for (q, query) in rows.enumerated() {
             var weight: [Int32: Float] = [:]
@@ -189,10 +200,13 @@ public struct RetrievalEvaluation {
             }
             // AP over the full ranking: target j has precision (targets scoring ≥ s_j) / (videos scoring ≥ s_j).
             let ts = ranked.targetScores[q], counts = ranked.targetCounts[q]
+            let descending = ts.sorted(by: >)
             var ap = 0.0
             for j in ts.indices {
-                let above = ts.reduce(0) { $0 + ($1 >= ts[j] ? 1 : 0) }
-                ap += Double(above) / Double(counts[j])
+                // Targets scoring ≥ ts[j]: the prefix of the descending scores that is ≥ it.
+                var lo = 0, hi = descending.count
+                while lo < hi { let mid = (lo + hi) / 2; if descending[mid] >= ts[j] { lo = mid + 1 } else { hi = mid } }
+                ap += Double(lo) / Double(counts[j])
             }
             ap /= Double(ts.count)
             result.append(candidates: candidates, scores: scores, relevance: relevance, k: k, ap: ap)
