@@ -33,10 +33,9 @@ public struct UndirectedEdges: Equatable, Sendable {
     public var count: Int { a.count }
 
     /// Edges from summed pair values, weighted; edges whose weight is not > 0 are dropped.
-    /// Empties `pairs` afterwards, so the pair table and the edges are never both held.
+    /// Reads the counter's sorted run in place (no copy of the pairs).
     public static func from(_ pairs: PairCounter, nodes: Int, weighting: EdgeWeighting) -> UndirectedEdges {
-        defer { pairs.removeAll() }
-        return pairs.withSortedEntries { keys, values in
+        pairs.withSortedEntries { keys, values in
             var marginal: [Double] = []
             var total = 0.0
             if weighting == .pmi {

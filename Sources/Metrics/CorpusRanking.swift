@@ -157,16 +157,22 @@ final class RowState {
     var buckets: [Int] = []
 
     /// Lookup-table counting (more than `directCountLimit` targets): thresholds ascending with
-    /// a +infinity sentinel, binFirst[b] = thresholds in bins before b (16 bits, so the tables of
-    /// a 1024-query block stay in L2), the map x ↦ bin, and per number n of thresholds ≤ x the
-    /// videos counted, in `copies` interleaved histograms (consecutive scores hit different
-    /// copies, so equal increments do not wait on each other).
+    /// a +infinity sentinel; per bin b the number of thresholds in bins before b and the first
+    /// threshold from b on (read together, so the common case needs no dependent load); the map
+    /// x ↦ bin; and per number n of thresholds ≤ x the videos counted, in `copies` interleaved
+    /// histograms (consecutive scores hit different copies, so equal increments do not wait on
+    /// each other).
     static let bins = 512
     static let copies = 4
-    /// More targets than this (beyond 16-bit table entries) fall back to one pass per target.
-    static let tableLimit = Int(UInt16.max) - 1
     var ascending: [Float] = []
-    var binFirst: [UInt16] = []
+    var binFirst: [BinEntry] = []
+
+    struct BinEntry {
+        /// The first threshold (ascending) at or after this bin; +infinity when none.
+        var threshold: Float
+        /// Thresholds in the bins before this one.
+        var below: UInt32
+    }
     var lowest: Float = 0
     var scale: Float = 1
     var histogram: [Int32] = []
@@ -194,7 +200,7 @@ final class RowState {
         if usesTable { prepareTable() }
     }
 
-    var usesTable: Bool { thresholds.count > Self.directCountLimit && thresholds.count <= Self.tableLimit }
+    var usesTable: Bool { thresholds.count > Self.directCountLimit }
 
     private func prepareTable() {
         let t = thresholds.count
@@ -205,9 +211,10 @@ final class RowState {
         // Any positive finite scale keeps the map monotone; a zero or overflowing range puts every threshold in bin 0.
         let wanted = Float(Self.bins) / range
         scale = range > 0 && wanted.isFinite ? wanted : 1
-        binFirst = [UInt16](repeating: 0, count: Self.bins + 1)
-        for x in ascending.prefix(t) { binFirst[bin(x) + 1] += 1 }
-        for b in 0..<Self.bins { binFirst[b + 1] += binFirst[b] }
+        var below = [Int](repeating: 0, count: Self.bins + 1)
+        for x in ascending.prefix(t) { below[bin(x) + 1] += 1 }
+        for b in 0..<Self.bins { below[b + 1] += below[b] }
+        binFirst = (0..<Self.bins).map { BinEntry(threshold: ascending[below[$0]], below: UInt32(below[$0])) }
         histogram = [Int32](repeating: 0, count: (t + 1) * Self.copies)
     }
 
@@ -268,9 +275,9 @@ final class RowState {
                     // n = thresholds ≤ x: those of lower bins, then the few in x's own bin. Thresholds of
                     // higher bins exceed x and the sentinel is +infinity, so no bound check is needed.
                     @inline(__always) func tally(_ x: Float, _ bin: Int, _ copy: Int) {
-                        var n = Int(binFirst[bin])
-                        n += ascending[n] <= x ? 1 : 0
-                        while ascending[n] <= x { n += 1 }
+                        let entry = binFirst[bin]
+                        var n = Int(entry.below) + (entry.threshold <= x ? 1 : 0)
+                        while ascending[n] <= x { n += 1 }  // a second threshold in x's bin: rare
                         histogram[n * copies + copy] &+= 1
                     }
                     // Sixteen bins at a time with vector arithmetic (the same operations as `bin`).
