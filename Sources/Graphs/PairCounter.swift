@@ -46,6 +46,8 @@ public final class PairCounter: @unchecked Sendable {
     public init(expectedPairs: Int = 1 << 16, bufferSize: Int = 1 << 20, background: Bool = true) {
         self.bufferSize = max(1, bufferSize)
         mergeThreshold = self.bufferSize
+        pendingKeys.reserveCapacity(mergeThreshold)
+        pendingValues.reserveCapacity(mergeThreshold)
         self.background = background
         runKeys.reserve(max(16, expectedPairs))
         runValues.reserve(max(16, expectedPairs))
@@ -86,9 +88,12 @@ public final class PairCounter: @unchecked Sendable {
         inFlight.wait()
         // The run only grows, so this bounds the merges' streamed bytes per add (no merge is in flight here).
         mergeThreshold = max(bufferSize, (runKeys.count + pendingKeys.count) / 4)
-        guard background else { return flush() }
+        guard background else { return merge(&pendingKeys, &pendingValues) }
         swap(&pendingKeys, &inFlightKeys)
         swap(&pendingValues, &inFlightValues)
+        // Exactly the next buffer's size (appends would double it, and copy).
+        pendingKeys.reserveCapacity(mergeThreshold)
+        pendingValues.reserveCapacity(mergeThreshold)
         inFlight.enter()
         mergeQueue.async { [self] in
             merge(&inFlightKeys, &inFlightValues)
@@ -96,10 +101,17 @@ public final class PairCounter: @unchecked Sendable {
         }
     }
 
-    /// Merges every buffered add (waiting for a background merge first).
+    /// Merges every buffered add (waiting for a background merge first) and returns the
+    /// buffers' memory, so that reading the run holds the run alone.
     public func flush() {
         inFlight.wait()
         merge(&pendingKeys, &pendingValues)
+        pendingKeys = []
+        pendingValues = []
+        inFlightKeys = []
+        inFlightValues = []
+        scratchKeys = []
+        scratchValues = []
     }
 
     /// The sorted distinct pairs (row-major order of the upper triangle) and their sums,
