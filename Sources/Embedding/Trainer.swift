@@ -27,15 +27,6 @@ public struct TrainingOptions: Sendable {
     public init() {}
 }
 
-/// Loss every `logEvery` steps and validation MAP every `validateEvery` steps.
-public struct TrainingHistory: Equatable, Sendable {
-    public var step: [Int64] = []
-    public var loss: [Double] = []
-    public var validationStep: [Int64] = []
-    public var validationMAP: [Double] = []
-    public init() {}
-}
-
 /// The training loop: mini-batches drawn from a seeded per-epoch permutation, one forward
 /// and one backward pass of the whole batch (GEMMs), the loss, Adam. All buffers are sized
 /// once; a step allocates nothing.
@@ -137,7 +128,7 @@ public final class Trainer {
             var order = permutation.count == exampleCount ? permutation : (0..<exampleCount).map(Int32.init)
             for i in 0..<exampleCount { order[i] = Int32(i) }
             var shuffle = SeededGenerator(seed: options.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
-            for i in stride(from: exampleCount - 1, to: 0, by: -1) { order.swapAt(i, shuffle.below(i + 1)) }
+            order.fisherYatesShuffle(using: &shuffle)
             permutation = order
             permutationEpoch = epoch
         }

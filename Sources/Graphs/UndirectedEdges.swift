@@ -33,40 +33,38 @@ public struct UndirectedEdges: Equatable, Sendable {
     public var count: Int { a.count }
 
     /// Edges from summed pair values, weighted; edges whose weight is not > 0 are dropped.
-    /// Reads the counter's sorted run in place (no copy of the pairs).
-    public static func from(_ pairs: PairCounter, nodes: Int, weighting: EdgeWeighting) -> UndirectedEdges {
-        pairs.withSortedEntries { keys, values in
-            var marginal: [Double] = []
-            var total = 0.0
-            if weighting == .pmi {
-                marginal = [Double](repeating: 0, count: nodes)
-                for (key, value) in zip(keys, values) {
-                    let (x, y) = PairCounter.rows(of: key)
-                    marginal[Int(x)] += value
-                    marginal[Int(y)] += value
-                    total += 2 * value
-                }
-            }
-            var edges = UndirectedEdges(nodeCount: nodes)
-            edges.a.reserveCapacity(keys.count)
-            edges.b.reserveCapacity(keys.count)
-            edges.weight.reserveCapacity(keys.count)
+    public static func from(_ pairs: PairSums, nodes: Int, weighting: EdgeWeighting) -> UndirectedEdges {
+        let (keys, values) = (pairs.keys, pairs.values)
+        var marginal: [Double] = []
+        var total = 0.0
+        if weighting == .pmi {
+            marginal = [Double](repeating: 0, count: nodes)
             for (key, value) in zip(keys, values) {
-                let (x, y) = PairCounter.rows(of: key)
-                let w: Double
-                switch weighting {
-                case .count: w = value
-                case .log1p: w = Foundation.log1p(value)
-                case .pmi: w = max(0, Foundation.log(value * total / (marginal[Int(x)] * marginal[Int(y)])))
-                }
-                let weight = Float(w)
-                guard weight > 0 else { continue }
-                edges.a.append(x)
-                edges.b.append(y)
-                edges.weight.append(weight)
+                let (x, y) = PairSums.rows(of: key)
+                marginal[Int(x)] += value
+                marginal[Int(y)] += value
+                total += 2 * value
             }
-            return edges
         }
+        var edges = UndirectedEdges(nodeCount: nodes)
+        edges.a.reserveCapacity(keys.count)
+        edges.b.reserveCapacity(keys.count)
+        edges.weight.reserveCapacity(keys.count)
+        for (key, value) in zip(keys, values) {
+            let (x, y) = PairSums.rows(of: key)
+            let w: Double
+            switch weighting {
+            case .count: w = value
+            case .log1p: w = Foundation.log1p(value)
+            case .pmi: w = max(0, Foundation.log(value * total / (marginal[Int(x)] * marginal[Int(y)])))
+            }
+            let weight = Float(w)
+            guard weight > 0 else { continue }
+            edges.a.append(x)
+            edges.b.append(y)
+            edges.weight.append(weight)
+        }
+        return edges
     }
 
     /// The edges for which `keep(e)` holds, order preserved.

@@ -3,6 +3,7 @@ import Artifacts
 import Contracts
 import Foundation
 import Graphs
+import Interactions
 import Support
 
 extension EdgeWeighting: ExpressibleByArgument {}

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Artifacts
+import Contracts
 import Features
 import Foundation
+import Ingestion
 import Support
 
 @main

@@ -1,5 +1,7 @@
+import Contracts
 import Foundation
 import Graphs
+import Interactions
 import LinearAlgebra
 import Support
 #if canImport(Glibc)
@@ -129,13 +131,20 @@ enum GraphBench {
         var fileSeconds = 0.0, edgeSeconds = 0.0, pairs = 0, tableBytes = 0
         var report = InteractionReport()
         // Counting and turning the pairs into edges, with the resident memory they add at peak.
+        // The counter itself (not `Interactions.countSessions`), to report its run's memory.
         let (edges, peakGrowth) = try BenchSupport.peakResidentGrowth { () throws -> UndirectedEdges in
-            let (fromFile, seconds) = try BenchSupport.time { try Interactions.countSessions(path: path, index: index, window: window) }
+            let (counted, seconds) = try BenchSupport.time { () -> CoWatchCounter in
+                var counter = CoWatchCounter(index: index, window: window, source: path)
+                try TextInput(path: path).forEachLine { line, number in try counter.consume(line, lineNumber: number) }
+                counter.finish()
+                _ = counter.pairs.count  // the last merge, inside the timing
+                return counter
+            }
             fileSeconds = seconds
-            pairs = fromFile.pairs.count
-            tableBytes = fromFile.pairs.memoryBytes
-            report = fromFile.report
-            let (edges, toEdges) = BenchSupport.time { UndirectedEdges.from(fromFile.pairs, nodes: videos, weighting: .count) }
+            pairs = counted.pairs.count
+            tableBytes = counted.pairs.memoryBytes
+            report = counted.report
+            let (edges, toEdges) = BenchSupport.time { UndirectedEdges.from(counted.pairs.sortedSums(), nodes: videos, weighting: .count) }
             edgeSeconds = toEdges
             return edges
         }
@@ -143,7 +152,7 @@ enum GraphBench {
         print(String(format: "  file:      %.1f s, %@ rows/s (%.1f CPU s, %@ rows per CPU-second), %d sessions, %d distinct pairs (%@)", fileSeconds,
                      Progress.format(Double(rows) / fileSeconds), fileCPU, Progress.format(Double(rows) / fileCPU), report.sessions, pairs,
                      BenchSupport.load()))
-        print(String(format: "  memory:    pair run + buffers %.0f MiB (%.1f bytes per distinct pair); resident growth at peak while counting and making edges %.0f MiB = %.1f bytes per distinct pair (target <= 40)",
+        print(String(format: "  memory:    pair run %.0f MiB (%.1f bytes per distinct pair); resident growth at peak while counting and making edges %.0f MiB = %.1f bytes per distinct pair (target <= 40)",
                      Double(tableBytes) / 1048576, Double(tableBytes) / Double(max(1, pairs)), peakGrowth / 1048576, peakGrowth / Double(max(1, pairs))))
         let (csr, csrSeconds) = BenchSupport.time { edges.symmetricCSR() }
         print(String(format: "  to edges:  %.2f s (sort %d pairs); to CSR %.2f s (%d entries)", edgeSeconds, pairs, csrSeconds, csr.entryCount))
@@ -182,7 +191,7 @@ enum GraphBench {
                 let topic = random.below(topics) * 200
                 let u = random.unit(), w = random.unit()
                 let a = min(videos - 1, topic + Int(u * u * 200)), b = min(videos - 1, topic + Int(w * w * 200))
-                body(PairCounter.key(Int32(a), Int32(a == b ? (b + 1) % videos : b)))
+                body(PairSums.key(Int32(a), Int32(a == b ? (b + 1) % videos : b)))
             }
         }
         /// Counts the stream with `add`, then `count`; returns distinct pairs, seconds and resident growth at peak.
@@ -220,7 +229,7 @@ enum GraphBench {
         print("exact kNN: \(n) x \(d) unit vectors, K = \(k), \(threads) threads, blocks \(blocking.queryBlock) x \(blocking.corpusBlock)")
         var random = SeededGenerator(seed: 7)
         var x = Matrix<Float>(rows: n, columns: d, values: (0..<(n * d)).map { _ in Float(random.normal()) })
-        x = ContentKNN.normalisedRows(x)
+        x = x.normalizedRows
         let path = folder + "/vectors.f32"
         try x.values.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
         var best: Double = .infinity

@@ -1,3 +1,4 @@
+import Contracts
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -53,15 +54,6 @@ public final class PairCounter: @unchecked Sendable {
         runValues.reserve(max(16, expectedPairs))
     }
 
-    /// The key of the unordered pair {a, b}: smaller row in the high word.
-    @inline(__always)
-    public static func key(_ a: Int32, _ b: Int32) -> UInt64 {
-        a < b ? UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) : UInt64(UInt32(b)) << 32 | UInt64(UInt32(a))
-    }
-
-    @inline(__always)
-    public static func rows(of key: UInt64) -> (Int32, Int32) { (Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key)) }
-
     /// Distinct pairs so far.
     public var count: Int {
         flush()
@@ -114,16 +106,21 @@ public final class PairCounter: @unchecked Sendable {
         scratchValues = []
     }
 
-    /// The sorted distinct pairs (row-major order of the upper triangle) and their sums,
-    /// lent to `body` without a copy.
-    public func withSortedEntries<R>(_ body: (UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
+    /// All pairs sorted by key (row-major order of the upper triangle) with their sums. Hands
+    /// the run over: it is moved into the arrays piece by piece from its end while the run
+    /// shrinks, so the two are never both whole in memory; the counter is empty afterwards.
+    public func sortedSums() -> PairSums {
         flush()
-        return try body(runKeys.buffer, runValues.buffer)
-    }
-
-    /// A copy of the sorted pairs and their sums.
-    public func sortedEntries() -> (keys: [UInt64], values: [Double]) {
-        withSortedEntries { (Array($0), Array($1)) }
+        let n = runKeys.count
+        let keys = [UInt64](unsafeUninitializedCapacity: n) { buffer, initialized in
+            runKeys.moveOut(to: buffer.baseAddress)
+            initialized = n
+        }
+        let values = [Double](unsafeUninitializedCapacity: n) { buffer, initialized in
+            runValues.moveOut(to: buffer.baseAddress)
+            initialized = n
+        }
+        return PairSums(keys: keys, values: values)
     }
 
     /// Forgets every pair and returns the memory.
@@ -234,6 +231,22 @@ final class GrowableStorage<Element> {
     func resize(_ newCount: Int) {
         if newCount > capacity { reserve(max(newCount, capacity + capacity / 4)) }
         count = newCount
+    }
+
+    /// Copies every element to `destination` in pieces from the end, shrinking the block after
+    /// each piece (`realloc` returns the pages), and leaves the storage empty.
+    func moveOut(to destination: UnsafeMutablePointer<Element>?) {
+        let piece = 1 << 20
+        while count > 0, let base, let destination {
+            let start = max(0, count - piece)
+            (destination + start).update(from: base + start, count: count - start)
+            count = start
+            if start > 0, let shrunk = realloc(base, start * MemoryLayout<Element>.stride) {
+                self.base = shrunk.bindMemory(to: Element.self, capacity: start)
+                capacity = start
+            }
+        }
+        free()
     }
 
     func free() {

@@ -1,4 +1,5 @@
-import Graphs
+import Contracts
+import Interactions
 import Support
 import XCTest
 
@@ -8,13 +9,14 @@ final class PairCounterTests: XCTestCase {
         let adds = (0..<20_000).map { _ in (Int32(random.below(300)), Int32(random.below(300)), Double(random.below(5))) }
             .filter { $0.0 != $0.1 }
         var reference: [UInt64: Double] = [:]
-        for (a, b, w) in adds { reference[PairCounter.key(a, b), default: 0] += w }
+        for (a, b, w) in adds { reference[PairSums.key(a, b), default: 0] += w }
         let expectedKeys = reference.keys.sorted()
         for (buffer, background) in [(37, true), (37, false), (1000, true), (1 << 20, true), (1, false)] {
             let counter = PairCounter(expectedPairs: 4, bufferSize: buffer, background: background)
-            for (a, b, w) in adds { counter.add(key: PairCounter.key(a, b), w) }
+            for (a, b, w) in adds { counter.add(key: PairSums.key(a, b), w) }
             XCTAssertEqual(counter.count, reference.count)
-            let (keys, values) = counter.sortedEntries()
+            let sums = counter.sortedSums()
+            let (keys, values) = (sums.keys, sums.values)
             XCTAssertEqual(keys, expectedKeys, "buffer \(buffer) background \(background)")
             XCTAssertEqual(values, expectedKeys.map { reference[$0]! }, "buffer \(buffer) background \(background)")
         }
@@ -29,24 +31,24 @@ final class PairCounterTests: XCTestCase {
             .filter { $0.0 != $0.1 }
         var reference: [UInt64: Double] = [:]
         for (a, b, w) in adds {
-            let key = PairCounter.key(a, b)
+            let key = PairSums.key(a, b)
             if let sum = reference[key] { reference[key] = sum + w } else { reference[key] = w }
         }
         let expectedKeys = reference.keys.sorted()
         for (buffer, background) in [(1, false), (333, true), (4096, false), (1 << 20, true)] {
             let counter = PairCounter(expectedPairs: 1, bufferSize: buffer, background: background)
-            for (a, b, w) in adds { counter.add(key: PairCounter.key(a, b), w) }
-            let (keys, values) = counter.sortedEntries()
+            for (a, b, w) in adds { counter.add(key: PairSums.key(a, b), w) }
+            let sums = counter.sortedSums()
+            let (keys, values) = (sums.keys, sums.values)
             XCTAssertEqual(keys, expectedKeys, "buffer \(buffer)")
             XCTAssertEqual(values.map(\.bitPattern), expectedKeys.map { reference[$0]!.bitPattern }, "buffer \(buffer)")
-            counter.removeAll()
-            XCTAssertEqual(counter.count, 0)
+            XCTAssertEqual(counter.count, 0, "the sums were handed over")
         }
     }
 
     func testKeyIsOrderIndependentAndRoundTrips() {
-        XCTAssertEqual(PairCounter.key(7, 3), PairCounter.key(3, 7))
-        XCTAssertTrue(PairCounter.rows(of: PairCounter.key(7, 3)) == (3, 7))
-        XCTAssertTrue(PairCounter.rows(of: PairCounter.key(0, Int32.max)) == (0, Int32.max))
+        XCTAssertEqual(PairSums.key(7, 3), PairSums.key(3, 7))
+        XCTAssertTrue(PairSums.rows(of: PairSums.key(7, 3)) == (3, 7))
+        XCTAssertTrue(PairSums.rows(of: PairSums.key(0, Int32.max)) == (0, Int32.max))
     }
 }
