@@ -177,7 +177,8 @@ enum GraphBench {
         print(String(format: "  in memory: %.1f s, %@ rows/s (%.1f CPU s, %@ rows per CPU-second; target >= 3 M rows/s)", memorySeconds,
                      Progress.format(Double(rows) / memorySeconds), memoryCPU, Progress.format(Double(rows) / memoryCPU)))
         memory = []
-        try counters(adds: rows, videos: max(videos, 1_000_000))
+        // At most 20 M adds: the previous counter needs ~90 bytes per pair on a shared machine.
+        try counters(adds: min(rows, 20_000_000), videos: max(videos, 1_000_000))
     }
 
     /// The pair counter against the previous build's (hash tables per hash partition) on the
