@@ -2,7 +2,12 @@
 import PackageDescription
 
 // Library modules hold the logic, one concern each; executables are thin stages.
-// C interop lives only in the system-library targets and GCMLShim.
+// Layers (docs/architecture.md): foundations (Support, Artifacts, LinearAlgebra) <- Contracts
+// (one typed reader/writer per artifact kind) <- algorithm modules, which depend on those and
+// never on each other <- stages. C is called only from the modules that wrap it: Artifacts
+// (HDF5), LinearAlgebra (OpenBLAS/LAPACK) and Interactions (zlib, zstd stream decompression),
+// through the system-library targets and the GCMLShim C target (macros Swift cannot import,
+// the HDF5 zstd filter); besides them only the C standard library (Glibc) is imported.
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 func stage(_ name: String, _ deps: [Target.Dependency]) -> Target {
@@ -42,11 +47,13 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .target(name: "GCMLShim", dependencies: ["CHDF5", "COpenBLAS", "CZstd"], path: "Sources/GCMLShim"),
 
-        // Library modules.
+        // Foundations: shared types and errors, the HDF5 layer, dense linear algebra.
         .target(name: "Support", path: "Sources/Support"),
         .target(name: "Artifacts", dependencies: ["GCMLShim", "CHDF5", "Support"], path: "Sources/Artifacts"),
         .target(name: "LinearAlgebra", dependencies: ["GCMLShim", "COpenBLAS", "Support"], path: "Sources/LinearAlgebra"),
+        // One typed value per artifact kind, with its reader and writer.
         .target(name: "Contracts", dependencies: ["Artifacts", "Support"], path: "Sources/Contracts"),
+        // Algorithm modules: Contracts and foundations only, never each other.
         .target(name: "Ingestion", dependencies: ["Contracts", "Artifacts", "Support",
                                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Sources/Ingestion"),
@@ -66,9 +73,9 @@ let package = Package(
         stage("gcml-import", ["Contracts", "Ingestion", "Artifacts", "Support"]),
         stage("build-graph", ["Contracts", "Interactions", "Graphs", "Artifacts", "Support"]),
         stage("affinity-tree", ["Contracts", "Graphs", "Artifacts", "Support"]),
-        stage("sample-triplets", ["Contracts", "Sampling", "Graphs", "Artifacts", "Support"]),
+        stage("sample-triplets", ["Contracts", "Sampling", "Artifacts", "Support"]),
         stage("train-embed", ["Contracts", "Embedding", "Artifacts", "Support"]),
-        stage("eval-map-ndcg", ["Contracts", "Metrics", "Graphs", "LinearAlgebra", "Artifacts", "Support"]),
+        stage("eval-map-ndcg", ["Contracts", "Metrics", "LinearAlgebra", "Artifacts", "Support"]),
         stage("eval-gap", ["Contracts", "Metrics", "LinearAlgebra", "Artifacts", "Support"]),
         stage("gcml-report", ["Contracts", "Reporting", "Artifacts", "Support"]),
         stage("gcml-bench", ["Contracts", "Artifacts", "LinearAlgebra", "Ingestion", "Features", "Interactions", "Graphs", "Sampling",

@@ -1,6 +1,7 @@
 import Artifacts
 import Contracts
 import Foundation
+import LinearAlgebra
 import Support
 
 /// Video annotation with a frozen representation: a sigmoid FC layer trained on
@@ -10,17 +11,20 @@ public struct AnnotationEvaluation {
     public var topK: Int
     public var savePredictions: Bool
     public var classifier: AnnotationClassifier.Options
+    /// BLAS threads of the classifier (nil: OpenBLAS's setting).
+    public var threads: Int?
 
     /// The split hashes video ids with this salt, so it is independent of other
     /// hash-based choices (e.g. build-graph's held-out videos).
     public static let splitSalt = StableHash.hash("gcml eval-gap split")
 
     public init(testFraction: Double = 0.2, topK: Int = 20, savePredictions: Bool = false,
-                classifier: AnnotationClassifier.Options = .init()) {
+                classifier: AnnotationClassifier.Options = .init(), threads: Int? = nil) {
         self.testFraction = testFraction
         self.topK = topK
         self.savePredictions = savePredictions
         self.classifier = classifier
+        self.threads = threads
     }
 
     /// Test videos: `/split` when the labels file has it, else StableHash.fraction(id) < testFraction.
@@ -29,6 +33,10 @@ public struct AnnotationEvaluation {
     }
 
     public func evaluate(vectors: VideoVectors, labels: VideoLabels) throws -> AnnotationResult {
+        try BLAS.withThreads(threads) { try evaluateWithCurrentThreads(vectors: vectors, labels: labels) }
+    }
+
+    private func evaluateWithCurrentThreads(vectors: VideoVectors, labels: VideoLabels) throws -> AnnotationResult {
         guard testFraction > 0 && testFraction < 1 else {
             throw GCMLError("--test-fraction: expected a number between 0 and 1, found \(testFraction)")
         }

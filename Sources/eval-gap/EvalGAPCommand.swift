@@ -33,11 +33,11 @@ struct EvalGAPCommand: ParsableCommand {
     @Option(help: "Threads for BLAS.") var threads: Int?
 
     func run() throws {
-        if let threads { BLAS.threads = threads }
         let videoLabels = try VideoLabels.read(labels)
         let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
         let options = AnnotationClassifier.Options(epochs: epochs, batchSize: batchSize, learningRate: learningRate, l2: l2, seed: seed)
-        let evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options)
+        let evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options,
+                                              threads: threads)
         let result = try evaluation.evaluate(vectors: input, labels: videoLabels)
         try Artifact.write(out, schema: .annotation, createdBy: "eval-gap", parameters: self, inputs: [input.path, labels]) { file in
             try result.write(to: file)

@@ -2,7 +2,6 @@ import ArgumentParser
 import Artifacts
 import Contracts
 import Foundation
-import Graphs
 import LinearAlgebra
 import Metrics
 import Support
@@ -35,7 +34,6 @@ struct EvalMapNDCGCommand: ParsableCommand {
     @Option(help: "Threads for BLAS and the ranking scan.") var threads: Int?
 
     func run() throws {
-        if let threads { BLAS.threads = threads }
         let relational = try RelationalGraph.read(graph)
         var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
         try input.checkAligned(with: relational.videoIDs, of: graph)

@@ -39,7 +39,6 @@ enum RetrievalBench {
             index += 1
         }
         queries = min(queries, videos)
-        BLAS.threads = threads
         print("== full-corpus retrieval: \(queries) queries x \(videos) videos x \(dims) dims, top \(k), \(targetCount) targets ranked per query, \(threads) threads ==")
 
         var generator = SeededGenerator(seed: 1)

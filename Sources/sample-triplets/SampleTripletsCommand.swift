@@ -1,7 +1,6 @@
 import ArgumentParser
 import Artifacts
 import Contracts
-import Graphs
 import Sampling
 import Support
 

@@ -53,11 +53,11 @@ struct TrainEmbedCommand: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
     func run() throws {
-        Trainer.threads = threads
         let table = try FeatureTable.read(features)
         let task = try TrainingTask.load(triplets: triplets, tree: tree, level: classifyLevel, minimumClusterSize: minClusterSize,
                                          graph: graph ?? validate, videos: table.count, featuresPath: features)
         var options = TrainingOptions()
+        options.threads = threads
         options.visualHidden = hidden
         options.audioHidden = audioHidden
         options.dim = dim
