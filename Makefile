@@ -175,7 +175,7 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 bench: build plugin
-	@bash scripts/install-deps.sh --python
+	@bash scripts/install-deps.sh --bench
 	GCML_PLUGIN_DIR=$(PLUGIN_DIR) $(BIN)/gcml-bench all
 
 schemas: build

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what gcml needs from Debian (idempotent): the C libraries it links,
 # h5dump for inspecting artifacts, and the compression CLIs the tests use.
-# Test-only Python readers (h5py, hdf5plugin, numpy) come from PyPI with --python.
+# Test-only Python readers (h5py, hdf5plugin, numpy) come from PyPI with --python;
+# --bench adds the benchmark peers (faiss-cpu, CPU PyTorch, scikit-learn, scipy), used by `make bench` only.
 set -euo pipefail
 
 packages=(libhdf5-dev hdf5-tools libopenblas-dev libzstd-dev zlib1g-dev pkg-config zstd gzip)
@@ -17,9 +18,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" = "--python" ]; then
+if [ "${1:-}" = "--python" ] || [ "${1:-}" = "--bench" ]; then
   if ! python3 -c 'import h5py, hdf5plugin, numpy, google.protobuf, crc32c' 2>/dev/null; then
     echo "install-deps: installing test-only Python readers (h5py, hdf5plugin, numpy, protobuf, crc32c)" >&2
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore h5py hdf5plugin numpy protobuf crc32c
+  fi
+fi
+
+if [ "${1:-}" = "--bench" ]; then
+  if ! python3 -c 'import faiss, torch, sklearn, scipy' 2>/dev/null; then
+    echo "install-deps: installing benchmark peers (faiss-cpu, torch 2.13 CPU, scikit-learn, scipy)" >&2
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore faiss-cpu "torch==2.13.0+cpu" scikit-learn scipy
   fi
 fi

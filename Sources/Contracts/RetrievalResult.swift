@@ -16,10 +16,13 @@ public struct RetrievalResult {
     public static let ndcgAttribute = "ndcg_at_k"
     public static let kAttribute = "k"
     public static let candidateModeAttribute = "candidate_mode"
+    public static let eligibleQueriesAttribute = "eligible_queries"
 
     public var k: Int
     public var candidates: RetrievalCandidates
     public var queries: [Int32]
+    /// Videos that qualified as queries; `queries` is a sample of them when fewer (`--max-queries`).
+    public var eligibleQueries: Int
     /// CSR over queries: candidates of query q are entries indptr[q]..<indptr[q+1], best first.
     public var indptr: [Int64] = [0]
     public var index: [Int32] = []
@@ -30,10 +33,11 @@ public struct RetrievalResult {
     public var map = Double.nan
     public var meanNDCG = Double.nan
 
-    public init(k: Int, candidates: RetrievalCandidates, queries: [Int32]) {
+    public init(k: Int, candidates: RetrievalCandidates, queries: [Int32], eligibleQueries: Int? = nil) {
         self.k = k
         self.candidates = candidates
         self.queries = queries
+        self.eligibleQueries = eligibleQueries ?? queries.count
     }
 
     public var queryCount: Int { queries.count }
@@ -53,6 +57,7 @@ public struct RetrievalResult {
         try root.setAttribute(Self.ndcgAttribute, .double(meanNDCG))
         try root.setAttribute(Self.kAttribute, .int(Int64(k)))
         try root.setAttribute(Self.candidateModeAttribute, .string(candidates.rawValue))
+        try root.setAttribute(Self.eligibleQueriesAttribute, .int(Int64(eligibleQueries)))
     }
 
     /// The headline numbers of a validated `gcml.eval.retrieval/1` file (its root attributes).
@@ -61,7 +66,8 @@ public struct RetrievalResult {
         defer { try? file.close() }
         let root = file.root
         return RetrievalSummary(map: try requiredNumber(root, mapAttribute), ndcg: try requiredNumber(root, ndcgAttribute),
-                                k: try root.intAttribute(kAttribute).map(Int.init), queries: try root.dataset(DatasetPath.Retrieval.query).rows)
+                                k: try root.intAttribute(kAttribute).map(Int.init), queries: try root.dataset(DatasetPath.Retrieval.query).rows,
+                                eligibleQueries: try root.intAttribute(eligibleQueriesAttribute).map(Int.init))
     }
 }
 
@@ -71,12 +77,16 @@ public struct RetrievalSummary: Equatable, Sendable {
     public var ndcg: Double
     public var k: Int?
     public var queries: Int
+    /// Videos that qualified as queries (`queries` is a sample of them under `--max-queries`);
+    /// nil in files written before the attribute existed.
+    public var eligibleQueries: Int?
 
-    public init(map: Double, ndcg: Double, k: Int?, queries: Int) {
+    public init(map: Double, ndcg: Double, k: Int?, queries: Int, eligibleQueries: Int? = nil) {
         self.map = map
         self.ndcg = ndcg
         self.k = k
         self.queries = queries
+        self.eligibleQueries = eligibleQueries
     }
 }
 

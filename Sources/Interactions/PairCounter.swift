@@ -1,110 +1,70 @@
 import Contracts
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Sums a value per unordered pair of video rows, so memory grows with the
 /// number of distinct pairs, never with the number of input rows.
 ///
-/// Built for tens of millions of pairs, where a plain hash table spends its time
-/// waiting on DRAM: adds are buffered, the buffer is split by the top hash bits
-/// into 256 partitions (a counting sort, sequential), and each partition's adds
-/// go into that partition's own open-addressing table — a few MiB that stays in
-/// cache while its keys are inserted. Partitions are disjoint, so a flush runs on
-/// several threads with the same result as on one.
+/// Sort-based aggregation, built for hundreds of millions of pairs: a hash table
+/// of that size spends its time waiting on DRAM (and needs 2–4× its entries in
+/// slots), whereas sorting and merging only stream memory. Adds are buffered; a
+/// full buffer is radix-sorted (stable) and merged, in place and from the back,
+/// into one sorted run of distinct pairs (16 bytes each, grown by `realloc`, so
+/// growth costs neither a copy nor a second resident run). The buffer holds a
+/// quarter of the run (at least `bufferSize` adds), so each pair's merges cost a
+/// bounded number of streamed bytes per add whatever the size, and the peak is
+/// about 16 B per distinct pair for the run plus 12 B for the buffers.
+///
+/// A pair's value is summed in the order its adds arrived, as a running sum
+/// started at the first add — the same floating-point result as adding each
+/// value to a table entry as it comes (merges never pre-sum a buffer's adds).
 public final class PairCounter: @unchecked Sendable {
-    private static let empty = UInt64.max
-    private static let partitionBits = 8
-    private static let partitions = 1 << partitionBits
-
-    struct Entry {
-        var key: UInt64
-        var value: Double
-    }
-
-    /// One partition's table: interleaved key/value entries, linear probing, half-load growth.
-    struct Table {
-        var entries: [Entry]
-        var bits: Int
-        var count = 0
-
-        init(bits: Int) {
-            self.bits = bits
-            entries = [Entry](repeating: Entry(key: PairCounter.empty, value: 0), count: 1 << bits)
-        }
-
-        /// `hash` is the full multiplicative hash; the bits below the partition bits pick the slot.
-        @inline(__always)
-        mutating func add(_ key: UInt64, _ hash: UInt64, _ value: Double) {
-            if count * 2 >= entries.count { grow() }
-            let mask = entries.count - 1
-            var slot = Int(truncatingIfNeeded: (hash << UInt64(PairCounter.partitionBits)) >> UInt64(64 - bits))
-            let added: Bool = entries.withUnsafeMutableBufferPointer { e in
-                while true {
-                    let here = e[slot].key
-                    if here == key { e[slot].value += value; return false }
-                    if here == PairCounter.empty {
-                        e[slot] = Entry(key: key, value: value)
-                        return true
-                    }
-                    slot = (slot + 1) & mask
-                }
-            }
-            if added { count += 1 }
-        }
-
-        mutating func grow() {
-            let old = entries
-            bits += 1
-            entries = [Entry](repeating: Entry(key: PairCounter.empty, value: 0), count: 1 << bits)
-            count = 0
-            for entry in old where entry.key != PairCounter.empty { add(entry.key, PairCounter.hash(entry.key), entry.value) }
-        }
-    }
-
-    private var tables: [Table]
+    /// The sorted, distinct pairs so far.
+    private let runKeys = GrowableStorage<UInt64>()
+    private let runValues = GrowableStorage<Double>()
     private var pendingKeys: [UInt64] = []
     private var pendingValues: [Double] = []
+    private var inFlightKeys: [UInt64] = []
+    private var inFlightValues: [Double] = []
+    /// Radix-sort scratch, used by the merging thread only.
     private var scratchKeys: [UInt64] = []
     private var scratchValues: [Double] = []
     private let bufferSize: Int
-    /// Threads used by a flush (partitions are split among them).
-    public var threads: Int
-    /// Whether a full buffer is inserted on a background thread while adds continue
-    /// into a second buffer (flushes stay in order, so sums are the same).
+    /// Adds buffered before the next merge: a quarter of the run, at least `bufferSize`.
+    private var mergeThreshold: Int
+    /// Whether a full buffer is merged on a background thread while adds continue
+    /// into a second buffer (merges stay in order, so sums are the same).
     public let background: Bool
-    private var inFlightKeys: [UInt64] = []
-    private var inFlightValues: [Double] = []
     private let inFlight = DispatchGroup()
-    private let flushQueue = DispatchQueue(label: "gcml.pair-counter.flush")
+    private let mergeQueue = DispatchQueue(label: "gcml.pair-counter.merge")
 
     /// - Parameters:
     ///   - expectedPairs: initial capacity hint.
-    ///   - bufferSize: adds buffered before a flush.
-    ///   - background: insert full buffers on a second thread (overlaps parsing and counting).
-    public init(expectedPairs: Int = 1 << 16, bufferSize: Int = 1 << 20, threads: Int = 1, background: Bool = true) {
-        var bits = 4
-        while (1 << bits) * Self.partitions < expectedPairs * 2 { bits += 1 }
-        tables = (0..<Self.partitions).map { _ in Table(bits: bits) }
+    ///   - bufferSize: fewest adds buffered before a merge (the buffer grows to a quarter of the run).
+    ///   - background: merge full buffers on a second thread (overlaps parsing and counting).
+    public init(expectedPairs: Int = 1 << 16, bufferSize: Int = 1 << 20, background: Bool = true) {
         self.bufferSize = max(1, bufferSize)
-        self.threads = max(1, threads)
+        mergeThreshold = self.bufferSize
+        pendingKeys.reserveCapacity(mergeThreshold)
+        pendingValues.reserveCapacity(mergeThreshold)
         self.background = background
-        pendingKeys.reserveCapacity(self.bufferSize)
-        pendingValues.reserveCapacity(self.bufferSize)
+        runKeys.reserve(max(16, expectedPairs))
+        runValues.reserve(max(16, expectedPairs))
     }
-
-    @inline(__always)
-    static func hash(_ key: UInt64) -> UInt64 { (key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15 }
 
     /// Distinct pairs so far.
     public var count: Int {
         flush()
-        return tables.reduce(0) { $0 + $1.count }
+        return runKeys.count
     }
 
-    /// Bytes held by the tables and the add buffer.
+    /// Bytes held by the run (its reserved capacity) and the add buffers.
     public var memoryBytes: Int {
         inFlight.wait()
-        return tables.reduce(0) { $0 + $1.entries.count * MemoryLayout<Entry>.stride }
-            + (pendingKeys.capacity + inFlightKeys.capacity + scratchKeys.count) * (MemoryLayout<UInt64>.size + MemoryLayout<Double>.size)
+        return runKeys.capacity * MemoryLayout<UInt64>.stride + runValues.capacity * MemoryLayout<Double>.stride
+            + (pendingKeys.capacity + inFlightKeys.capacity + scratchKeys.capacity) * (MemoryLayout<UInt64>.size + MemoryLayout<Double>.size)
     }
 
     /// Adds `value` to the pair's sum.
@@ -112,95 +72,188 @@ public final class PairCounter: @unchecked Sendable {
     public func add(key: UInt64, _ value: Double) {
         pendingKeys.append(key)
         pendingValues.append(value)
-        if pendingKeys.count >= bufferSize { handOff() }
+        if pendingKeys.count >= mergeThreshold { handOff() }
     }
 
-    /// A full buffer: insert it now, or swap it with the (finished) in-flight one and insert it in the background.
+    /// A full buffer: merge it now, or swap it with the (finished) in-flight one and merge it in the background.
     private func handOff() {
         inFlight.wait()
-        guard background else { return flush() }
+        // The run only grows, so this bounds the merges' streamed bytes per add (no merge is in flight here).
+        mergeThreshold = max(bufferSize, (runKeys.count + pendingKeys.count) / 4)
+        guard background else { return merge(&pendingKeys, &pendingValues) }
         swap(&pendingKeys, &inFlightKeys)
         swap(&pendingValues, &inFlightValues)
+        // Exactly the next buffer's size (appends would double it, and copy).
+        pendingKeys.reserveCapacity(mergeThreshold)
+        pendingValues.reserveCapacity(mergeThreshold)
         inFlight.enter()
-        flushQueue.async { [self] in
-            insert(inFlightKeys, inFlightValues)
-            inFlightKeys.removeAll(keepingCapacity: true)
-            inFlightValues.removeAll(keepingCapacity: true)
+        mergeQueue.async { [self] in
+            merge(&inFlightKeys, &inFlightValues)
             inFlight.leave()
         }
     }
 
-    /// Inserts every buffered add (waiting for a background insert first).
+    /// Merges every buffered add (waiting for a background merge first) and returns the
+    /// buffers' memory, so that reading the run holds the run alone.
     public func flush() {
         inFlight.wait()
-        insert(pendingKeys, pendingValues)
-        pendingKeys.removeAll(keepingCapacity: true)
-        pendingValues.removeAll(keepingCapacity: true)
+        merge(&pendingKeys, &pendingValues)
+        pendingKeys = []
+        pendingValues = []
+        inFlightKeys = []
+        inFlightValues = []
+        scratchKeys = []
+        scratchValues = []
     }
 
-    /// Inserts a buffer of adds, partition by partition, on `threads` threads.
-    private func insert(_ pendingKeys: [UInt64], _ pendingValues: [Double]) {
-        let n = pendingKeys.count
-        guard n > 0 else { return }
-        // Counting sort of the buffer by partition (the top hash bits).
-        var start = [Int](repeating: 0, count: Self.partitions + 1)
-        let shift = UInt64(64 - Self.partitionBits)
-        pendingKeys.withUnsafeBufferPointer { keys in
-            for key in keys { start[Int(truncatingIfNeeded: Self.hash(key) >> shift) + 1] += 1 }
-        }
-        for p in 0..<Self.partitions { start[p + 1] += start[p] }
-        var cursor = start
-        if scratchKeys.count < n {
-            scratchKeys = [UInt64](repeating: 0, count: max(n, bufferSize))
-            scratchValues = [Double](repeating: 0, count: max(n, bufferSize))
-        }
-        pendingKeys.withUnsafeBufferPointer { keys in
-            pendingValues.withUnsafeBufferPointer { values in
-                scratchKeys.withUnsafeMutableBufferPointer { sortedKeys in
-                    scratchValues.withUnsafeMutableBufferPointer { sortedValues in
-                        for i in 0..<n {
-                            let p = Int(truncatingIfNeeded: Self.hash(keys[i]) >> shift)
-                            sortedKeys[cursor[p]] = keys[i]
-                            sortedValues[cursor[p]] = values[i]
-                            cursor[p] += 1
-                        }
-                    }
-                }
-            }
-        }
-        let workers = min(threads, Self.partitions)
-        tables.withUnsafeMutableBufferPointer { tables in
-            let tables = tables
-            scratchKeys.withUnsafeBufferPointer { keys in
-                scratchValues.withUnsafeBufferPointer { values in
-                    let insert = { (worker: Int) in
-                        var p = worker
-                        while p < Self.partitions {
-                            for i in start[p]..<start[p + 1] { tables[p].add(keys[i], Self.hash(keys[i]), values[i]) }
-                            p += workers
-                        }
-                    }
-                    if workers == 1 { insert(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: insert) }
-                }
-            }
-        }
-    }
-
-    /// All pairs sorted by key (row-major order of the upper triangle).
+    /// All pairs sorted by key (row-major order of the upper triangle) with their sums. Hands
+    /// the run over: it is moved into the arrays piece by piece from its end while the run
+    /// shrinks, so the two are never both whole in memory; the counter is empty afterwards.
     public func sortedSums() -> PairSums {
         flush()
-        var keys: [UInt64] = [], values: [Double] = []
-        let total = count
-        keys.reserveCapacity(total)
-        values.reserveCapacity(total)
-        for table in tables {
-            for entry in table.entries where entry.key != Self.empty {
-                keys.append(entry.key)
-                values.append(entry.value)
+        let n = runKeys.count
+        let keys = [UInt64](unsafeUninitializedCapacity: n) { buffer, initialized in
+            runKeys.moveOut(to: buffer.baseAddress)
+            initialized = n
+        }
+        let values = [Double](unsafeUninitializedCapacity: n) { buffer, initialized in
+            runValues.moveOut(to: buffer.baseAddress)
+            initialized = n
+        }
+        return PairSums(keys: keys, values: values)
+    }
+
+    /// Forgets every pair and returns the memory.
+    public func removeAll() {
+        inFlight.wait()
+        pendingKeys = []
+        pendingValues = []
+        inFlightKeys = []
+        inFlightValues = []
+        scratchKeys = []
+        scratchValues = []
+        runKeys.free()
+        runValues.free()
+    }
+
+    /// Sorts a buffer of adds (stably) and merges it into the run; empties the buffer.
+    private func merge(_ keys: inout [UInt64], _ values: inout [Double]) {
+        let n = keys.count
+        guard n > 0 else { return }
+        if scratchKeys.count < n {
+            scratchKeys = [UInt64](repeating: 0, count: n)
+            scratchValues = [Double](repeating: 0, count: n)
+        }
+        RadixSort.sort(&keys, carrying: &values, scratchKeys: &scratchKeys, scratchValues: &scratchValues)
+        keys.withUnsafeBufferPointer { addKeys in
+            values.withUnsafeBufferPointer { addValues in mergeSorted(addKeys, addValues) }
+        }
+        keys.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+    }
+
+    /// Merges sorted adds (equal keys in arrival order) into the run, from the back, in place.
+    private func mergeSorted(_ addKeys: UnsafeBufferPointer<UInt64>, _ addValues: UnsafeBufferPointer<Double>) {
+        let m = runKeys.count, n = addKeys.count
+        // Distinct added keys absent from the run: the run's growth.
+        var fresh = 0, i = 0, j = 0
+        runKeys.withPointer { run in
+            while j < n {
+                let key = addKeys[j]
+                while i < m && run[i] < key { i += 1 }
+                if i == m || run[i] != key { fresh += 1 }
+                j += 1
+                while j < n && addKeys[j] == key { j += 1 }
             }
         }
-        RadixSort.sort(&keys, carrying: &values)
-        return PairSums(keys: keys, values: values)
+        runKeys.resize(m + fresh)
+        runValues.resize(m + fresh)
+        runKeys.withPointer { rk in
+            runValues.withPointer { rv in
+                // Writing position w never passes the unread run entries below it (w ≥ i always).
+                var w = m + fresh - 1, i = m - 1, j = n - 1
+                while j >= 0 {
+                    let key = addKeys[j]
+                    var first = j
+                    while first > 0 && addKeys[first - 1] == key { first -= 1 }
+                    while i >= 0 && rk[i] > key {
+                        rk[w] = rk[i]
+                        rv[w] = rv[i]
+                        w -= 1
+                        i -= 1
+                    }
+                    // Running sum in arrival order: from the existing sum, else from the first add.
+                    var sum: Double, next = first
+                    if i >= 0 && rk[i] == key {
+                        sum = rv[i]
+                        i -= 1
+                    } else {
+                        sum = addValues[first]
+                        next = first + 1
+                    }
+                    while next <= j { sum += addValues[next]; next += 1 }
+                    rk[w] = key
+                    rv[w] = sum
+                    w -= 1
+                    j = first - 1
+                }
+            }
+        }
+    }
+}
+
+/// A growable buffer of trivial values in `malloc` memory: `realloc` moves large
+/// blocks by remapping pages, so growth neither copies nor briefly doubles memory.
+final class GrowableStorage<Element> {
+    private(set) var base: UnsafeMutablePointer<Element>?
+    private(set) var count = 0
+    private(set) var capacity = 0
+
+    deinit { free() }
+
+    var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+
+    func withPointer<R>(_ body: (UnsafeMutablePointer<Element>) -> R) -> R {
+        if base == nil { reserve(1) }
+        return body(base!)
+    }
+
+    func reserve(_ wanted: Int) {
+        guard wanted > capacity else { return }
+        guard let grown = realloc(base, wanted * MemoryLayout<Element>.stride) else {
+            fatalError("PairCounter: out of memory growing to \(wanted) pairs")
+        }
+        base = grown.bindMemory(to: Element.self, capacity: wanted)
+        capacity = wanted
+    }
+
+    /// Sets the count (new elements uninitialised; the caller writes them), growing by at least 1.25×.
+    func resize(_ newCount: Int) {
+        if newCount > capacity { reserve(max(newCount, capacity + capacity / 4)) }
+        count = newCount
+    }
+
+    /// Copies every element to `destination` in pieces from the end, shrinking the block after
+    /// each piece (`realloc` returns the pages), and leaves the storage empty.
+    func moveOut(to destination: UnsafeMutablePointer<Element>?) {
+        let piece = 1 << 20
+        while count > 0, let base, let destination {
+            let start = max(0, count - piece)
+            (destination + start).update(from: base + start, count: count - start)
+            count = start
+            if start > 0, let shrunk = realloc(base, start * MemoryLayout<Element>.stride) {
+                self.base = shrunk.bindMemory(to: Element.self, capacity: start)
+                capacity = start
+            }
+        }
+        free()
+    }
+
+    func free() {
+        Glibc.free(base)
+        base = nil
+        count = 0
+        capacity = 0
     }
 }
 
@@ -208,43 +261,55 @@ public final class PairCounter: @unchecked Sendable {
 /// moving a value array along. Stable, linear time.
 enum RadixSort {
     static func sort(_ keys: inout [UInt64], carrying values: inout [Double]) {
+        var scratchKeys = [UInt64](repeating: 0, count: keys.count)
+        var scratchValues = [Double](repeating: 0, count: keys.count)
+        sort(&keys, carrying: &values, scratchKeys: &scratchKeys, scratchValues: &scratchValues)
+    }
+
+    /// The same with caller-owned scratch of at least keys.count entries (contents undefined afterwards).
+    static func sort(_ keys: inout [UInt64], carrying values: inout [Double], scratchKeys: inout [UInt64], scratchValues: inout [Double]) {
         let n = keys.count
         guard n > 1 else { return }
+        precondition(scratchKeys.count >= n && scratchValues.count >= n)
         let bits = 11, radix = 1 << bits
         var allOr: UInt64 = 0, allAnd = UInt64.max
         for key in keys { allOr |= key; allAnd &= key }
         let varying = allOr ^ allAnd
-        var otherKeys = [UInt64](repeating: 0, count: n)
-        var otherValues = [Double](repeating: 0, count: n)
         var counts = [Int](repeating: 0, count: radix)
+        var sortedInScratch = false
         var shift: UInt64 = 0
         while shift < 64 {
             defer { shift += UInt64(bits) }
             guard (varying >> shift) & UInt64(radix - 1) != 0 else { continue }
             for i in 0..<radix { counts[i] = 0 }
-            keys.withUnsafeBufferPointer { k in
-                for key in k { counts[Int((key >> shift) & UInt64(radix - 1))] += 1 }
+            let pass = { (k: UnsafeMutableBufferPointer<UInt64>, v: UnsafeMutableBufferPointer<Double>,
+                          ok: UnsafeMutableBufferPointer<UInt64>, ov: UnsafeMutableBufferPointer<Double>) in
+                counts.withUnsafeMutableBufferPointer { c in
+                    for i in 0..<n { c[Int((k[i] >> shift) & UInt64(radix - 1))] += 1 }
+                    var sum = 0
+                    for i in 0..<radix { let x = c[i]; c[i] = sum; sum += x }
+                    for i in 0..<n {
+                        let digit = Int((k[i] >> shift) & UInt64(radix - 1))
+                        ok[c[digit]] = k[i]
+                        ov[c[digit]] = v[i]
+                        c[digit] += 1
+                    }
+                }
             }
-            var sum = 0
-            for i in 0..<radix { let c = counts[i]; counts[i] = sum; sum += c }
-            keys.withUnsafeBufferPointer { k in
-                values.withUnsafeBufferPointer { v in
-                    otherKeys.withUnsafeMutableBufferPointer { ok in
-                        otherValues.withUnsafeMutableBufferPointer { ov in
-                            counts.withUnsafeMutableBufferPointer { c in
-                                for i in 0..<n {
-                                    let digit = Int((k[i] >> shift) & UInt64(radix - 1))
-                                    ok[c[digit]] = k[i]
-                                    ov[c[digit]] = v[i]
-                                    c[digit] += 1
-                                }
-                            }
+            keys.withUnsafeMutableBufferPointer { k in
+                values.withUnsafeMutableBufferPointer { v in
+                    scratchKeys.withUnsafeMutableBufferPointer { sk in
+                        scratchValues.withUnsafeMutableBufferPointer { sv in
+                            if sortedInScratch { pass(sk, sv, k, v) } else { pass(k, v, sk, sv) }
                         }
                     }
                 }
             }
-            swap(&keys, &otherKeys)
-            swap(&values, &otherValues)
+            sortedInScratch.toggle()
+        }
+        if sortedInScratch {
+            keys.withUnsafeMutableBufferPointer { k in scratchKeys.withUnsafeBufferPointer { k.baseAddress!.update(from: $0.baseAddress!, count: n) } }
+            values.withUnsafeMutableBufferPointer { v in scratchValues.withUnsafeBufferPointer { v.baseAddress!.update(from: $0.baseAddress!, count: n) } }
         }
     }
 }

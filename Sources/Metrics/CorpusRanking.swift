@@ -44,9 +44,10 @@ public struct CorpusRanking {
 
     /// Ranks `corpus` ([rows, dimension] row-major) for the queries `queryRows` (rows of
     /// the corpus). A query never ranks itself nor its `excluded` rows; `targets[q]`
-    /// are located whatever their rank (a target is never excluded).
+    /// are located whatever their rank (a target is never excluded). `progress` is set to
+    /// `progressBase` plus the queries done.
     public func rank(corpus: UnsafeBufferPointer<Float>, rows: Int, dimension: Int, queryRows: [Int],
-                     excluded: [[Int32]], targets: [[Int32]], progress: Support.Progress? = nil) -> Result {
+                     excluded: [[Int32]], targets: [[Int32]], progress: Support.Progress? = nil, progressBase: Int = 0) -> Result {
         precondition(corpus.count >= rows * dimension && excluded.count == queryRows.count && targets.count == queryRows.count)
         let q = queryRows.count, kk = min(k, max(0, rows - 1))
         var top = [Int32](repeating: -1, count: q * kk), topScores = [Float](repeating: -.infinity, count: q * kk)
@@ -61,7 +62,7 @@ public struct CorpusRanking {
                                 TopK.scan(queries: base, queryCount: q, queryRows: queryRowsBuffer.baseAddress!, corpus: base, corpusCount: rows,
                                           dimension: dimension, threads: threads,
                                           blocking: TopK.Blocking(queryBlock: queryBlock, corpusBlock: corpusBlock),
-                                          progress: progress.map { p in { p.set($0) } }) { slots in
+                                          progress: progress.map { p in { p.set(progressBase + $0) } }) { slots in
                                     RankingVisitor(slots: slots, k: kk, corpus: base, dimension: dimension, queryRows: queryRows,
                                                    excluded: excluded, targets: targets, output: output)
                                 }
@@ -137,6 +138,13 @@ final class RankingVisitor: ScoreBlockVisitor {
 
 /// Per-query state beyond the top k: the score overrides and the counters of ranked
 /// videos scoring at least each target's score.
+///
+/// Few targets are counted with one vectorised pass per target over the score row. Many
+/// targets (a popular query has dozens) use a lookup table instead of a binary search per
+/// score, which cost more than the GEMM itself: the range [lowest, highest threshold] is cut
+/// into `bins` equal bins by a monotone float map, the table gives how many thresholds lie in
+/// bins below a score's bin, and only the thresholds inside its own bin (usually none) are
+/// compared. So each score costs a few instructions whatever the number of targets.
 final class RowState {
     /// (row, score) overrides applied to each block before the scan: targets get their
     /// directly computed score, excluded rows (and the query) -infinity. Sorted by row.
@@ -147,6 +155,27 @@ final class RowState {
     var thresholdTarget: [Int] = []
     /// buckets[p]: ranked videos whose score x has thresholds[p] as the first threshold ≤ x.
     var buckets: [Int] = []
+
+    /// Lookup-table counting (more than `directCountLimit` targets): thresholds ascending with
+    /// a +infinity sentinel; per bin b the number of thresholds in bins before b and the first
+    /// threshold from b on (read together, so the common case needs no dependent load); the map
+    /// x ↦ bin; and per number n of thresholds ≤ x the videos counted, in `copies` interleaved
+    /// histograms (consecutive scores hit different copies, so equal increments do not wait on
+    /// each other).
+    static let bins = 512
+    static let copies = 4
+    var ascending: [Float] = []
+    var binFirst: [BinEntry] = []
+
+    struct BinEntry {
+        /// The first threshold (ascending) at or after this bin; +infinity when none.
+        var threshold: Float
+        /// Thresholds in the bins before this one.
+        var below: UInt32
+    }
+    var lowest: Float = 0
+    var scale: Float = 1
+    var histogram: [Int32] = []
 
     func reset(query: Int, excluded: [Int32], targets: [Int32], corpus: UnsafePointer<Float>, dimension: Int) {
         overrides.removeAll(keepingCapacity: true)
@@ -163,25 +192,66 @@ final class RowState {
         }
         for (t, row) in targets.enumerated() where Int(row) != query { overrides.append((Int(row), targetScores[t])) }
         overrides.sort { $0.row < $1.row }
+        nextOverride = 0
         let scores = targetScores
         thresholdTarget = Array(targets.indices).sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
         thresholds = thresholdTarget.map { scores[$0] }
         buckets = [Int](repeating: 0, count: thresholds.count)
+        if usesTable { prepareTable() }
     }
+
+    var usesTable: Bool { thresholds.count > Self.directCountLimit }
+
+    private func prepareTable() {
+        let t = thresholds.count
+        ascending = thresholds.reversed()
+        ascending.append(.infinity)
+        lowest = ascending[0]
+        let range = ascending[t - 1] - lowest
+        // Any positive finite scale keeps the map monotone; a zero or overflowing range puts every threshold in bin 0.
+        let wanted = Float(Self.bins) / range
+        scale = range > 0 && wanted.isFinite ? wanted : 1
+        var below = [Int](repeating: 0, count: Self.bins + 1)
+        for x in ascending.prefix(t) { below[bin(x) + 1] += 1 }
+        for b in 0..<Self.bins { below[b + 1] += below[b] }
+        binFirst = (0..<Self.bins).map { BinEntry(threshold: ascending[below[$0]], below: UInt32(below[$0])) }
+        histogram = [Int32](repeating: 0, count: (t + 1) * Self.copies)
+    }
+
+    /// The monotone map score ↦ bin: x ≤ y gives bin(x) ≤ bin(y) (every step rounds monotonically:
+    /// the clamped (x − lowest)·scale, then rounding to an integer by adding 2^23 and keeping the
+    /// mantissa), so every threshold in a lower bin is below x. -infinity (excluded rows) lands in bin 0.
+    @inline(__always)
+    func bin(_ x: Float) -> Int {
+        var y = (x - lowest) * scale
+        if y < 0 { y = 0 }
+        if y > Float(Self.bins - 1) { y = Float(Self.bins - 1) }
+        return Int((y + Self.roundingMagic).bitPattern & 0x7F_FFFF)
+    }
+
+    /// 2^23: adding it to y in [0, 2^23) leaves round(y) in the mantissa bits.
+    static let roundingMagic: Float = 0x1p23
+
+    /// The first override not yet applied: a query's blocks arrive in increasing row order,
+    /// so a cursor replaces a search per block (whose loads missed the cache).
+    var nextOverride = 0
 
     /// Writes the overrides that fall in corpus rows `rows` into their score row.
     func applyOverrides(_ row: UnsafeMutablePointer<Float>, rows: Range<Int>) {
-        var lo = 0, hi = overrides.count
-        while lo < hi { let mid = (lo + hi) / 2; if overrides[mid].row < rows.lowerBound { lo = mid + 1 } else { hi = mid } }
-        while lo < overrides.count && overrides[lo].row < rows.upperBound {
-            row[overrides[lo].row - rows.lowerBound] = overrides[lo].score
-            lo += 1
+        overrides.withUnsafeBufferPointer { overrides in
+            var next = nextOverride
+            while next < overrides.count && overrides[next].row < rows.lowerBound { next += 1 }
+            while next < overrides.count && overrides[next].row < rows.upperBound {
+                row[overrides[next].row - rows.lowerBound] = overrides[next].score
+                next += 1
+            }
+            nextOverride = next
         }
     }
 
     /// Counts the (overridden) scores row[0..<count] against the target thresholds.
     func count(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        if thresholds.count <= Self.directCountLimit {
+        if !usesTable {
             // Few targets: one branch-free (vectorisable) counting pass per target over the
             // row, which sits in L1; bucket p then holds exactly the count for threshold p
             // minus the videos already counted for thresholds above it.
@@ -192,9 +262,41 @@ final class RowState {
                 buckets[p] &+= c - previous
                 previous = c
             }
-        } else {
-            let lowest = thresholds.last ?? .infinity
-            for j in 0..<count where row[j] >= lowest { countAtLeast(row[j]) }
+            return
+        }
+        let copies = Self.copies
+        let low = SIMD16<Float>(repeating: lowest), scale = SIMD16<Float>(repeating: scale)
+        let zero = SIMD16<Float>(repeating: 0), top = SIMD16<Float>(repeating: Float(Self.bins - 1))
+        let magic = SIMD16<Float>(repeating: Self.roundingMagic), mantissa = SIMD16<UInt32>(repeating: 0x7F_FFFF)
+        ascending.withUnsafeBufferPointer { ascending in
+            binFirst.withUnsafeBufferPointer { binFirst in
+                histogram.withUnsafeMutableBufferPointer { histogram in
+                    let ascending = ascending.baseAddress!, binFirst = binFirst.baseAddress!, histogram = histogram.baseAddress!
+                    // n = thresholds ≤ x: those of lower bins, then the few in x's own bin. Thresholds of
+                    // higher bins exceed x and the sentinel is +infinity, so no bound check is needed.
+                    @inline(__always) func tally(_ x: Float, _ bin: Int, _ copy: Int) {
+                        let entry = binFirst[bin]
+                        var n = Int(entry.below) + (entry.threshold <= x ? 1 : 0)
+                        while ascending[n] <= x { n += 1 }  // a second threshold in x's bin: rare
+                        histogram[n * copies + copy] &+= 1
+                    }
+                    // Sixteen bins at a time with vector arithmetic (the same operations as `bin`).
+                    let raw = UnsafeRawPointer(row)
+                    var j = 0
+                    while j + 16 <= count {
+                        var y = (raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) - low) * scale
+                        y.replace(with: zero, where: y .< zero)
+                        y.replace(with: top, where: y .> top)
+                        let bins = unsafeBitCast(y + magic, to: SIMD16<UInt32>.self) & mantissa
+                        for i in 0..<16 { tally(row[j + i], Int(bins[i]), i & (copies - 1)) }
+                        j += 16
+                    }
+                    while j < count {
+                        tally(row[j], bin(row[j]), j & (copies - 1))
+                        j += 1
+                    }
+                }
+            }
         }
     }
 
@@ -216,21 +318,23 @@ final class RowState {
         return total
     }
 
-    /// Up to this many targets, counting uses one pass per target instead of a binary search per video.
-    static let directCountLimit = 16
-
-    @inline(__always)
-    private func countAtLeast(_ x: Float) {
-        // First threshold p (descending) with thresholds[p] ≤ x: x counts for targets p…end.
-        var lo = 0, hi = thresholds.count
-        while lo < hi { let mid = (lo + hi) / 2; if thresholds[mid] <= x { hi = mid } else { lo = mid + 1 } }
-        buckets[lo] += 1
-    }
+    /// Up to this many targets, counting uses one pass per target instead of the lookup table.
+    static let directCountLimit = 8
 
     func targetCounts() -> [Int] {
-        var counts = [Int](repeating: 0, count: thresholds.count)
+        let t = thresholds.count
+        if usesTable {
+            // Videos with n thresholds ≤ their score count for the n lowest thresholds:
+            // descending threshold p is reached by those with n ≥ t − p.
+            for p in 0..<t {
+                var videos = 0
+                for c in 0..<Self.copies { videos += Int(histogram[(t - p) * Self.copies + c]) }
+                buckets[p] = videos
+            }
+        }
+        var counts = [Int](repeating: 0, count: t)
         var running = 0
-        for p in 0..<thresholds.count {
+        for p in 0..<t {
             running += buckets[p]
             counts[thresholdTarget[p]] = running
         }

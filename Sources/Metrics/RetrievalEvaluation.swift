@@ -26,15 +26,18 @@ public struct RetrievalEvaluation {
     public var candidates: Candidates
     public var negatives: Int
     public var queries: Queries
+    /// At most this many queries: a uniform sample of the eligible ones (nil: all of them).
+    public var maxQueries: Int?
     public var seed: UInt64
     public var threads: Int
 
     public init(k: Int = 60, candidates: Candidates = .heldoutRandom, negatives: Int = 100, queries: Queries = .both,
-                seed: UInt64 = 0, threads: Int = BLAS.threads) {
+                maxQueries: Int? = nil, seed: UInt64 = 0, threads: Int = BLAS.threads) {
         self.k = k
         self.candidates = candidates
         self.negatives = negatives
         self.queries = queries
+        self.maxQueries = maxQueries
         self.seed = seed
         self.threads = threads
     }
@@ -53,19 +56,33 @@ public struct RetrievalEvaluation {
         }
     }
 
+    /// A uniform sample of `limit` of `rows` (ascending), or all of them when `limit` is nil or
+    /// not smaller. The draw depends only on `rows` and `seed`, so every method evaluated on
+    /// one graph with one seed is scored on the same queries.
+    public static func sampleQueries(_ rows: [Int], limit: Int?, seed: UInt64) -> [Int] {
+        guard let limit, limit < rows.count else { return rows }
+        // Its own stream: the sample does not share draws with the negatives of any query row.
+        var generator = SeededGenerator(seed: seed ^ 0x5175_6572_7953_616D)  // "QuerySam"
+        var pool = rows
+        pool.fisherYatesPrefix(limit, using: &generator)
+        return pool[0..<limit].sorted()
+    }
+
     /// Evaluates `vectors` (unit rows, [graph.nodeCount, dimension] row-major).
     public func evaluate(vectors: [Float], dimension: Int, graph: RelationalGraph, graphPath: String = "graph",
                          progress reporter: ProgressReporter = .unnamed) throws -> RetrievalResult {
         precondition(vectors.count == graph.nodeCount * dimension, "evaluate: vectors do not match the graph")
         guard k > 0 else { throw GCMLError(parameter: "k", expected: "a positive number", found: "\(k)") }
         guard negatives >= 0 else { throw GCMLError(parameter: "negatives", expected: "0 or more", found: "\(negatives)") }
-        let rows = Self.queryRows(graph, queries)
-        guard !rows.isEmpty else {
+        if let maxQueries, maxQueries < 1 { throw GCMLError(parameter: "maxQueries", expected: "a positive number", found: "\(maxQueries)") }
+        let eligible = Self.queryRows(graph, queries)
+        guard !eligible.isEmpty else {
             throw GCMLError(file: graphPath, object: "/heldout", expected: "at least one \(queries.rawValue) query with held-out edges",
                             found: "none")
         }
+        let rows = Self.sampleQueries(eligible, limit: maxQueries, seed: seed)
         let progress = reporter.progress(total: rows.count, unit: "queries")
-        var result = RetrievalResult(k: k, candidates: candidates, queries: rows.map(Int32.init))
+        var result = RetrievalResult(k: k, candidates: candidates, queries: rows.map(Int32.init), eligibleQueries: eligible.count)
         switch candidates {
         case .heldoutRandom: rankSampled(rows, vectors, dimension, graph, &result, progress)
         case .all: rankCorpus(rows, vectors, dimension, graph, &result, progress)
@@ -137,13 +154,24 @@ public struct RetrievalEvaluation {
     /// ranked below k with its full-corpus rank count, so AP covers the full ranking.
     private func rankCorpus(_ rows: [Int], _ vectors: [Float], _ dimension: Int, _ graph: RelationalGraph,
                             _ result: inout RetrievalResult, _ progress: Support.Progress) {
+        let ranking = CorpusRanking(k: k, threads: threads)
+        // Queries in chunks of whole query blocks (the same GEMM blocks, so the same scores, as one
+        // pass): the ranking's per-query results and inputs stay bounded, only the output grows.
+        let chunk = 32 * ranking.queryBlock
+        for start in stride(from: 0, to: rows.count, by: chunk) {
+            appendCorpusRanks(Array(rows[start..<min(start + chunk, rows.count)]), ranking, vectors, dimension, graph, &result,
+                              progress, done: start)
+        }
+    }
+
+    private func appendCorpusRanks(_ rows: [Int], _ ranking: CorpusRanking, _ vectors: [Float], _ dimension: Int,
+                                   _ graph: RelationalGraph, _ result: inout RetrievalResult, _ progress: Support.Progress, done: Int) {
         let excluded = rows.map { query in graph.train.neighbours(query).map { graph.train.indices[$0] } }
         let relevant = rows.map { query in graph.heldout.neighbours(query).filter { graph.heldout.weights[$0] > 0 } }
         let targets = relevant.map { edges in edges.map { graph.heldout.indices[$0] } }
-        let ranking = CorpusRanking(k: k, threads: threads)
         let ranked = vectors.withUnsafeBufferPointer { v in
             ranking.rank(corpus: v, rows: graph.nodeCount, dimension: dimension, queryRows: rows, excluded: excluded,
-                         targets: targets, progress: progress)
+                         targets: targets, progress: progress, progressBase: done)
         }
         for (q, query) in rows.enumerated() {
             var weight: [Int32: Float] = [:]
@@ -168,10 +196,13 @@ public struct RetrievalEvaluation {
             }
             // AP over the full ranking: target j has precision (targets scoring ≥ s_j) / (videos scoring ≥ s_j).
             let ts = ranked.targetScores[q], counts = ranked.targetCounts[q]
+            let descending = ts.sorted(by: >)
             var ap = 0.0
             for j in ts.indices {
-                let above = ts.reduce(0) { $0 + ($1 >= ts[j] ? 1 : 0) }
-                ap += Double(above) / Double(counts[j])
+                // Targets scoring ≥ ts[j]: the prefix of the descending scores that is ≥ it.
+                var lo = 0, hi = descending.count
+                while lo < hi { let mid = (lo + hi) / 2; if descending[mid] >= ts[j] { lo = mid + 1 } else { hi = mid } }
+                ap += Double(lo) / Double(counts[j])
             }
             ap /= Double(ts.count)
             result.append(candidates: candidates, scores: scores, relevance: relevance, k: k, ap: ap)
@@ -203,13 +234,13 @@ extension RetrievalResult {
 
     /// Numbers for dashboards (the JSON summary).
     public var json: [String: Any] {
-        ["map": jsonNumber(map), "ndcg_at_k": jsonNumber(meanNDCG), "k": k, "queries": queryCount, "candidates": candidates.rawValue,
+        ["map": jsonNumber(map), "ndcg_at_k": jsonNumber(meanNDCG), "k": k, "queries": queryCount, "eligible_queries": eligibleQueries, "candidates": candidates.rawValue,
          "mean_candidates_per_query": meanCandidates]
     }
 
     public var summary: String {
         """
-        queries                 \(queryCount)
+        queries                 \(queryCount)\(queryCount < eligibleQueries ? " (a sample of \(eligibleQueries), --max-queries)" : "")
         candidates              \(candidates.rawValue) (\(String(format: "%.1f", meanCandidates)) stored per query)
         MAP                     \(String(format: "%.4f", map))
         NDCG@\(k)\(String(repeating: " ", count: max(1, 19 - String(k).count)))\(String(format: "%.4f", meanNDCG))

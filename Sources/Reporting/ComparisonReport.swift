@@ -185,6 +185,10 @@ public struct ComparisonReport {
         out.append("")
         out.append("MAP and NDCG@\(k): related-video retrieval of held-out co-watch edges among sampled candidates, or among the whole corpus (full corpus). GAP, MAP (annotation), Hit@1 and Hit@5: video annotation with a classifier on the embeddings. \(Self.dash): not available.")
         out.append("")
+        if let queries = queriesSentence() {
+            out.append(queries)
+            out.append("")
+        }
         out.append("## Learning speed")
         out.append("")
         let target = Self.metric(baseline?.training?.validationMAP?.finalValue)
@@ -267,6 +271,22 @@ public struct ComparisonReport {
                                  values: histograms.map { h in (0..<bins).map { $0 < h.count ? Double(h[$0]) : 0 } }, logScale: true)
     }
 
+    /// How many queries each retrieval evaluation used, saying when they were a sample (`--max-queries`).
+    func queriesSentence() -> String? {
+        func describe(_ scores: [RetrievalSummary], _ what: String) -> String? {
+            guard !scores.isEmpty else { return nil }
+            let sampled = scores.filter { ($0.eligibleQueries ?? $0.queries) > $0.queries }
+            let counts = Set(scores.map { score in
+                score.eligibleQueries.map { $0 > score.queries ? "\(score.queries) of \($0)" : "\(score.queries)" } ?? "\(score.queries)"
+            })
+            return "\(what): \(counts.sorted().joined(separator: ", ")) queries"
+                + (sampled.isEmpty ? "" : " (a seeded uniform sample of the eligible queries, --max-queries)")
+        }
+        let parts = [describe(methods.compactMap(\.retrieval), "sampled candidates"),
+                     describe(methods.compactMap(\.retrievalAll), "full corpus")].compactMap { $0 }
+        return parts.isEmpty ? nil : "Queries per retrieval evaluation — " + parts.joined(separator: "; ") + "."
+    }
+
     // MARK: JSON
 
     public func json() -> [String: Any] {
@@ -275,7 +295,7 @@ public struct ComparisonReport {
         let methodObjects: [[String: Any]] = methods.map { m in
             func retrieval(_ r: RetrievalSummary?) -> Any {
                 guard let r else { return NSNull() }
-                return ["map": r.map, "ndcg": r.ndcg, "k": value(r.k), "queries": r.queries]
+                return ["map": r.map, "ndcg": r.ndcg, "k": value(r.k), "queries": r.queries, "eligible_queries": value(r.eligibleQueries)]
             }
             var object: [String: Any] = ["name": m.name, "label": m.label, "folder": m.folder, "missing": m.missing,
                                          "retrieval": retrieval(m.retrieval), "retrieval_full_corpus": retrieval(m.retrievalAll)]

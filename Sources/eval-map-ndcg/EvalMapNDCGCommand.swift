@@ -24,6 +24,8 @@ struct EvalMapNDCGCommand: Stage {
     var candidates: RetrievalEvaluation.Candidates = .heldoutRandom
     @Option(help: "Random non-neighbours per query (heldout+random).") var negatives = 100
     @Option(help: "heldout-nodes (cold-start), heldout-edges (warm) or both.") var queries: RetrievalEvaluation.Queries = .both
+    @Option(help: "Evaluate at most this many queries: a uniform sample drawn with --seed (the same for every method of a graph).")
+    var maxQueries: Int?
     @Option(help: "Also write the summary as JSON here.") var json: String?
     @OptionGroup var seed: SeedOption<SeedZero>
     @OptionGroup var threads: ThreadsOption
@@ -31,6 +33,7 @@ struct EvalMapNDCGCommand: Stage {
     func validate() throws {
         guard k >= 1 else { throw ValidationError("--k must be at least 1, found \(k)") }
         guard negatives >= 0 else { throw ValidationError("--negatives must be 0 or more, found \(negatives)") }
+        if let maxQueries, maxQueries < 1 { throw ValidationError("--max-queries must be at least 1, found \(maxQueries)") }
     }
 
     func execute() throws {
@@ -43,7 +46,7 @@ struct EvalMapNDCGCommand: Stage {
         let zeros = input.normalizeRows()
         if zeros > 0 { note("\(zeros) zero vectors in \(vectors) score 0 against every video") }
         let evaluation = RetrievalEvaluation(k: k, candidates: candidates, negatives: negatives, queries: queries,
-                                             seed: seed.seed, threads: threads.threads)
+                                             maxQueries: maxQueries, seed: seed.seed, threads: threads.threads)
         let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph,
                                              progress: progress)
         try publication.writer.write(out, schema: .retrieval, inputs: [input.path, graph]) { file in try result.write(to: file) }

@@ -1,5 +1,12 @@
 import Foundation
 
+/// The highest resident size a sampling thread has seen, and whether it should keep sampling.
+final class ResidentPeak: @unchecked Sendable {
+    var bytes = 0.0
+    var running = true
+    let lock = NSLock()
+}
+
 /// Shared helpers for benchmarks: timing, peak memory, and running the Python peers.
 enum BenchSupport {
     static func time<R>(_ body: () throws -> R) rethrows -> (R, Double) {
@@ -85,6 +92,38 @@ enum BenchSupport {
             if parts.count == 2, let v = Double(parts[1]) { values[String(parts[0])] = v }
         }
         return values
+    }
+
+    /// The machine's load averages (1, 5, 15 min, from /proc/loadavg) and cores: timings on a
+    /// shared machine mean little without them.
+    static func load() -> String {
+        let fields = ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").prefix(3)
+        return "load \(fields.joined(separator: " ")) on \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+
+    /// Runs `body` while sampling this process's resident memory (VmRSS) every 5 ms; returns
+    /// its result and the highest resident size seen, in bytes, above the size at the start.
+    static func peakResidentGrowth<R>(_ body: () throws -> R) rethrows -> (R, Double) {
+        @Sendable func resident() -> Double {
+            guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+                  let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+                  let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            return kb * 1024
+        }
+        let start = resident()
+        let peak = ResidentPeak()
+        let sampler = Thread {
+            while peak.lock.withLock({ peak.running }) {
+                let now = resident()
+                peak.lock.withLock { peak.bytes = max(peak.bytes, now) }
+                usleep(5000)
+            }
+        }
+        sampler.start()
+        let result = try body()
+        let end = resident()
+        peak.lock.withLock { peak.running = false; peak.bytes = max(peak.bytes, end) }
+        return (result, max(0, peak.bytes - start))
     }
 
     static func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }

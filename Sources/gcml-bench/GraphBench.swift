@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Graphs
 import Interactions
@@ -126,24 +127,33 @@ enum GraphBench {
             return written
         }
         print(String(format: "  generated %.2f GB of TSV in %.1f s", Double(bytes) / 1e9, writeSeconds))
-        let rssBefore = BenchSupport.peakMemoryMiB()
         let cpuBefore = cpuSeconds()
-        // The counter itself (not `Interactions.countSessions`), to report its hash-table memory.
-        let (counted, fileSeconds) = try BenchSupport.time { () -> CoWatchCounter in
-            var counter = CoWatchCounter(index: index, window: window, source: path)
-            try TextInput(path: path).forEachLine { line, number in try counter.consume(line, lineNumber: number) }
-            counter.finish()
-            return counter
+        var fileSeconds = 0.0, edgeSeconds = 0.0, pairs = 0, tableBytes = 0
+        var report = InteractionReport()
+        // Counting and turning the pairs into edges, with the resident memory they add at peak.
+        // The counter itself (not `Interactions.countSessions`), to report its run's memory.
+        let (edges, peakGrowth) = try BenchSupport.peakResidentGrowth { () throws -> UndirectedEdges in
+            let (counted, seconds) = try BenchSupport.time { () -> CoWatchCounter in
+                var counter = CoWatchCounter(index: index, window: window, source: path)
+                try TextInput(path: path).forEachLine { line, number in try counter.consume(line, lineNumber: number) }
+                counter.finish()
+                _ = counter.pairs.count  // the last merge, inside the timing
+                return counter
+            }
+            fileSeconds = seconds
+            pairs = counted.pairs.count
+            tableBytes = counted.pairs.memoryBytes
+            report = counted.report
+            let (edges, toEdges) = BenchSupport.time { UndirectedEdges.from(counted.pairs.sortedSums(), nodes: videos, weighting: .count) }
+            edgeSeconds = toEdges
+            return edges
         }
-        let fromFile = (pairs: counted.pairs.sortedSums(), report: counted.report, tableBytes: counted.pairs.memoryBytes)
-        let fileCPU = cpuSeconds() - cpuBefore
-        let rssAfter = BenchSupport.peakMemoryMiB()
-        let pairs = fromFile.pairs.count
-        print(String(format: "  file:      %.1f s, %@ rows/s (%.1f CPU s, %@ rows per CPU-second), %d sessions, %d distinct pairs", fileSeconds,
-                     Progress.format(Double(rows) / fileSeconds), fileCPU, Progress.format(Double(rows) / fileCPU), fromFile.report.sessions, pairs))
-        print(String(format: "  memory:    pair table %.0f MiB (%.1f bytes per distinct pair); peak RSS %.0f MiB (%.0f before counting)",
-                     Double(fromFile.tableBytes) / 1048576, Double(fromFile.tableBytes) / Double(max(1, pairs)), rssAfter, rssBefore))
-        let (edges, edgeSeconds) = BenchSupport.time { UndirectedEdges.from(fromFile.pairs, nodes: videos, weighting: .count) }
+        let fileCPU = cpuSeconds() - cpuBefore - edgeSeconds
+        print(String(format: "  file:      %.1f s, %@ rows/s (%.1f CPU s, %@ rows per CPU-second), %d sessions, %d distinct pairs (%@)", fileSeconds,
+                     Progress.format(Double(rows) / fileSeconds), fileCPU, Progress.format(Double(rows) / fileCPU), report.sessions, pairs,
+                     BenchSupport.load()))
+        print(String(format: "  memory:    pair run %.0f MiB (%.1f bytes per distinct pair); resident growth at peak while counting and making edges %.0f MiB = %.1f bytes per distinct pair (target <= 40)",
+                     Double(tableBytes) / 1048576, Double(tableBytes) / Double(max(1, pairs)), peakGrowth / 1048576, peakGrowth / Double(max(1, pairs))))
         let (csr, csrSeconds) = BenchSupport.time { edges.symmetricCSR() }
         print(String(format: "  to edges:  %.2f s (sort %d pairs); to CSR %.2f s (%d entries)", edgeSeconds, pairs, csrSeconds, csr.entryCount))
         try? FileManager.default.removeItem(atPath: path)
@@ -164,8 +174,54 @@ enum GraphBench {
         }
         let memoryCPU = cpuSeconds() - cpuMemoryBefore
         precondition(inMemory == pairs, "in-memory and file counts differ")
-        print(String(format: "  in memory: %.1f s, %@ rows/s (%.1f CPU s, %@ rows per CPU-second; target >= 2 M rows/s)", memorySeconds,
+        print(String(format: "  in memory: %.1f s, %@ rows/s (%.1f CPU s, %@ rows per CPU-second; target >= 3 M rows/s)", memorySeconds,
                      Progress.format(Double(rows) / memorySeconds), memoryCPU, Progress.format(Double(rows) / memoryCPU)))
+        memory = []
+        // At most 20 M adds: the previous counter needs ~90 bytes per pair on a shared machine.
+        try counters(adds: min(rows, 20_000_000), videos: max(videos, 1_000_000))
+    }
+
+    /// The pair counter against the previous build's (hash tables per hash partition) on the
+    /// same stream of adds: pairs inside topics of 200 videos, popular videos likelier.
+    static func counters(adds: Int, videos: Int) throws {
+        print("pair counters alone: \(adds) adds over \(videos) videos, the same stream for both (\(BenchSupport.load()))")
+        func stream(_ body: (UInt64) -> Void) {
+            var random = SeededGenerator(seed: 11)
+            let topics = max(1, videos / 200)
+            for _ in 0..<adds {
+                let topic = random.below(topics) * 200
+                let u = random.unit(), w = random.unit()
+                let a = min(videos - 1, topic + Int(u * u * 200)), b = min(videos - 1, topic + Int(w * w * 200))
+                body(PairSums.key(Int32(a), Int32(a == b ? (b + 1) % videos : b)))
+            }
+        }
+        /// Counts the stream with `add`, then `count`; returns distinct pairs, seconds and resident growth at peak.
+        func measure(_ counter: () -> (add: (UInt64) -> Void, count: () -> Int)) -> (pairs: Int, seconds: Double, growth: Double) {
+            let ((pairs, seconds), growth) = BenchSupport.peakResidentGrowth { () -> (Int, Double) in
+                BenchSupport.time { () -> Int in
+                    let made = counter()
+                    stream(made.add)
+                    return made.count()
+                }
+            }
+            return (pairs, seconds, growth)
+        }
+        let current = measure {
+            let counter = PairCounter()
+            return ({ counter.add(key: $0, 1) }, { counter.count })
+        }
+        let previous = measure {
+            let counter = PreviousPairCounter()
+            return ({ counter.add(key: $0, 1) }, { counter.count })
+        }
+        precondition(previous.pairs == current.pairs, "the counters disagree on the number of distinct pairs")
+        let perPair = { (bytes: Double) in bytes / Double(max(1, current.pairs)) }
+        print(String(format: "  sort-merge counter (this build):          %.1f s, %@ adds/s, %.1f bytes per distinct pair at peak",
+                     current.seconds, Progress.format(Double(adds) / current.seconds), perPair(current.growth)))
+        print(String(format: "  hash-partition counter (previous build):  %.1f s, %@ adds/s, %.1f bytes per distinct pair at peak",
+                     previous.seconds, Progress.format(Double(adds) / previous.seconds), perPair(previous.growth)))
+        print(String(format: "  ratio this / previous: %.2fx the speed, %.2fx the memory; %d distinct pairs (%@)",
+                     previous.seconds / current.seconds, current.growth / max(1, previous.growth), current.pairs, BenchSupport.load()))
     }
 
     // MARK: kNN

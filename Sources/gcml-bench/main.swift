@@ -27,7 +27,7 @@ print("OpenBLAS kernel \(BLAS.kernelName), \(BLAS.threads) threads" +
       (ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? ""))
 do {
     for bench in benchmarks where selected == "all" || bench.name == selected {
-        print("== \(bench.name): \(bench.about)")
+        print("== \(bench.name): \(bench.about) (\(BenchSupport.load()))")
         try bench.run(Array(arguments.dropFirst()))
         print("")
     }

@@ -4,7 +4,7 @@ import XCTest
 
 /// gcml-report on a hand-made run folder: small artifacts written with the Artifacts API.
 final class ReportTests: XCTestCase {
-    func writeRetrieval(_ path: String, map: Double, ndcg: Double) throws {
+    func writeRetrieval(_ path: String, map: Double, ndcg: Double, eligibleQueries: Int? = nil) throws {
         try Artifact.write(path, schema: .retrieval, createdBy: "test") { file in
             let root = file.root
             try root.write("query", [Int32(0), 1])
@@ -17,6 +17,7 @@ final class ReportTests: XCTestCase {
             try root.setAttribute("map", .double(map))
             try root.setAttribute("ndcg_at_k", .double(ndcg))
             try root.setAttribute("k", .int(60))
+            if let eligibleQueries { try root.setAttribute("eligible_queries", .int(Int64(eligibleQueries))) }
         }
     }
 
@@ -71,7 +72,7 @@ final class ReportTests: XCTestCase {
     func makeRun() throws -> String {
         let run = try Executables.temporaryFolder()
         try writeRetrieval(run + "/gcml/retrieval.h5", map: 0.4123, ndcg: 0.5321)
-        try writeRetrieval(run + "/gcml/retrieval-all.h5", map: 0.2468, ndcg: 0.3579)
+        try writeRetrieval(run + "/gcml/retrieval-all.h5", map: 0.2468, ndcg: 0.3579, eligibleQueries: 9)
         try writeAnnotation(run + "/gcml/annotation.h5", gap: 0.7012, map: 0.6034, hit1: 0.8056, hit5: 0.9078)
         try writeModel(run + "/gcml/model.h5", steps: [0, 100, 200, 300], loss: [0.9, 0.5, 0.3, 0.2],
                        validation: ([100, 200, 300], [0.20, 0.35, 0.41]), wallSeconds: 12.5)
@@ -105,6 +106,9 @@ final class ReportTests: XCTestCase {
                        ["Cluster classification", "—", "—", "—", "—", "—", "—", "—", "—", "150", "3.0 s"])
         XCTAssertEqual(row(report, "Raw features (untrained)"),
                        ["Raw features (untrained)", "0.3111", "0.4000", "—", "—", "0.5011", "0.4022", "0.6033", "0.7044", "—", "—"])
+
+        // Query counts, and that the full-corpus evaluation was a sample (--max-queries) of 9 eligible queries.
+        XCTAssertTrue(report.contains("Queries per retrieval evaluation — sampled candidates: 2 queries; full corpus: 2 of 9 queries (a seeded uniform sample of the eligible queries, --max-queries)."), report)
 
         // Learning speed: CDML ends at 0.30; GCML passes it at step 200, CDML itself at 300.
         let speed = report.components(separatedBy: "## Learning speed")[1]

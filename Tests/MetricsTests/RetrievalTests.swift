@@ -49,7 +49,7 @@ final class CorpusRankingTests: XCTestCase {
         var generator = SeededGenerator(seed: 4)
         let queries = (0..<37).map { _ in generator.below(n) }
         let excluded = queries.map { _ in (0..<generator.below(6)).map { _ in Int32(generator.below(n)) } }
-        // Some queries with many targets: counting switches from one pass per target to a binary search.
+        // Some queries with many targets: counting switches from one pass per target to the lookup table.
         let targets = queries.map { q in
             (0..<(generator.below(3) == 0 ? 17 + generator.below(20) : generator.below(5))).map { _ in Int32(generator.below(n)) }.filter { Int($0) != q }
         }
@@ -73,6 +73,34 @@ final class CorpusRankingTests: XCTestCase {
                     let s = dot(corpus, q, Int(target), d)
                     XCTAssertEqual(result.targetScores[i][t], s, accuracy: 1e-5)
                     XCTAssertEqual(result.targetCounts[i][t], ranked.filter { scores[$0]! >= s }.count, "query \(q) target \(target)")
+                }
+            }
+        }
+    }
+
+    /// Many targets (the lookup-table count) on vectors with many exactly equal scores: ties
+    /// between videos and thresholds, thresholds sharing a bin, excluded rows at -infinity.
+    func testManyTargetCountsWithTiesEqualBruteForce() {
+        let n = 400, d = 4
+        // Eight distinct directions with exactly representable coordinates: scores repeat exactly.
+        let directions: [[Float]] = [[1, 0, 0, 0], [0, 1, 0, 0], [0.5, 0.5, 0.5, 0.5], [-1, 0, 0, 0],
+                                     [0.6, 0.8, 0, 0], [0, 0, 0.8, -0.6], [0.5, -0.5, 0.5, -0.5], [0, 0, 0, 1]]
+        var generator = SeededGenerator(seed: 12)
+        let corpus = (0..<n).flatMap { _ in directions[generator.below(directions.count)] }
+        let queries = (0..<40).map { _ in generator.below(n) }
+        let excluded = queries.map { _ in (0..<generator.below(30)).map { _ in Int32(generator.below(n)) } }
+        let targets = queries.map { q in (0..<(9 + generator.below(60))).map { _ in Int32(generator.below(n)) }.filter { Int($0) != q } }
+        for (queryBlock, corpusBlock, threads) in [(16, 64, 2), (1024, 1024, 1)] {
+            let ranking = CorpusRanking(k: 7, queryBlock: queryBlock, corpusBlock: corpusBlock, threads: threads)
+            let result = corpus.withUnsafeBufferPointer {
+                ranking.rank(corpus: $0, rows: n, dimension: d, queryRows: queries, excluded: excluded, targets: targets)
+            }
+            for (i, q) in queries.enumerated() {
+                let skip = Set(excluded[i]).subtracting(targets[i]).union([Int32(q)])
+                let ranked = (0..<n).filter { !skip.contains(Int32($0)) }
+                for (t, target) in targets[i].enumerated() {
+                    let s = dot(corpus, q, Int(target), d)
+                    XCTAssertEqual(result.targetCounts[i][t], ranked.filter { dot(corpus, q, $0, d) >= s }.count, "query \(q) target \(target)")
                 }
             }
         }
@@ -198,6 +226,66 @@ final class RetrievalEvaluationTests: XCTestCase {
             XCTAssertEqual(result.map, 1, accuracy: 1e-12, mode.rawValue)
             XCTAssertEqual(result.meanNDCG, 1, accuracy: 1e-12, mode.rawValue)
         }
+    }
+
+    /// --max-queries at or above the number of queries is the exhaustive run, in both candidate modes.
+    func testMaxQueriesCoveringEveryQueryEqualsTheExhaustiveRun() throws {
+        let n = 150, d = 6
+        let graph = randomRelationalGraph(nodes: n, edges: 600, coldNodes: 10, seed: 21)
+        let vectors = randomUnitRows(n, d, seed: 22)
+        let eligible = RetrievalEvaluation.queryRows(graph, .both).count
+        for candidates in RetrievalEvaluation.Candidates.allCases {
+            let exhaustive = try RetrievalEvaluation(k: 6, candidates: candidates, negatives: 15, seed: 3)
+                .evaluate(vectors: vectors, dimension: d, graph: graph)
+            for limit in [eligible, eligible + 1, 1_000_000] {
+                let limited = try RetrievalEvaluation(k: 6, candidates: candidates, negatives: 15, maxQueries: limit, seed: 3)
+                    .evaluate(vectors: vectors, dimension: d, graph: graph)
+                XCTAssertEqual(limited.queries, exhaustive.queries)
+                XCTAssertEqual(limited.indptr, exhaustive.indptr)
+                XCTAssertEqual(limited.index, exhaustive.index)
+                XCTAssertEqual(limited.score, exhaustive.score)
+                XCTAssertEqual(limited.ap, exhaustive.ap)
+                XCTAssertEqual(limited.ndcg, exhaustive.ndcg)
+                XCTAssertEqual(limited.eligibleQueries, eligible)
+            }
+        }
+    }
+
+    /// A smaller --max-queries: that many distinct eligible queries, ascending, drawn by the seed
+    /// only (the same for any vectors), each scored exactly as in the exhaustive run.
+    func testMaxQueriesIsASeededSampleScoredAsInTheExhaustiveRun() throws {
+        let n = 200, d = 5
+        let graph = randomRelationalGraph(nodes: n, edges: 700, coldNodes: 12, seed: 31)
+        let eligible = RetrievalEvaluation.queryRows(graph, .both)
+        let vectors = randomUnitRows(n, d, seed: 32), others = randomUnitRows(n, d, seed: 33)
+        let evaluation = RetrievalEvaluation(k: 5, candidates: .heldoutRandom, negatives: 10, maxQueries: 17, seed: 4)
+        let sampled = try evaluation.evaluate(vectors: vectors, dimension: d, graph: graph)
+        XCTAssertEqual(sampled.queries.count, 17)
+        XCTAssertEqual(sampled.eligibleQueries, eligible.count)
+        XCTAssertEqual(sampled.queries, sampled.queries.sorted())
+        XCTAssertEqual(Set(sampled.queries).count, 17)
+        XCTAssertTrue(Set(sampled.queries.map(Int.init)).isSubset(of: Set(eligible)))
+        XCTAssertEqual(try evaluation.evaluate(vectors: others, dimension: d, graph: graph).queries, sampled.queries, "same graph and seed, same sample")
+        var reseeded = evaluation
+        reseeded.seed = 5
+        XCTAssertNotEqual(try reseeded.evaluate(vectors: vectors, dimension: d, graph: graph).queries, sampled.queries)
+        var exhaustiveEvaluation = evaluation
+        exhaustiveEvaluation.maxQueries = nil
+        let exhaustive = try exhaustiveEvaluation.evaluate(vectors: vectors, dimension: d, graph: graph)
+        for (i, query) in sampled.queries.enumerated() {
+            let j = exhaustive.queries.firstIndex(of: query)!
+            XCTAssertEqual(sampled.ap[i], exhaustive.ap[j])
+            XCTAssertEqual(sampled.index[Int(sampled.indptr[i])..<Int(sampled.indptr[i + 1])],
+                           exhaustive.index[Int(exhaustive.indptr[j])..<Int(exhaustive.indptr[j + 1])])
+        }
+        // Uniform: over many seeds every eligible query is drawn about 17/eligible of the time.
+        var drawn = [Int: Int]()
+        for seed in 0..<400 {
+            for row in RetrievalEvaluation.sampleQueries(eligible, limit: 17, seed: UInt64(seed)) { drawn[row, default: 0] += 1 }
+        }
+        let expected = 400.0 * 17 / Double(eligible.count)
+        for row in eligible { XCTAssertEqual(Double(drawn[row] ?? 0), expected, accuracy: 5 * expected.squareRoot() + 2, "row \(row)") }
+        XCTAssertThrowsError(try RetrievalEvaluation(maxQueries: 0).evaluate(vectors: vectors, dimension: d, graph: graph))
     }
 
     func testNoQueriesIsAnError() {
