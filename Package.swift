@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "eval-gap", targets: ["eval-gap"]),
         .executable(name: "gcml-report", targets: ["gcml-report"]),
         .executable(name: "gcml-bench", targets: ["gcml-bench"]),
+        .executable(name: "gcml-mpi-check", targets: ["gcml-mpi-check"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,10 +42,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .target(name: "GCMLShim", dependencies: ["CHDF5", "COpenBLAS", "CZstd"], path: "Sources/GCMLShim"),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "MPIShim", dependencies: ["CMPI"], path: "Sources/MPIShim"),
 
         // Library modules.
         .target(name: "Support", path: "Sources/Support"),
         .target(name: "Artifacts", dependencies: ["GCMLShim", "CHDF5", "Support"], path: "Sources/Artifacts"),
+        // The distributed runtime: the only module that calls MPI.
+        .target(name: "Distributed", dependencies: ["MPIShim", "CMPI", "Support"], path: "Sources/Distributed"),
         .target(name: "LinearAlgebra", dependencies: ["GCMLShim", "COpenBLAS", "Support"], path: "Sources/LinearAlgebra"),
         .target(name: "Features", dependencies: ["Artifacts", "LinearAlgebra", "Support",
                                                  .product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -58,6 +63,7 @@ let package = Package(
 
         // Stages: options -> library call -> artifact.
         stage("gcml-check", ["Artifacts"]),
+        stage("gcml-mpi-check", ["Distributed", "Support"]),
         stage("gcml-synth", ["Synthetic", "Artifacts", "Support"]),
         stage("extract-pca", ["Features", "Artifacts", "Support"]),
         stage("gcml-import", ["Features", "Artifacts", "Support"]),
@@ -82,6 +88,7 @@ let package = Package(
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Support"], path: "Tests/DistributedTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]
