@@ -1,4 +1,5 @@
 import Artifacts
+import Distributed
 import Foundation
 import LinearAlgebra
 import Support
@@ -31,6 +32,9 @@ public struct ExtractionOptions {
     public var blockRows = 4096
     /// Videos projected per SGEMM.
     public var blockVideos = 1024
+    /// The ranks sharing the work: each reads its own videos (the source is already restricted to
+    /// them), the PCA is fitted from all ranks' covariance sums, and each writes its rows.
+    public var communicator: Communicator = .serial
 
     public init() {}
 }
@@ -65,6 +69,16 @@ public struct ExtractionSummary {
     public var pca: SavedPCA {
         if case .pca(let model) = audio { return SavedPCA(visual: visual, audio: model) }
         return SavedPCA(visual: visual, audio: nil)
+    }
+
+    /// Counts and skip lists of every rank (each rank's own times are kept).
+    mutating func combine(over communicator: Communicator) throws {
+        guard communicator.isLaunched else { return }
+        var counts = [Int64(videos), Int64(frames), Int64(droppedFrames)]
+        communicator.allreduce(&counts)
+        (videos, frames, droppedFrames) = (Int(counts[0]), Int(counts[1]), Int(counts[2]))
+        skippedEmpty = try communicator.allgather(strings: skippedEmpty).flatMap { $0 }
+        emptiedByDropping = try communicator.allgather(strings: emptiedByDropping).flatMap { $0 }
     }
 
     /// Human-readable summary (explained variance, counts, skips).
@@ -114,6 +128,8 @@ public struct ExtractionSummary {
 /// projection per video instead of one per frame.
 public enum FeatureExtraction {
     public static let defaultDimension = 1500
+    /// How the ranks' parts of features.h5 join (see `DistributedArtifact`).
+    public static var partLayout: PartLayout { FeaturesWriter.partLayout }
 
     enum Plan {
         case drop
@@ -145,6 +161,11 @@ public enum FeatureExtraction {
         var visualCovariance: CovarianceAccumulator?
         var audioCovariance: CovarianceAccumulator?
         if fitting {
+            if let fitFrames = options.fitFrames, options.communicator.isLaunched {
+                throw GCMLError(file: source.description, object: "--fit-frames \(fitFrames)",
+                                expected: "a fit on all frames when several ranks share the work (a reservoir sample is not split over ranks)",
+                                found: "a reservoir sample under \(options.communicator.size) ranks")
+            }
             if let fitFrames = options.fitFrames {
                 reservoir = FrameReservoir(capacity: fitFrames, widths: audioFitting ? [dv, da] : [dv], seed: options.seed)
             } else {
@@ -254,9 +275,12 @@ public enum FeatureExtraction {
                 visualModel = fitted.0
                 audioModel = fitted.1
             } else {
-                summary.fitFrames = visualCovariance?.count ?? 0
-                visualModel = try fit(visualCovariance!, plan: visualPlan, source: source, dataset: "/visual")
-                if let audioCovariance { audioModel = try fit(audioCovariance, plan: audioPlan, source: source, dataset: "/audio") }
+                let visual = try fit(visualCovariance!, plan: visualPlan, source: source, dataset: "/visual", communicator: options.communicator)
+                summary.fitFrames = visual.frames
+                visualModel = visual.model
+                if let audioCovariance {
+                    audioModel = try fit(audioCovariance, plan: audioPlan, source: source, dataset: "/audio", communicator: options.communicator).model
+                }
             }
             summary.fitSeconds = Date().timeIntervalSince(started) - summary.passSeconds
             let total = scratch.visual.rows
@@ -277,6 +301,7 @@ public enum FeatureExtraction {
             }
         }
         try writer.finish()
+        try summary.combine(over: options.communicator)
         summary.seconds = Date().timeIntervalSince(started)
         summary.projectSeconds = summary.seconds - summary.passSeconds - summary.fitSeconds
 
@@ -434,24 +459,28 @@ public enum FeatureExtraction {
 
     // MARK: - Fitting
 
-    static func fit(_ accumulator: CovarianceAccumulator, plan: Plan, source: FrameSource, dataset: String) throws -> PCAModel {
+    /// The PCA of the frames added on every rank: covariance sums combined over the ranks,
+    /// the eigendecomposition once on rank 0, the model broadcast. Returns it and the frame count.
+    static func fit(_ accumulator: CovarianceAccumulator, plan: Plan, source: FrameSource, dataset: String,
+                    communicator: Communicator = .serial) throws -> (model: PCAModel, frames: Int) {
         guard case .fit(let k) = plan else { preconditionFailure("fit without a fit plan") }
-        guard accumulator.count >= 2 else {
-            throw GCMLError(file: source.description, object: dataset, expected: "at least 2 frames to fit a PCA", found: "\(accumulator.count)")
+        let (mean, covariance, count) = accumulator.finish(over: communicator)
+        guard count >= 2 else {
+            throw GCMLError(file: source.description, object: dataset, expected: "at least 2 frames to fit a PCA", found: "\(count)")
         }
-        let (mean, covariance) = accumulator.finish()
-        return try PCAModel.fit(mean: mean, covariance: covariance, dimension: k)
+        let fitted = communicator.isRoot ? try PCAModel.fit(mean: mean, covariance: covariance, dimension: k) : nil
+        return (PCAModel.broadcast(fitted, inputDimension: accumulator.dimension, outputDimension: k, over: communicator), count)
     }
 
     static func fitFromReservoir(_ reservoir: FrameReservoir, dv: Int, da: Int, audioFitting: Bool, visualPlan: Plan, audioPlan: Plan,
                                  options: ExtractionOptions, source: FrameSource) throws -> (PCAModel, PCAModel?) {
         let visual = CovarianceAccumulator(dimension: dv, blockRows: options.blockRows)
         visual.add(reservoir.rows[0], rows: reservoir.held)
-        let visualModel = try fit(visual, plan: visualPlan, source: source, dataset: "/visual")
+        let visualModel = try fit(visual, plan: visualPlan, source: source, dataset: "/visual").model
         guard audioFitting else { return (visualModel, nil) }
         let audio = CovarianceAccumulator(dimension: da, blockRows: options.blockRows)
         audio.add(reservoir.rows[1], rows: reservoir.held)
-        return (visualModel, try fit(audio, plan: audioPlan, source: source, dataset: "/audio"))
+        return (visualModel, try fit(audio, plan: audioPlan, source: source, dataset: "/audio").model)
     }
 }
 

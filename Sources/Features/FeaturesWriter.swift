@@ -17,6 +17,11 @@ final class FeaturesWriter {
     private var labelTotal: Int64 = 0
     private let flushEvery = 4096
 
+    /// How the parts of a features file written by several ranks join: per-video rows
+    /// concatenated, label pointers shifted; `/label_names` is alike on every rank.
+    static let partLayout = PartLayout(rows: ["/video_id", "/frame_count", "/visual", "/audio", "/labels/indices"],
+                                       pointers: ["/labels/indptr"])
+
     init(file: HDF5File, visualWidth: Int, audioWidth: Int?, numClasses: Int?, labelNames: [String]?) throws {
         let root = file.root
         ids = try root.createDataset("video_id", type: .string, shape: [0], extendable: true, compression: .none)

@@ -12,8 +12,12 @@ public final class FramesFile: FrameSource {
     public let audioDimension: Int
     public let numClasses: Int?
     public let labelNames: [String]?
-    public var videoCountHint: Int? { videoIDs.count }
-    public var frameCountHint: Int? { Int(offsets.last ?? 0) }
+    public var videoCountHint: Int? { videos.count }
+    public var frameCountHint: Int? { Int(offsets[videos.upperBound] - offsets[videos.lowerBound]) }
+    /// The rows read (all videos unless `restrict(to:)` chose a range, e.g. one rank's share).
+    public private(set) var videos: Range<Int>
+    /// Cumulative frame counts ([videos + 1], as in /frame_offsets): the cost of each video.
+    public var frameOffsets: [Int64] { offsets }
 
     public let videoIDs: [String]
     let offsets: [Int64]
@@ -111,15 +115,24 @@ public final class FramesFile: FrameSource {
             labelIndices = nil
         }
         labelNames = root.exists("label_names") ? try root.readStrings("label_names") : nil
+        videos = 0..<videoIDs.count
+    }
+
+    /// Reads only the videos in rows `range` (in order) from now on.
+    public func restrict(to range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= videoIDs.count, "video rows \(range) outside 0..<\(videoIDs.count)")
+        videos = range
+        nextVideo = range.lowerBound
+        loaded = 0..<0
     }
 
     public func rewind() throws {
-        nextVideo = 0
+        nextVideo = videos.lowerBound
         loaded = 0..<0
     }
 
     public func next() throws -> VideoFrames? {
-        guard nextVideo < videoIDs.count else { return nil }
+        guard nextVideo < videos.upperBound else { return nil }
         let index = nextVideo
         nextVideo += 1
         let rows = Int(offsets[index])..<Int(offsets[index + 1])

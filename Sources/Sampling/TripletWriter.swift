@@ -9,6 +9,10 @@ public final class TripletWriter {
     private let anchor: Dataset, positive: Dataset, negative: Dataset, level: Dataset
     public private(set) var written = 0
 
+    /// How the parts of a triplets file written by several ranks join: the triplet rows concatenated
+    /// in rank order; the statistics attributes are summed before every rank writes them.
+    public static let partLayout = PartLayout(rows: ["/anchor", "/positive", "/negative", "/negative_level"])
+
     public init(file: HDF5File) throws {
         anchor = try file.root.createDataset("anchor", type: .int32, shape: [0], extendable: true)
         positive = try file.root.createDataset("positive", type: .int32, shape: [0], extendable: true)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Distributed
 import Features
 import Foundation
 import Support
@@ -52,10 +53,17 @@ struct ExtractPCACommand: ParsableCommand {
     }
 
     func run() throws {
+        let world = Communicator.world
+        try world.agree("extract-pca") { try run(world) }
+    }
+
+    func run(_ world: Communicator) throws {
         let source: FrameSource
         let inputs: [String]
         if let frames {
-            source = try FramesFile(path: frames)
+            let file = try FramesFile(path: frames)
+            file.restrict(to: world.share(offsets: file.frameOffsets))
+            source = file
             inputs = [frames]
         } else {
             guard let level = YouTube8MLayout.Level(rawValue: level) else {
@@ -69,12 +77,17 @@ struct ExtractPCACommand: ParsableCommand {
                 guard pca == nil, savePca == nil, dim == nil, audioDim == nil else {
                     throw ValidationError("--level video writes the shards' vectors as they are: no --pca, --save-pca, --dim or --audio-dim")
                 }
-                let summary = try VideoLevelImport.write(shards: shards, out: out, layout: layout, skipCorrupt: skipCorrupt,
-                                                         createdBy: "extract-pca", parameters: self)
-                print(summary.table)
+                // A copy without computation: rank 0 writes it, the other ranks wait.
+                if world.isRoot {
+                    let summary = try VideoLevelImport.write(shards: shards, out: out, layout: layout, skipCorrupt: skipCorrupt,
+                                                             createdBy: "extract-pca", parameters: self)
+                    print(summary.table)
+                }
+                world.barrier()
                 return
             }
-            source = TFRecordFrameSource(shards: shards, layout: layout, skipCorrupt: skipCorrupt)
+            // Whole shards per rank, in order, so the ranks' rows concatenate to the one-process order.
+            source = TFRecordFrameSource(shards: Array(shards[world.share(of: shards.count)]), layout: layout, skipCorrupt: skipCorrupt)
             inputs = shards
         }
         var options = ExtractionOptions()
@@ -91,20 +104,22 @@ struct ExtractPCACommand: ParsableCommand {
             options.modelPath = pca
         }
         options.scratchFolder = URL(fileURLWithPath: out).deletingLastPathComponent().path
-        var summary: ExtractionSummary?
-        try Artifact.write(out, schema: .features, createdBy: "extract-pca", parameters: self,
-                           inputs: inputs + (pca.map { [$0] } ?? [])) { file in
-            summary = try FeatureExtraction.run(source: source, options: options, into: file)
+        options.communicator = world
+        let summary = try DistributedArtifact.write(out, schema: .features, createdBy: "extract-pca", parameters: self,
+                                                    inputs: inputs + (pca.map { [$0] } ?? []), layout: FeatureExtraction.partLayout,
+                                                    communicator: world) { file in
+            try FeatureExtraction.run(source: source, options: options, into: file)
         }
-        guard let summary else { return }
+        let skippedRecords = world.allreduce((source as? TFRecordFrameSource)?.skippedRecords ?? 0)
+        guard world.isRoot else { return }
         if let savePca {
-            try Artifact.write(savePca, schema: .pca, createdBy: "extract-pca", parameters: self, inputs: inputs) { file in
+            try Artifact.write(savePca, schema: .pca, createdBy: "extract-pca", parameters: self, inputs: inputs, ranks: world.size) { file in
                 try summary.pca.write(to: file)
             }
         }
         print(summary.report())
-        if let records = source as? TFRecordFrameSource, records.skippedRecords > 0 {
-            print("skipped damaged TFRecord records: \(records.skippedRecords) (--skip-corrupt)")
+        if skippedRecords > 0 {
+            print("skipped damaged TFRecord records: \(skippedRecords) (--skip-corrupt)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Distributed
 import Graphs
 import Sampling
 import Support
@@ -16,7 +17,8 @@ struct SampleTripletsCommand: ParsableCommand {
             Reads gcml.graph/1 and gcml.tree/1, writes gcml.triplets/1. Anchor: uniform over videos with train \
             edges; positive: a train neighbour; negative: a video of a sibling cluster of the anchor's cluster at \
             the chosen level (smart) or any video (random), never the anchor, the positive or a train neighbour. \
-            See docs/sample-triplets.md.
+            See docs/sample-triplets.md. Under mpirun or srun the ranks draw consecutive blocks of triplets (each \
+            block its own seeded stream) and write one file: the same triplets as one process. See docs/cluster.md.
             """)
 
     @Option(help: "Relational graph (gcml.graph/1).") var graph: String
@@ -41,6 +43,11 @@ struct SampleTripletsCommand: ParsableCommand {
     }
 
     func run() throws {
+        let world = Communicator.world
+        try world.agree("sample-triplets") { try run(world) }
+    }
+
+    func run(_ world: Communicator) throws {
         let train = try RelationalGraph.readTrain(graph)
         if let row = train.firstUnsortedRow() {
             throw GCMLError(file: graph, object: "/train/indices", expected: "columns strictly increasing within each row", found: "row \(row) unsorted")
@@ -63,17 +70,20 @@ struct SampleTripletsCommand: ParsableCommand {
         if sampler.anchors.isEmpty && count > 0 {
             throw GCMLError(file: graph, object: "/train", expected: "a video with a train edge and a possible negative", found: "none")
         }
-        var statistics = TripletStatistics(levels: 0)
-        try Artifact.write(out, schema: .triplets, createdBy: "sample-triplets", parameters: self,
-                           inputs: [graph] + (clusters == nil ? [] : [tree ?? ""])) { file in
+        // Each rank draws a contiguous run of blocks, so the parts join in the one-process order.
+        let blocks = world.share(of: sampler.blockCount(for: count))
+        let progress = world.isRoot ? Progress("sample-triplets", total: count, unit: "triplets") : nil
+        let statistics = try DistributedArtifact.write(out, schema: .triplets, createdBy: "sample-triplets", parameters: self,
+                                                       inputs: [graph] + (clusters == nil ? [] : [tree ?? ""]),
+                                                       layout: TripletWriter.partLayout, communicator: world) { file in
             let writer = try TripletWriter(file: file)
-            statistics = try sampler.sample(count: count, progress: Progress("sample-triplets", total: count, unit: "triplets"),
-                                            sink: writer.append)
+            let statistics = try sampler.sample(count: count, blocks: blocks, progress: progress, sink: writer.append).summed(over: world)
             try statistics.write(to: file)
             try file.root.setAttribute("strategy", .string(strategy.rawValue))
             try file.root.setAttribute("anchors", .int(Int64(sampler.anchors.count)))
+            return statistics
         }
-        print(statistics.table())
+        if world.isRoot { print(statistics.table()) }
     }
 
     /// `--level L` as a one-hot vector, or the parsed `--level-mix`.
