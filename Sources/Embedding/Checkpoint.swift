@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Support
 
 /// model.h5 (`gcml.model/1`): one group per layer (`weight` [out,in], `bias` [out]),
@@ -35,15 +36,7 @@ public enum Checkpoint {
         try root.write("optimizer/step", [Int64(trainer.step)])
         try root.write("state/rng", trainer.generator.stateWords.map { Int64(bitPattern: $0) })
         try root.write("state/loss_window", [trainer.lossWindowState.sum, Double(trainer.lossWindowState.steps)])
-        let history = trainer.reportedHistory
-        try root.write("history/step", history.step)
-        try root.write("history/loss", history.loss)
-        if !history.validationStep.isEmpty {
-            try root.write("history/validation_step", history.validationStep)
-            try root.write("history/validation_map", history.validationMAP)
-        }
-        try root.setAttribute("steps", .int(Int64(trainer.step)))
-        try root.setAttribute("wall_seconds", .double(trainer.wallSeconds))
+        try ModelRun(history: trainer.reportedHistory, steps: trainer.step, wallSeconds: trainer.wallSeconds).write(to: file)
         let shape = network.shape
         try root.setAttribute("architecture", json: [
             "visual_input": shape.visualInput, "visual_hidden": shape.visualHidden, "audio_input": shape.audioInput,
@@ -96,13 +89,7 @@ public enum Checkpoint {
             let window: [Double] = try root.read("state/loss_window")
             if window.count == 2 { trainer.lossWindowState = (window[0], Int(window[1])) }
         }
-        var history = TrainingHistory()
-        history.step = try root.read("history/step")
-        history.loss = try root.read("history/loss")
-        if root.exists("history/validation_step") {
-            history.validationStep = try root.read("history/validation_step")
-            history.validationMAP = try root.read("history/validation_map")
-        }
+        var history = try TrainingHistory.read(from: file)
         if trainer.lossWindowState.steps > 0, !history.step.isEmpty {
             // The last logged point was a partial window that the resumed run goes on filling.
             history.step.removeLast()
@@ -117,14 +104,13 @@ public enum EmbeddingExport {
     public static func write(_ trainer: Trainer, to file: HDF5File, batch: Int = 4096) throws {
         let features = trainer.features
         let dim = trainer.options.dim
-        try file.root.write("video_id", strings: features.videoIDs)
-        let dataset = try file.root.createDataset("embedding", type: .float32, shape: [features.count, dim])
+        let writer = try EmbeddingsWriter(file: file, videoIDs: features.videoIDs, dimension: dim)
         let buffer = Buffer<Float>(count: batch * dim, repeating: 0)
         var start = 0
         while start < features.count {
             let end = min(features.count, start + batch)
             trainer.embed(range: start..<end, into: buffer.pointer)
-            try dataset.writeRows(UnsafeBufferPointer(start: buffer.pointer, count: (end - start) * dim), at: start)
+            try writer.write(rows: UnsafeBufferPointer(start: buffer.pointer, count: (end - start) * dim), at: start)
             start = end
         }
     }

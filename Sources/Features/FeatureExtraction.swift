@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Distributed
 import Foundation
 import LinearAlgebra
@@ -128,8 +129,6 @@ public struct ExtractionSummary {
 /// projection per video instead of one per frame.
 public enum FeatureExtraction {
     public static let defaultDimension = 1500
-    /// How the ranks' parts of features.h5 join (see `DistributedArtifact`).
-    public static var partLayout: PartLayout { FeaturesWriter.partLayout }
 
     enum Plan {
         case drop

@@ -1,6 +1,6 @@
 import Artifacts
+import Contracts
 import Foundation
-import Graphs
 import LinearAlgebra
 import Support
 
@@ -20,12 +20,7 @@ public struct RetrievalEvaluation {
     }
 
     /// What each query ranks.
-    public enum Candidates: String, CaseIterable, Sendable {
-        /// Its held-out neighbours plus `negatives` random videos that are not its neighbours.
-        case heldoutRandom = "heldout+random"
-        /// The whole corpus but itself and its train neighbours (exact, blocked SGEMM).
-        case all
-    }
+    public typealias Candidates = RetrievalCandidates
 
     public var k: Int
     public var candidates: Candidates
@@ -183,27 +178,7 @@ public struct RetrievalEvaluation {
     }
 }
 
-/// The outcome of a retrieval evaluation, laid out as `gcml.eval.retrieval/1`.
-public struct RetrievalResult {
-    public var k: Int
-    public var candidates: RetrievalEvaluation.Candidates
-    public var queries: [Int32]
-    /// CSR over queries: candidates of query q are entries indptr[q]..<indptr[q+1], best first.
-    public var indptr: [Int64] = [0]
-    public var index: [Int32] = []
-    public var score: [Float] = []
-    public var relevance: [Float] = []
-    public var ap: [Double] = []
-    public var ndcg: [Double] = []
-    public var map = Double.nan
-    public var meanNDCG = Double.nan
-
-    public init(k: Int, candidates: RetrievalEvaluation.Candidates, queries: [Int32]) {
-        self.k = k
-        self.candidates = candidates
-        self.queries = queries
-    }
-
+extension RetrievalResult {
     /// Adds the next query's candidates (any order; stored by score, ties by lower row).
     /// AP is computed from the list unless given (full-corpus mode).
     mutating func append(candidates: [Int32], scores: [Float], relevance: [Float], k: Int, ap: Double? = nil) {
@@ -223,25 +198,6 @@ public struct RetrievalResult {
         let aps = ap.filter { !$0.isNaN }, ndcgs = ndcg.filter { !$0.isNaN }
         map = aps.isEmpty ? .nan : aps.reduce(0, +) / Double(aps.count)
         meanNDCG = ndcgs.isEmpty ? .nan : ndcgs.reduce(0, +) / Double(ndcgs.count)
-    }
-
-    public var queryCount: Int { queries.count }
-    public var meanCandidates: Double { queries.isEmpty ? 0 : Double(index.count) / Double(queries.count) }
-
-    /// Writes the datasets and root attributes of `gcml.eval.retrieval/1`.
-    public func write(to file: HDF5File) throws {
-        let root = file.root
-        try root.write("query", queries)
-        try root.write("candidates/indptr", indptr)
-        try root.write("candidates/index", index)
-        try root.write("candidates/score", score)
-        try root.write("candidates/relevance", relevance)
-        try root.write("ap", ap)
-        try root.write("ndcg", ndcg)
-        try root.setAttribute("map", .double(map))
-        try root.setAttribute("ndcg_at_k", .double(meanNDCG))
-        try root.setAttribute("k", .int(Int64(k)))
-        try root.setAttribute("candidate_mode", .string(candidates.rawValue))
     }
 
     /// Numbers for dashboards (`--json`).

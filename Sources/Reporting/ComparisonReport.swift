@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 
@@ -228,7 +229,7 @@ public struct ComparisonReport {
 
     // MARK: charts
 
-    func curveSeries(_ curve: (TrainingHistory) -> LearningCurve?) -> [SVGChart.Series] {
+    func curveSeries(_ curve: (TrainingCurves) -> LearningCurve?) -> [SVGChart.Series] {
         trained.map { m in
             let c = m.training.flatMap(curve)
             return SVGChart.Series(name: m.label, points: c.map { zip($0.steps, $0.values).map { (Double($0), $1) } } ?? [])
@@ -267,7 +268,7 @@ public struct ComparisonReport {
         func value(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
         func value(_ x: Int?) -> Any { x.map { $0 as Any } ?? NSNull() }
         let methodObjects: [[String: Any]] = methods.map { m in
-            func retrieval(_ r: RetrievalScores?) -> Any {
+            func retrieval(_ r: RetrievalSummary?) -> Any {
                 guard let r else { return NSNull() }
                 return ["map": r.map, "ndcg": r.ndcg, "k": value(r.k), "queries": r.queries]
             }

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Artifacts
+import Contracts
 import Distributed
 import Features
 import Foundation
+import Ingestion
 import Support
 
 @main
@@ -61,9 +63,8 @@ struct ExtractPCACommand: ParsableCommand {
         let source: FrameSource
         let inputs: [String]
         if let frames {
-            let file = try FramesFile(path: frames)
-            file.restrict(to: world.share(offsets: file.frameOffsets))
-            source = file
+            // Rows balanced by frames: reading is the cost, and videos differ in length.
+            source = try FramesFile(path: frames, rows: world.share(offsets: try FramesFile.frameOffsets(frames)))
             inputs = [frames]
         } else {
             guard let level = YouTube8MLayout.Level(rawValue: level) else {
@@ -106,7 +107,7 @@ struct ExtractPCACommand: ParsableCommand {
         options.scratchFolder = URL(fileURLWithPath: out).deletingLastPathComponent().path
         options.communicator = world
         let summary = try DistributedArtifact.write(out, schema: .features, createdBy: "extract-pca", parameters: self,
-                                                    inputs: inputs + (pca.map { [$0] } ?? []), layout: FeatureExtraction.partLayout,
+                                                    inputs: inputs + (pca.map { [$0] } ?? []), layout: FeaturesWriter.partLayout,
                                                     communicator: world) { file in
             try FeatureExtraction.run(source: source, options: options, into: file)
         }

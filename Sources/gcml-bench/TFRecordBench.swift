@@ -1,5 +1,7 @@
+import Contracts
 import Features
 import Foundation
+import Ingestion
 import Support
 
 /// Frame-level TFRecord throughput: read + CRC, decode (direct wire walk and

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Features
+import Ingestion
 import Support
 
 @main

@@ -1,31 +1,11 @@
-import Artifacts
+import Contracts
 import Distributed
 import LinearAlgebra
 import Support
 
-/// A fitted PCA of one modality: mean, top-k principal axes (orthonormal rows,
-/// by decreasing variance) and the variance along each. The applied model is
-/// exactly what `gcml.pca/1` stores (mean float64, components float32), so a
-/// saved model reproduces the fitted run bit for bit.
-public struct PCAModel: Equatable, Sendable {
-    public var mean: [Double]
-    /// k × D, row-major.
-    public var components: [Float]
-    public var explainedVariance: [Double]
-    /// Sum of the variances of all D input directions (trace of the covariance), when known from a fit.
-    public var totalVariance: Double?
-
-    public var inputDimension: Int { mean.count }
-    public var outputDimension: Int { explainedVariance.count }
-
-    public init(mean: [Double], components: [Float], explainedVariance: [Double], totalVariance: Double? = nil) {
-        precondition(components.count == mean.count * explainedVariance.count)
-        self.mean = mean
-        self.components = components
-        self.explainedVariance = explainedVariance
-        self.totalVariance = totalVariance
-    }
-
+/// Fitting a PCA from a covariance and projecting frames with it (the model itself and its
+/// file layout: Contracts/PCAModel.swift).
+extension PCAModel {
     /// Top-`dimension` eigenvectors of `covariance` (D×D row-major, upper triangle read) via dsyevd.
     /// Sign convention: each component's entry of largest magnitude (first one on ties) is positive,
     /// so two fits of the same data give the same components.
@@ -102,59 +82,5 @@ public struct PCAModel: Equatable, Sendable {
             }
         }
         return output
-    }
-
-    /// Writes `/<modality>/mean`, `/components`, `/explained_variance` (gcml.pca/1).
-    public func write(to group: Group, modality: String) throws {
-        try group.write("\(modality)/mean", mean)
-        try group.write("\(modality)/components", components, shape: [outputDimension, inputDimension])
-        try group.write("\(modality)/explained_variance", explainedVariance)
-        if let totalVariance { try group.group(modality).setAttribute("total_variance", .double(totalVariance)) }
-    }
-
-    /// Reads one modality of a gcml.pca/1 file (float32 or float64 datasets), nil when the file lacks it.
-    public static func read(from file: HDF5File, modality: String) throws -> PCAModel? {
-        let root = file.root
-        guard root.exists("\(modality)/components") else { return nil }
-        func doubles(_ name: String) throws -> [Double] {
-            let dataset = try root.dataset(name)
-            return dataset.elementType == .float64 ? try dataset.read(as: Double.self) : try dataset.read(as: Float.self).map(Double.init)
-        }
-        let componentsSet = try root.dataset("\(modality)/components")
-        let components = componentsSet.elementType == .float32 ? try componentsSet.read(as: Float.self)
-            : try componentsSet.read(as: Double.self).map(Float.init)
-        let mean = try doubles("\(modality)/mean")
-        let variance = try doubles("\(modality)/explained_variance")
-        guard componentsSet.shape == [variance.count, mean.count] else {
-            throw GCMLError(file: file.path, object: "/\(modality)/components", expected: "shape [\(variance.count), \(mean.count)]",
-                            found: "\(componentsSet.shape)")
-        }
-        let total = try root.group(modality).doubleAttribute("total_variance")
-        return PCAModel(mean: mean, components: components, explainedVariance: variance, totalVariance: total)
-    }
-}
-
-/// The PCA models of a `gcml.pca/1` file.
-public struct SavedPCA: Equatable, Sendable {
-    public var visual: PCAModel
-    public var audio: PCAModel?
-
-    public init(visual: PCAModel, audio: PCAModel?) {
-        self.visual = visual
-        self.audio = audio
-    }
-
-    public static func read(_ path: String) throws -> SavedPCA {
-        let file = try Artifact.open(path, as: .pca)
-        defer { try? file.close() }
-        guard let visual = try PCAModel.read(from: file, modality: "visual") else {
-            throw GCMLError(file: path, object: "/visual/components", expected: "a dataset", found: "nothing")
-        }
-        return SavedPCA(visual: visual, audio: try PCAModel.read(from: file, modality: "audio"))
-    }
-
-    public func write(to file: HDF5File) throws {
-        try visual.write(to: file.root, modality: "visual")
-        try audio?.write(to: file.root, modality: "audio")
     }
 }

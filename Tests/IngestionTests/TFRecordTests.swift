@@ -1,6 +1,7 @@
 import Artifacts
-import Features
+import Contracts
 import Foundation
+import Ingestion
 import Support
 import XCTest
 
