@@ -27,18 +27,22 @@ public enum DistributedArtifact {
         let parts = partPaths(path, communicator: communicator)
         let mine = parts[communicator.rank]
         defer { try? FileManager.default.removeItem(atPath: mine) }
-        let result: R = try communicator.agree(createdBy) {
+        let result: R
+        do {
             try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
                                                     withIntermediateDirectories: true)
             let file = try HDF5File.create(mine)
             do {
-                let value = try body(file)
+                result = try body(file)
                 try file.close()
-                return value
             } catch {
                 try? file.close()
                 throw error
             }
+        } catch {
+            // The job ends here: remove every rank's part (an open part disappears when its writer is killed).
+            for part in parts { try? FileManager.default.removeItem(atPath: part) }
+            communicator.fail(createdBy, error)
         }
         // Every part is complete once every rank is past this point (a failed rank has ended the job).
         communicator.barrier()
