@@ -18,7 +18,9 @@ final class SlurmPipelineTests: XCTestCase {
 
         let log = folder + "/job.out"
         let submitted = try Launch.run(["sbatch", "--parsable", "-n", "3", "--output", log, "pipelines/slurm/pipeline.sbatch",
-                                        "--no-print-directory", "PIPELINE=tiny", "DATA=\(folder)/data", "RUN=\(folder)/run"]
+                                        "--no-print-directory", "PIPELINE=tiny", "DATA=\(folder)/data", "RUN=\(folder)/run",
+                                        // Two methods, short training: the job, not the model, is under test here.
+                                        "METHODS=gcml cdml", "TRAIN_ARGS=--hidden 32 --audio-hidden 8 --dim 16 --batch 32 --steps 40 --validate-every 20 --log-every 10"]
                                        + Executables.programOverrides(), seconds: 30, environment: slurm)
         XCTAssertEqual(submitted.status, 0, submitted.stderr)
         let job = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
