@@ -97,10 +97,24 @@ public final class Communicator: @unchecked Sendable {
 
     // MARK: - Collectives
 
-    /// Waits until every rank arrives.
+    /// Waits until every rank arrives. The wait sleeps between checks instead of spinning: ranks
+    /// often wait here for one rank's serial work (rank 0 joining the output), and a spinning
+    /// MPI wait would take the cores that work needs when ranks share them.
     public func barrier() {
         guard let handle else { return }
-        MPI_Barrier(handle)
+        var request: MPI_Request?
+        MPI_Ibarrier(handle, &request)
+        wait(&request)
+    }
+
+    /// Completes a nonblocking operation, checking every millisecond.
+    private func wait(_ request: inout MPI_Request?) {
+        var done: Int32 = 0
+        while true {
+            MPI_Test(&request, &done, gcml_mpi_status_ignore())
+            if done != 0 { return }
+            usleep(1000)
+        }
     }
 
     /// Replaces `values` on every rank by root's; every rank passes the same count.
@@ -306,7 +320,15 @@ public final class Communicator: @unchecked Sendable {
     public func failedRanks(_ succeeded: Bool) -> [Int] {
         var flags = [Int64](repeating: 0, count: size)
         flags[rank] = succeeded ? 0 : 1
-        allreduce(&flags)
+        if let handle {
+            // Nonblocking and sleeping, like `barrier`: ranks wait here while rank 0 joins the output.
+            var request: MPI_Request?
+            flags.withUnsafeMutableBufferPointer { buffer in
+                MPI_Iallreduce(gcml_mpi_in_place(), buffer.baseAddress, Int32(buffer.count), Int64.mpiDatatype, gcml_mpi_op_sum(),
+                               handle, &request)
+                wait(&request)
+            }
+        }
         return flags.indices.filter { flags[$0] != 0 }
     }
 

@@ -13,3 +13,4 @@ MPI_Op gcml_mpi_op_min(void) { return MPI_MIN; }
 void *gcml_mpi_in_place(void) { return MPI_IN_PLACE; }
 int gcml_mpi_success(void) { return MPI_SUCCESS; }
 int gcml_mpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }
+MPI_Status *gcml_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }

@@ -14,7 +14,9 @@ final class SlurmPipelineTests: XCTestCase {
         XCTAssertEqual(started.status, 0, started.stderr)
         defer { _ = try? Launch.run(["scripts/slurm-local-cluster.sh", "stop", cluster], seconds: 30) }
         guard started.status == 0 else { return }
-        let slurm = ["SLURM_CONF": cluster + "/slurm.conf"]
+        // The test node declares 4 CPUs on this machine's 2 cores: ranks waiting in MPI should yield
+        // their core (mpirun --oversubscribe sets this itself; srun cannot know).
+        let slurm = ["SLURM_CONF": cluster + "/slurm.conf", "OMPI_MCA_mpi_yield_when_idle": "1"]
 
         let log = folder + "/job.out"
         let submitted = try Launch.run(["sbatch", "--parsable", "-n", "3", "--output", log, "pipelines/slurm/pipeline.sbatch",

@@ -17,4 +17,5 @@ MPI_Op gcml_mpi_op_min(void);
 void *gcml_mpi_in_place(void);
 int gcml_mpi_success(void);
 int gcml_mpi_thread_serialized(void);
+MPI_Status *gcml_mpi_status_ignore(void);
 #endif
