@@ -74,12 +74,7 @@ enum Executables {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [command] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: repository)
-        var env = ProcessInfo.processInfo.environment
-        env["GCML_QUIET"] = "1"
-        env.removeValue(forKey: "MAKEFLAGS")
-        env.removeValue(forKey: "MFLAGS")
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = shellEnvironment(environment)
         let logs = NSTemporaryDirectory() + "gcml-shell-\(UUID().uuidString)"
         defer { for suffix in [".out", ".err"] { try? FileManager.default.removeItem(atPath: logs + suffix) } }
         FileManager.default.createFile(atPath: logs + ".out", contents: nil)
@@ -95,6 +90,16 @@ enum Executables {
         return Result(status: process.terminationStatus,
                       stdout: (try? String(contentsOfFile: logs + ".out", encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? "")
+    }
+
+    /// This process's environment, quiet, outside any outer make's flags, plus `extra`.
+    static func shellEnvironment(_ extra: [String: String]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["GCML_QUIET"] = "1"
+        env.removeValue(forKey: "MAKEFLAGS")
+        env.removeValue(forKey: "MFLAGS")
+        for (k, v) in extra { env[k] = v }
+        return env
     }
 
     static func temporaryFolder() throws -> String {

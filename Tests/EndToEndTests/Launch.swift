@@ -35,12 +35,7 @@ enum Launch {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
             process.arguments = ["-k", "5", "\(seconds)"] + command
             process.currentDirectoryURL = URL(fileURLWithPath: Executables.repository)
-            var env = ProcessInfo.processInfo.environment
-            env["GCML_QUIET"] = "1"
-            env.removeValue(forKey: "MAKEFLAGS")
-            env.removeValue(forKey: "MFLAGS")
-            for (k, v) in environment { env[k] = v }
-            process.environment = env
+            process.environment = Executables.shellEnvironment(environment)
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
             try process.run()
