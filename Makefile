@@ -21,6 +21,9 @@ include pipelines/$(PIPELINE).mk
 RUN      ?= runs/$(PIPELINE)
 SEED     ?= 1
 THREADS  ?= 2
+# Launcher prefix of the distributed stages (docs/cluster.md), e.g. LAUNCH='mpirun -np 4' or
+# LAUNCH='srun --mpi=pmix'; empty = one process each, as always.
+LAUNCH   ?=
 
 GCML_SYNTH      ?= $(BIN)/gcml-synth
 EXTRACT_PCA     ?= $(BIN)/extract-pca
@@ -72,7 +75,7 @@ endif
 corpus: $(FEATURES_INPUTS) $(INTERACTIONS)
 
 $(FEATURES) $(PCA_MODEL) &: $(FEATURES_INPUTS) $(EXTRACT_PCA)
-	$(EXTRACT_PCA) $(FRAMES_INPUT) --out $(FEATURES) $(PCA_MODE) $(PCA_ARGS) --threads $(THREADS) --seed $(SEED)
+	$(LAUNCH) $(EXTRACT_PCA) $(FRAMES_INPUT) --out $(FEATURES) $(PCA_MODE) $(PCA_ARGS) --threads $(THREADS) --seed $(SEED)
 features: $(FEATURES)
 
 $(GRAPH): $(FEATURES) $(INTERACTIONS) $(BUILD_GRAPH)
@@ -84,9 +87,9 @@ $(TREE): $(GRAPH) $(AFFINITY_TREE)
 tree: $(TREE)
 
 $(TRIPLETS_SMART): $(GRAPH) $(TREE) $(SAMPLE_TRIPLETS)
-	$(SAMPLE_TRIPLETS) --graph $(GRAPH) --tree $(TREE) --out $@ --strategy smart --count $(TRIPLET_COUNT) $(TRIPLET_ARGS) --seed $(SEED) --threads $(THREADS)
+	$(LAUNCH) $(SAMPLE_TRIPLETS) --graph $(GRAPH) --tree $(TREE) --out $@ --strategy smart --count $(TRIPLET_COUNT) $(TRIPLET_ARGS) --seed $(SEED) --threads $(THREADS)
 $(TRIPLETS_RANDOM): $(GRAPH) $(TREE) $(SAMPLE_TRIPLETS)
-	$(SAMPLE_TRIPLETS) --graph $(GRAPH) --tree $(TREE) --out $@ --strategy random --count $(TRIPLET_COUNT) --seed $(SEED) --threads $(THREADS)
+	$(LAUNCH) $(SAMPLE_TRIPLETS) --graph $(GRAPH) --tree $(TREE) --out $@ --strategy random --count $(TRIPLET_COUNT) --seed $(SEED) --threads $(THREADS)
 triplets: $(TRIPLETS_SMART) $(TRIPLETS_RANDOM)
 
 # Training: GCML (smart triplets), CDML (random triplets), cluster-label classification.
@@ -136,6 +139,7 @@ help:
 	@echo ""
 	@echo "Variables (override on the command line, e.g. make all PIPELINE=tiny TREE=/data/tree.h5):"
 	@echo "  PIPELINE RUN DATA SEED THREADS METHODS"
+	@echo "  LAUNCH        launcher of the distributed stages, e.g. LAUNCH='mpirun -np 4' (docs/cluster.md)"
 	@echo "  programs:      GCML_SYNTH EXTRACT_PCA BUILD_GRAPH AFFINITY_TREE SAMPLE_TRIPLETS TRAIN_EMBED EVAL_MAP_NDCG EVAL_GAP GCML_REPORT"
 	@echo "  inputs:        FRAMES SESSIONS PAIRS (instead of sessions) TRUTH; yt8m: YT8M_SHARDS YT8M_LEVEL YT8M_CLASSES TFRECORD_ARGS"
 	@echo "  intermediates: PCA_MODEL FEATURES GRAPH TREE TRIPLETS_SMART TRIPLETS_RANDOM REPORT"

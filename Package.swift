@@ -7,7 +7,7 @@ import PackageDescription
 // (one typed reader/writer per artifact kind) <- algorithm modules, which depend on those and
 // never on each other <- stages. C is called only from the modules that wrap it: Artifacts
 // (HDF5), LinearAlgebra (OpenBLAS/LAPACK) and Interactions (zlib, zstd stream decompression),
-// through the system-library targets and the GCMLShim C target (macros Swift cannot import,
+// Distributed (MPI, through MPIShim), through the system-library targets and the GCMLShim C target (macros Swift cannot import,
 // the HDF5 zstd filter); besides them only the C standard library (Glibc) is imported.
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "eval-gap", targets: ["eval-gap"]),
         .executable(name: "gcml-report", targets: ["gcml-report"]),
         .executable(name: "gcml-bench", targets: ["gcml-bench"]),
+        .executable(name: "gcml-mpi-check", targets: ["gcml-mpi-check"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,10 +48,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .target(name: "GCMLShim", dependencies: ["CHDF5", "COpenBLAS", "CZstd"], path: "Sources/GCMLShim"),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "MPIShim", dependencies: ["CMPI"], path: "Sources/MPIShim"),
 
         // Foundations: shared types and errors, the HDF5 layer, dense linear algebra.
         .target(name: "Support", path: "Sources/Support"),
         .target(name: "Artifacts", dependencies: ["GCMLShim", "CHDF5", "Support"], path: "Sources/Artifacts"),
+        // The distributed runtime: the only module that calls MPI.
+        .target(name: "Distributed", dependencies: ["MPIShim", "CMPI", "Artifacts", "Support"], path: "Sources/Distributed"),
         .target(name: "LinearAlgebra", dependencies: ["GCMLShim", "COpenBLAS", "Support"], path: "Sources/LinearAlgebra"),
         // One typed value per artifact kind, with its reader and writer.
         .target(name: "Contracts", dependencies: ["Artifacts", "Support"], path: "Sources/Contracts"),
@@ -58,28 +63,29 @@ let package = Package(
         .target(name: "Ingestion", dependencies: ["Contracts", "Artifacts", "Support",
                                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Sources/Ingestion"),
-        .target(name: "Features", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Features"),
+        .target(name: "Features", dependencies: ["Contracts", "Distributed", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Features"),
         .target(name: "Interactions", dependencies: ["Contracts", "Artifacts", "Support", "CZstd", "CZlib"], path: "Sources/Interactions"),
         .target(name: "Graphs", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Graphs"),
-        .target(name: "Sampling", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Sampling"),
+        .target(name: "Sampling", dependencies: ["Contracts", "Distributed", "Artifacts", "Support"], path: "Sources/Sampling"),
         .target(name: "Embedding", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Embedding"),
         .target(name: "Metrics", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Metrics"),
         .target(name: "Synthetic", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Reporting"),
         // Bodies of the libFuzzer targets (fuzz/, `make fuzz`), replayed by FuzzTests.
-        .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Features", "Graphs", "Support"], path: "Sources/FuzzTargets"),
+        .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Features", "Graphs", "Ingestion", "Interactions", "Support"], path: "Sources/FuzzTargets"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
-        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
+        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
                                                  "Metrics", "Synthetic", argumentParser], path: "Sources/StageKit"),
 
         // Stages: options -> library call -> artifact.
         stage("gcml-check", ["Contracts", "Artifacts"]),
+        stage("gcml-mpi-check", ["Distributed"]),
         stage("gcml-synth", ["Contracts", "Synthetic", "Artifacts"]),
-        stage("extract-pca", ["Contracts", "Ingestion", "Features", "Artifacts"]),
+        stage("extract-pca", ["Contracts", "Ingestion", "Features", "Distributed", "Artifacts"]),
         stage("gcml-import", ["Contracts", "Ingestion", "Artifacts"]),
         stage("build-graph", ["Contracts", "Interactions", "Graphs", "Artifacts"]),
         stage("affinity-tree", ["Contracts", "Graphs", "Artifacts"]),
-        stage("sample-triplets", ["Contracts", "Sampling", "Artifacts"]),
+        stage("sample-triplets", ["Contracts", "Sampling", "Distributed", "Artifacts"]),
         stage("train-embed", ["Contracts", "Embedding", "Artifacts"]),
         stage("eval-map-ndcg", ["Contracts", "Metrics", "LinearAlgebra", "Artifacts"]),
         stage("eval-gap", ["Contracts", "Metrics", "LinearAlgebra", "Artifacts"]),
@@ -107,6 +113,7 @@ let package = Package(
         .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "Ingestion", "Sampling", "Support", argumentParser],
                     path: "Tests/StageKitTests"),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests", exclude: ["Regressions"]),
+        .testTarget(name: "DistributedTests", dependencies: ["TestSupport", "Distributed", "Support"], path: "Tests/DistributedTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
     ],
     swiftLanguageModes: [.v5]

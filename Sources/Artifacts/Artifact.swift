@@ -15,9 +15,10 @@ public enum Artifact {
     ///   - createdBy: the writing program (a stage passes its command name).
     ///   - parameters: the options used (a JSON object), or a command whose options are read by reflection.
     ///   - inputs: input paths; each is fingerprinted.
+    ///   - ranks: how many ranks computed the content (root attribute `ranks`; 1 for a plain run).
     public static func write(_ path: String, schema: SchemaKind, createdBy: String, parameters: Any = [String: Any](),
-                             inputs: [String] = [], body: (HDF5File) throws -> Void) throws {
-        let publication = try Publication(stage: createdBy, outputs: [("output", path)])
+                             inputs: [String] = [], ranks: Int = 1, body: (HDF5File) throws -> Void) throws {
+        let publication = try Publication(stage: createdBy, outputs: [("output", path)], ranks: ranks)
         defer { publication.close() }
         try publication.write(path, schema: schema, parameters: parameters, inputs: inputs, body: body)
         try publication.commit()

@@ -20,6 +20,8 @@ public final class Publication {
     /// The options stamped into every output (`parameters`), unless `write` is given others.
     public let parameters: [String: Any]
     public let runID: String
+    /// How many ranks computed the outputs (root attribute `ranks` on every HDF5 output; 1 for a plain run).
+    public let ranks: Int
     /// Output paths as given, in declaration order (absent optional outputs dropped).
     public let outputs: [String]
     private let canonicalOutputs: [String]
@@ -29,8 +31,11 @@ public final class Publication {
     /// - Parameters:
     ///   - outputs: (name for messages, e.g. the option "--out"; path or nil when not asked for).
     ///   - inputs: the same for inputs; an output may not be any of them.
-    public init(stage: String, parameters: [String: Any] = [:], outputs: [(String, String?)], inputs: [(String, String?)] = []) throws {
+    ///   - ranks: how many ranks computed the outputs, stamped as `ranks`.
+    public init(stage: String, parameters: [String: Any] = [:], outputs: [(String, String?)], inputs: [(String, String?)] = [],
+                ranks: Int = 1) throws {
         self.stage = stage
+        self.ranks = ranks
         self.parameters = parameters
         let named = outputs.compactMap { entry in entry.1.map { (name: entry.0, path: $0) } }
         self.outputs = named.map(\.path)
@@ -93,7 +98,7 @@ public final class Publication {
             try root.setAttribute("inputs", json: Provenance.fingerprints(inputs))
             try root.setAttribute(RunRecord.idAttribute, .string(runID))
             if outputs.count > 1 { try root.setAttribute(RunRecord.outputsAttribute, json: RunRecord.siblings(of: path, in: outputs)) }
-            if let ranks { try root.setAttribute("ranks", .int(Int64(ranks))) }
+            try root.setAttribute("ranks", .int(Int64(ranks ?? self.ranks)))
             try file.close()
         } catch {
             try? file.close()

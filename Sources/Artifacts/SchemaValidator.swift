@@ -5,7 +5,7 @@ import Support
 /// provenance on our own files, required datasets, element types, ranks,
 /// shape relations and CSR pointers. Errors name file, dataset, expected, found.
 public enum SchemaValidator {
-    public static let provenanceAttributes = ["created_by", "created_at", "parameters", "inputs"]
+    public static let provenanceAttributes = ["created_by", "created_at", "parameters", "inputs", "ranks"]
 
     public static func validate(path: String, as kind: SchemaKind, displayName: String? = nil) throws {
         let file = try HDF5File.open(path)

@@ -18,6 +18,12 @@ public final class FeaturesWriter {
     private var labelTotal: Int64 = 0
     private let flushEvery = 4096
 
+    /// How the parts of a features file written by several ranks join (`ArtifactParts`): per-video
+    /// rows concatenated, label pointers shifted; `/label_names` is alike on every rank.
+    public static let partLayout = PartLayout(rows: [DatasetPath.videoID, DatasetPath.Features.frameCount, DatasetPath.visual,
+                                                     DatasetPath.audio, DatasetPath.Labels.indices],
+                                              pointers: [DatasetPath.Labels.indptr])
+
     public init(file: HDF5File, visualWidth: Int, audioWidth: Int?, numClasses: Int?, labelNames: [String]?) throws {
         let root = file.root
         ids = try root.createDataset(DatasetPath.videoID, type: .string, shape: [0], extendable: true, compression: .none)

@@ -73,6 +73,14 @@ public final class FramesFile: FrameSource {
 
     /// Opens and validates frames.h5 (schema, monotone offsets, label ranges); streams the
     /// videos `rows` (all when nil).
+    /// `/frame_offsets` alone ([videos + 1]): each video's cost, to choose `rows` before opening
+    /// (e.g. one rank's share balanced by frames).
+    public static func frameOffsets(_ path: String) throws -> [Int64] {
+        let file = try Artifact.open(path, as: .frames)
+        defer { try? file.close() }
+        return try file.root.read(DatasetPath.Frames.offsets, as: Int64.self)
+    }
+
     public init(path: String, rows: Range<Int>? = nil, blockFrames: Int = 4096) throws {
         self.path = path
         self.blockFrames = max(1, blockFrames)

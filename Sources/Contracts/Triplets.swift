@@ -64,6 +64,11 @@ public final class TripletWriter {
     private let anchor: Dataset, positive: Dataset, negative: Dataset, level: Dataset
     public private(set) var written = 0
 
+    /// How the parts of a triplets file written by several ranks join (`ArtifactParts`): the triplet
+    /// rows concatenated in rank order; the statistics attributes are summed before every rank writes them.
+    public static let partLayout = PartLayout(rows: [DatasetPath.Triplets.anchor, DatasetPath.Triplets.positive,
+                                                     DatasetPath.Triplets.negative, DatasetPath.Triplets.negativeLevel])
+
     public init(file: HDF5File) throws {
         anchor = try file.root.createDataset(DatasetPath.Triplets.anchor, type: .int32, shape: [0], extendable: true)
         positive = try file.root.createDataset(DatasetPath.Triplets.positive, type: .int32, shape: [0], extendable: true)

@@ -1,5 +1,6 @@
 import Artifacts
 import Contracts
+import Distributed
 import Foundation
 import Support
 
@@ -16,19 +17,23 @@ public struct ExtractionJob {
         (self.options, self.modelPath, self.savePCAPath) = (options, modelPath, savePCAPath)
     }
 
-    /// Extracts `source` (read from the files `inputs`) into `out`.
+    /// Extracts `source` (read from the files `inputs`) into `out`. Under several ranks
+    /// (`options.communicator`) each rank extracts its share of `source` and rank 0's
+    /// writer (the only one with a publication) joins the parts and writes the PCA.
     public func run(source: FrameSource, inputs: [String], out: String, writer: ArtifactWriter) throws -> ExtractionSummary {
         var options = self.options
         if let modelPath {
             options.model = try SavedPCA.read(modelPath)
             options.modelPath = modelPath
         }
-        var summary: ExtractionSummary?
-        try writer.write(out, schema: .features, inputs: inputs + (modelPath.map { [$0] } ?? [])) { file in
-            summary = try FeatureExtraction.run(source: source, options: options, into: file, progress: writer.progress)
+        let communicator = options.communicator
+        let progress = communicator.isRoot ? writer.progress : ProgressReporter("\(writer.createdBy) rank \(communicator.rank)")
+        let summary = try DistributedArtifact.write(out, schema: .features, program: writer.createdBy,
+                                                    inputs: inputs + (modelPath.map { [$0] } ?? []), layout: FeaturesWriter.partLayout,
+                                                    communicator: communicator, publication: writer.publication) { file in
+            try FeatureExtraction.run(source: source, options: options, into: file, progress: progress)
         }
-        guard let summary else { throw GCMLError("\(out): the extraction wrote nothing") }
-        if let savePCAPath {
+        if let savePCAPath, communicator.isRoot {
             try writer.write(savePCAPath, schema: .pca, inputs: inputs) { file in try summary.pca.write(to: file) }
         }
         return summary

@@ -1,5 +1,6 @@
 import Artifacts
 import Contracts
+import Distributed
 import Foundation
 import LinearAlgebra
 import Support
@@ -30,6 +31,9 @@ public struct ExtractionOptions {
     public var blockRows = 4096
     /// Videos projected per SGEMM.
     public var blockVideos = 1024
+    /// The ranks sharing the work: each reads its own videos (the source is already restricted to
+    /// them), the PCA is fitted from all ranks' covariance sums, and each writes its rows.
+    public var communicator: Communicator = .serial
 
     public init() {}
 }
@@ -64,6 +68,16 @@ public struct ExtractionSummary {
     public var pca: SavedPCA {
         if case .pca(let model) = audio { return SavedPCA(visual: visual, audio: model) }
         return SavedPCA(visual: visual, audio: nil)
+    }
+
+    /// Counts and skip lists of every rank (each rank's own times are kept).
+    mutating func combine(over communicator: Communicator) throws {
+        guard communicator.isLaunched else { return }
+        var counts = [Int64(videos), Int64(frames), Int64(droppedFrames)]
+        communicator.allreduce(&counts)
+        (videos, frames, droppedFrames) = (Int(counts[0]), Int(counts[1]), Int(counts[2]))
+        skippedEmpty = try communicator.allgather(strings: skippedEmpty).flatMap { $0 }
+        emptiedByDropping = try communicator.allgather(strings: emptiedByDropping).flatMap { $0 }
     }
 
     /// Human-readable summary (explained variance, counts, skips).
@@ -288,24 +302,28 @@ public enum FeatureExtraction {
 
     // MARK: - Fitting
 
-    static func fit(_ accumulator: CovarianceAccumulator, plan: Plan, source: FrameSource, dataset: String) throws -> PCAModel {
+    /// The PCA of the frames added on every rank: covariance sums combined over the ranks,
+    /// the eigendecomposition once on rank 0, the model broadcast. Returns it and the frame count.
+    static func fit(_ accumulator: CovarianceAccumulator, plan: Plan, source: FrameSource, dataset: String,
+                    communicator: Communicator = .serial) throws -> (model: PCAModel, frames: Int) {
         guard case .fit(let k) = plan else { preconditionFailure("fit without a fit plan") }
-        guard accumulator.count >= 2 else {
-            throw GCMLError(file: source.description, object: dataset, expected: "at least 2 frames to fit a PCA", found: "\(accumulator.count)")
+        let (mean, covariance, count) = accumulator.finish(over: communicator)
+        guard count >= 2 else {
+            throw GCMLError(file: source.description, object: dataset, expected: "at least 2 frames to fit a PCA", found: "\(count)")
         }
-        let (mean, covariance) = accumulator.finish()
-        return try PCAModel.fit(mean: mean, covariance: covariance, dimension: k)
+        let fitted = communicator.isRoot ? try PCAModel.fit(mean: mean, covariance: covariance, dimension: k) : nil
+        return (PCAModel.broadcast(fitted, inputDimension: accumulator.dimension, outputDimension: k, over: communicator), count)
     }
 
     static func fitFromReservoir(_ reservoir: FrameReservoir, dv: Int, da: Int, audioFitting: Bool, visualPlan: Plan, audioPlan: Plan,
                                  options: ExtractionOptions, source: FrameSource) throws -> (PCAModel, PCAModel?) {
         let visual = CovarianceAccumulator(dimension: dv, blockRows: options.blockRows)
         visual.add(reservoir.rows[0], rows: reservoir.held)
-        let visualModel = try fit(visual, plan: visualPlan, source: source, dataset: DatasetPath.visual)
+        let visualModel = try fit(visual, plan: visualPlan, source: source, dataset: DatasetPath.visual).model
         guard audioFitting else { return (visualModel, nil) }
         let audio = CovarianceAccumulator(dimension: da, blockRows: options.blockRows)
         audio.add(reservoir.rows[1], rows: reservoir.held)
-        return (visualModel, try fit(audio, plan: audioPlan, source: source, dataset: DatasetPath.audio))
+        return (visualModel, try fit(audio, plan: audioPlan, source: source, dataset: DatasetPath.audio).model)
     }
 }
 
@@ -414,6 +432,11 @@ final class ExtractionPass {
         if case .apply(let model) = visualPlan { visualModel = model }
         if case .apply(let model) = audioPlan { audioModel = model }
         if fitting {
+            if let fitFrames = options.fitFrames, options.communicator.isLaunched {
+                throw GCMLError(file: source.description, object: "/visual", parameter: "fitFrames",
+                                expected: "a fit on all frames when several ranks share the work (a reservoir sample is not split over ranks)",
+                                found: "a reservoir sample of \(fitFrames) frames under \(options.communicator.size) ranks")
+            }
             if let fitFrames = options.fitFrames {
                 reservoir = FrameReservoir(capacity: fitFrames, widths: audioFitting ? [dv, da] : [dv], seed: options.seed)
             } else {
@@ -525,10 +548,13 @@ final class ExtractionPass {
             visualModel = fitted.0
             audioModel = fitted.1
         } else {
-            summary.fitFrames = visualCovariance?.count ?? 0
-            visualModel = try FeatureExtraction.fit(visualCovariance!, plan: visualPlan, source: source, dataset: DatasetPath.visual)
+            let visual = try FeatureExtraction.fit(visualCovariance!, plan: visualPlan, source: source, dataset: DatasetPath.visual,
+                                                   communicator: options.communicator)
+            summary.fitFrames = visual.frames
+            visualModel = visual.model
             if let audioCovariance {
-                audioModel = try FeatureExtraction.fit(audioCovariance, plan: audioPlan, source: source, dataset: DatasetPath.audio)
+                audioModel = try FeatureExtraction.fit(audioCovariance, plan: audioPlan, source: source, dataset: DatasetPath.audio,
+                                                       communicator: options.communicator).model
             }
         }
         summary.fitSeconds = Date().timeIntervalSince(started) - summary.passSeconds
@@ -558,6 +584,7 @@ final class ExtractionPass {
     /// Completes the features file and the summary (models used, timings).
     func finish() throws -> ExtractionSummary {
         try writer.finish()
+        try summary.combine(over: options.communicator)
         summary.seconds = Date().timeIntervalSince(started)
         summary.projectSeconds = summary.seconds - summary.passSeconds - summary.fitSeconds
         summary.visual = visualModel!

@@ -1,4 +1,5 @@
 import Contracts
+import Distributed
 import LinearAlgebra
 import Support
 
@@ -25,6 +26,19 @@ extension PCAModel {
         var trace = 0.0
         for j in 0..<d { trace += covariance[j * d + j] }
         return PCAModel(mean: mean, components: components, explainedVariance: Array(variance), totalVariance: trace)
+    }
+
+    /// Root's model on every rank (the others pass nil and the model's shape).
+    public static func broadcast(_ model: PCAModel?, inputDimension d: Int, outputDimension k: Int, over communicator: Communicator) -> PCAModel {
+        guard communicator.isLaunched else { return model! }
+        var mean = model?.mean ?? [Double](repeating: 0, count: d)
+        var components = model?.components ?? [Float](repeating: 0, count: k * d)
+        var variance = (model?.explainedVariance ?? [Double](repeating: 0, count: k)) + [model?.totalVariance ?? .nan]
+        communicator.broadcast(&mean)
+        communicator.broadcast(&components)
+        communicator.broadcast(&variance)
+        let total = variance.removeLast()
+        return PCAModel(mean: mean, components: components, explainedVariance: variance, totalVariance: total.isNaN ? nil : total)
     }
 
     /// Scale of each output column: 1, or 1/√variance when whitening (0 for a direction without variance).

@@ -2,6 +2,8 @@ import Artifacts
 import Features
 import Foundation
 import Graphs
+import Ingestion
+import Interactions
 import Support
 
 /// The bodies of the libFuzzer targets (fuzz/*.swift; `make fuzz`), kept in a library so
@@ -40,7 +42,7 @@ public enum FuzzTargets {
                 try TextInput.forEachLine(in: text) { line, number in try counter.consume(line, lineNumber: number) }
                 pairs = counter.pairs
             }
-            _ = UndirectedEdges.from(pairs, nodes: index.count, weighting: .count)
+            _ = UndirectedEdges.from(pairs.sortedSums(), nodes: index.count, weighting: .count)
         } catch {}
     }
 

@@ -393,7 +393,7 @@ public final class TFRecordFrameSource: FrameSource {
     }
 
     public var description: String {
-        shards.count == 1 ? shards[0] : "\(shards.count) TFRecord shards (\(shards[0]) …)"
+        shards.count == 1 ? shards[0] : shards.isEmpty ? "no TFRecord shards" : "\(shards.count) TFRecord shards (\(shards[0]) …)"
     }
     public var visualDimension: Int { layout.visualDimension }
     public var audioDimension: Int { layout.audioDimension }

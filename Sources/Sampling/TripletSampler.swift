@@ -95,14 +95,21 @@ public struct TripletSampler: Sendable {
         }
     }
 
+    /// Number of blocks `count` triplets are cut into (the unit of work and of random streams).
+    public func blockCount(for count: Int) -> Int { (count + blockSize - 1) / blockSize }
+
     /// Draws `count` triplets, handing them to `sink` block by block in block order.
     /// Two waves of blocks alternate: while `sink` consumes one (typically compressing and
-    /// writing it), the threads fill the next.
-    public func sample(count: Int, progress: Progress? = nil, sink: (TripletBlock) throws -> Void) throws -> TripletStatistics {
+    /// writing it), the threads fill the next. With `blocks`, only those blocks of the
+    /// `count` triplets are drawn (one rank's share): the same triplets the whole run draws there.
+    public func sample(count: Int, blocks range: Range<Int>? = nil, progress: Progress? = nil,
+                       sink: (TripletBlock) throws -> Void) throws -> TripletStatistics {
         var total = TripletStatistics(levels: levelCount)
-        guard count > 0, !anchors.isEmpty else { return total }
-        let blocks = (count + blockSize - 1) / blockSize
-        let width = min(threads, blocks)
+        let all = 0..<blockCount(for: max(0, count))
+        let chosen = range?.clamped(to: all) ?? all
+        guard count > 0, !anchors.isEmpty, !chosen.isEmpty else { return total }
+        let blocks = chosen.upperBound
+        let width = min(threads, chosen.count)
         var ready = Wave(threads: width, blockSize: blockSize, levels: levelCount)
         var filling = Wave(threads: width, blockSize: blockSize, levels: levelCount)
         let filled = DispatchGroup()
@@ -115,7 +122,7 @@ public struct TripletSampler: Sendable {
             }
             if wave.size == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: wave.size, execute: work) }
         }
-        fillWave(ready, 0)
+        fillWave(ready, chosen.lowerBound)
         defer { filled.wait() }                      // never leave a fill running on buffers we give up
         while ready.size > 0 {
             let nextFirst = ready.first + ready.size

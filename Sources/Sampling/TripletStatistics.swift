@@ -1,5 +1,6 @@
 import Artifacts
 import Contracts
+import Distributed
 import Foundation
 
 /// What happened while sampling: per-level counts, fallbacks, rejected draws.
@@ -21,6 +22,20 @@ public struct TripletStatistics: Equatable, Sendable {
     public init(levels: Int) {
         negativeLevels = [Int](repeating: 0, count: levels + 1)
         requestedLevels = negativeLevels
+    }
+
+    /// The statistics of every rank's triplets, summed (the same on every rank).
+    public func summed(over communicator: Communicator) -> TripletStatistics {
+        guard communicator.isLaunched else { return self }
+        var counts = [triplets, fallbackNoSibling, fallbackRejected, rejectedDraws, scans] + negativeLevels + requestedLevels
+        communicator.allreduce(&counts)
+        var result = self
+        let levels = negativeLevels.count
+        (result.triplets, result.fallbackNoSibling, result.fallbackRejected, result.rejectedDraws, result.scans) =
+            (counts[0], counts[1], counts[2], counts[3], counts[4])
+        result.negativeLevels = Array(counts[5..<(5 + levels)])
+        result.requestedLevels = Array(counts[(5 + levels)...])
+        return result
     }
 
     mutating func add(_ other: TripletStatistics) {

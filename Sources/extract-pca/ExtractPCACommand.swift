@@ -1,5 +1,7 @@
 import ArgumentParser
 import Artifacts
+import Contracts
+import Distributed
 import Features
 import Ingestion
 import StageKit
@@ -50,29 +52,58 @@ struct ExtractPCACommand: Stage {
     }
 
     func execute() throws {
+        let world = Communicator.world
+        try onEveryRank(world) { try execute(world) }
+    }
+
+    func execute(_ world: Communicator) throws {
         var options = ExtractionOptions()
         (options.dimension, options.audioDimension, options.fitFrames, options.whiten) = (dim, audioDim, fitFrames, whiten)
         (options.seed, options.threads, options.skipEmpty, options.dropNonfinite) = (seed.seed, threads.threads, skipEmpty, dropNonfinite)
-        let input = try records.frameInput(frames: frames)
+        options.communicator = world
+        let input = try frameInput(world)
         let shards: [(String, String?)]
         switch input {
         case .videoLevel(let records): shards = records.shards.map { ("--tfrecord", $0) }
         case .frames(_, let inputs): shards = frames == nil ? inputs.map { ("--tfrecord", $0) } : []
         }
-        let publication = try publication(outputs: [("--out", out), ("--save-pca", savePca)],
-                                          inputs: [("--frames", frames), ("--pca", pca)] + shards)
-        defer { publication.close() }
+        // Only rank 0 locks and publishes the outputs, after every rank's part is complete.
+        let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--save-pca", savePca)],
+                                                         inputs: [("--frames", frames), ("--pca", pca)] + shards, ranks: world.size) : nil
+        defer { publication?.close() }
+        let writer = publication?.writer ?? self.writer
         switch input {
         case .videoLevel(let records):
-            let table = try records.writeVideoLevelFeatures(to: out, writer: publication.writer).table
-            try publication.commit()
-            print(table)
+            // A copy without computation: rank 0 writes it, the other ranks wait.
+            if let publication {
+                let table = try records.writeVideoLevelFeatures(to: out, writer: writer).table
+                try publication.commit()
+                print(table)
+            }
+            world.barrier()
         case .frames(let source, let inputs):
             let job = ExtractionJob(options: options, modelPath: pca, savePCAPath: savePca)
-            let report = try job.run(source: source, inputs: inputs, out: out, writer: publication.writer).report()
+            let report = try job.run(source: source, inputs: inputs, out: out, writer: writer).report()
+            let skippedRecords = world.allreduce((source as? TFRecordFrameSource)?.skippedRecords ?? 0)
+            guard let publication else { return }
             try publication.commit()
             print("\(Self.stageName): " + report)
-            if let note = input.skippedNote { print(note) }
+            if skippedRecords > 0 { print("skipped damaged TFRecord records: \(skippedRecords) (--skip-corrupt)") }
         }
+    }
+
+    /// This rank's share of the input: frames.h5 rows balanced by frames (reading is the cost,
+    /// and videos differ in length), or whole shards in order, so the ranks' rows concatenate
+    /// to the one-process order.
+    func frameInput(_ world: Communicator) throws -> FrameInput {
+        guard world.isLaunched else { return try records.frameInput(frames: frames) }
+        if let frames {
+            return .frames(try FramesFile(path: frames, rows: world.share(offsets: try FramesFile.frameOffsets(frames))), inputs: [frames])
+        }
+        var input = try records.input()
+        guard input.level == .frame else { return .videoLevel(input) }
+        let all = input.shards
+        input.shards = Array(all[world.share(of: all.count)])
+        return .frames(input.frameSource, inputs: all)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Artifacts
 import Contracts
+import Distributed
 import Sampling
 import StageKit
 import Support
@@ -14,7 +15,8 @@ struct SampleTripletsCommand: Stage {
             Reads gcml.graph/1 and gcml.tree/1, writes gcml.triplets/1. Anchor: uniform over videos with train \
             edges; positive: a train neighbour; negative: a video of a sibling cluster of the anchor's cluster at \
             the chosen level (smart) or any video (random), never the anchor, the positive or a train neighbour. \
-            See docs/sample-triplets.md.
+            See docs/sample-triplets.md. Under mpirun or srun the ranks draw consecutive blocks of triplets (each \
+            block its own seeded stream) and write one file: the same triplets as one process. See docs/cluster.md.
             """)
 
     @Option(help: "Relational graph (gcml.graph/1).") var graph: String
@@ -39,22 +41,34 @@ struct SampleTripletsCommand: Stage {
     }
 
     func execute() throws {
-        let publication = try publication(outputs: [("--out", out)], inputs: [("--graph", graph), ("--tree", tree)])
-        defer { publication.close() }
+        let world = Communicator.world
+        try onEveryRank(world) { try execute(world) }
+    }
+
+    func execute(_ world: Communicator) throws {
+        // Only rank 0 locks and publishes the output, after every rank's part is complete.
+        let publication = world.isRoot ? try publication(outputs: [("--out", out)], inputs: [("--graph", graph), ("--tree", tree)],
+                                                         ranks: world.size) : nil
+        defer { publication?.close() }
         let inputs = try TripletInputs.read(graph: graph, tree: strategy == .smart ? tree : nil, levels: levelMix ?? .level(level ?? 1))
         let sampler = TripletSampler(graph: inputs.train, tree: inputs.tree, strategy: strategy, levelWeights: inputs.levelWeights,
                                      positive: positive, seed: seed.seed, threads: threads.threads)
         if sampler.anchors.isEmpty && count > 0 {
             throw GCMLError(file: graph, object: "/train", expected: "a video with a train edge and a possible negative", found: "none")
         }
-        var statistics = TripletStatistics(levels: 0)
-        try publication.writer.write(out, schema: .triplets, inputs: inputs.paths) { file in
+        // Each rank draws a contiguous run of blocks, so the parts join in the one-process order.
+        let blocks = world.share(of: sampler.blockCount(for: count))
+        let progress = world.isRoot ? progress.progress(total: count, unit: "triplets") : nil
+        let statistics = try DistributedArtifact.write(out, schema: .triplets, program: Self.stageName, inputs: inputs.paths,
+                                                       layout: TripletWriter.partLayout, communicator: world, publication: publication) { file in
             let triplets = try TripletWriter(file: file)
-            statistics = try sampler.sample(count: count, progress: progress.progress(total: count, unit: "triplets"), sink: triplets.append)
+            let statistics = try sampler.sample(count: count, blocks: blocks, progress: progress, sink: triplets.append).summed(over: world)
             try statistics.write(to: file)
             try file.root.setAttribute("strategy", .string(strategy.rawValue))
             try file.root.setAttribute("anchors", .int(Int64(sampler.anchors.count)))
+            return statistics
         }
+        guard let publication else { return }
         try publication.commit()
         print(statistics.table())
     }

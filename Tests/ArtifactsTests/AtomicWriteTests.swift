@@ -50,6 +50,7 @@ final class AtomicWriteTests: FolderTestCase {
         XCTAssertEqual(try root.stringAttribute("schema"), "gcml.triplets/1")
         XCTAssertTrue(try root.stringAttribute("created_by")?.hasPrefix("sample-triplets (gcml ") ?? false)
         XCTAssertNotNil(try root.stringAttribute("created_at"))
+        XCTAssertEqual(try root.intAttribute("ranks"), 1, "a plain run is written by one rank")
         let parameters = try XCTUnwrap(try root.jsonAttribute("parameters"))
         XCTAssertEqual(parameters["levels"] as? Int, 3)
         XCTAssertEqual(parameters["linkage"] as? String, "max")

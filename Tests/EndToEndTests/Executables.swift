@@ -52,4 +52,13 @@ enum Executables {
     }
 
     static func temporaryFolder() throws -> String { try TemporaryFolder.make("gcml-e2e") }
+
+    /// This process's environment as `shell` gives it to a command: quiet, outside any outer
+    /// make's flags, plus `extra` (for tests that start processes themselves, e.g. under mpirun).
+    static func shellEnvironment(_ extra: [String: String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["GCML_QUIET"] = "1"
+        for key in ["MAKEFLAGS", "MFLAGS"] { environment.removeValue(forKey: key) }
+        return environment.merging(extra) { $1 }
+    }
 }

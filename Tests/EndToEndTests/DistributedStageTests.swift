@@ -1,0 +1,189 @@
+import Artifacts
+import Foundation
+import Support
+import XCTest
+
+/// The distributed stages under 3 ranks (mpirun) against the same stage as one process.
+final class DistributedStageTests: XCTestCase {
+    var folder: String!
+
+    override func setUpWithError() throws { folder = try Executables.temporaryFolder() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// frames.h5: videos of 1…9 frames, 8-d visual with a few strong directions, 3-d audio, labels on every other video.
+    func writeFrames(videos: Int, emptyVideo: Int? = nil) throws -> String {
+        let path = folder + "/frames.h5"
+        var random = SeededGenerator(seed: 29)
+        let counts = (0..<videos).map { $0 == emptyVideo ? 0 : 1 + ($0 * 7) % 9 }
+        let frames = counts.reduce(0, +)
+        let scales: [Double] = [9, 6, 4, 3, 1, 0.5, 0.3, 0.1]
+        let visual = (0..<(frames * 8)).map { Float(random.normal() * scales[$0 % 8]) + 5 }
+        let audio = (0..<(frames * 3)).map { _ in Float(random.normal()) }
+        let file = try HDF5File.create(path)
+        try file.root.write("video_id", strings: (0..<videos).map { "v\($0)" })
+        var offsets: [Int64] = [0]
+        for c in counts { offsets.append(offsets.last! + Int64(c)) }
+        try file.root.write("frame_offsets", offsets)
+        try file.root.write("visual", visual, shape: [frames, 8])
+        try file.root.write("audio", audio, shape: [frames, 3])
+        var indptr: [Int64] = [0], indices: [Int32] = []
+        for v in 0..<videos {
+            if v % 2 == 0 { indices += [Int32(v % 5), 5] }
+            indptr.append(Int64(indices.count))
+        }
+        try file.root.write("labels/indptr", indptr)
+        try file.root.write("labels/indices", indices)
+        try file.root.group("labels").setAttribute("num_classes", .int(6))
+        try file.close()
+        return path
+    }
+
+    /// ‖(I − BᵀB) Aᵀ‖_F for k×D orthonormal rows A and B: an upper bound on the sine of the
+    /// largest principal angle between their row spaces.
+    func subspaceDistance(_ a: [Float], _ b: [Float], k: Int, d: Int) -> Double {
+        var total = 0.0
+        for i in 0..<k {
+            var residual = (0..<d).map { Double(a[i * d + $0]) }
+            for j in 0..<k {
+                let dot = (0..<d).reduce(0.0) { $0 + Double(b[j * d + $1]) * Double(a[i * d + $1]) }
+                for c in 0..<d { residual[c] -= dot * Double(b[j * d + c]) }
+            }
+            total += residual.reduce(0) { $0 + $1 * $1 }
+        }
+        return total.squareRoot()
+    }
+
+    func testExtractPCAOnThreeRanksMatchesOneProcess() throws {
+        let frames = try writeFrames(videos: 61)
+        let args = ["--frames", frames, "--dim", "4", "--audio-dim", "2", "--threads", "1"]
+        try Executables.succeed("extract-pca", args + ["--out", folder + "/one.h5", "--save-pca", folder + "/one-pca.h5"])
+        let three = try Launch.run(Launch.mpirun(3, "extract-pca", args + ["--out", folder + "/three.h5", "--save-pca", folder + "/three-pca.h5"]))
+        XCTAssertEqual(three.status, 0, three.stderr)
+        // One summary, from rank 0, counting every rank's videos.
+        XCTAssertEqual(three.stdout.components(separatedBy: "extract-pca: 61 videos").count, 2, three.stdout)
+
+        let one = try Artifact.open(folder + "/one.h5", as: .features).root
+        let many = try Artifact.open(folder + "/three.h5", as: .features).root
+        XCTAssertEqual(try one.intAttribute("ranks"), 1)
+        XCTAssertEqual(try many.intAttribute("ranks"), 3)
+        XCTAssertEqual(try many.readStrings("video_id"), (0..<61).map { "v\($0)" })
+        XCTAssertEqual(try many.read("frame_count", as: Int32.self), try one.read("frame_count", as: Int32.self))
+        XCTAssertEqual(try many.read("labels/indptr", as: Int64.self), try one.read("labels/indptr", as: Int64.self))
+        XCTAssertEqual(try many.read("labels/indices", as: Int32.self), try one.read("labels/indices", as: Int32.self))
+        XCTAssertEqual(try many.group("labels").intAttribute("num_classes"), 6)
+
+        let pcaOne = try Artifact.open(folder + "/one-pca.h5", as: .pca).root
+        let pcaMany = try Artifact.open(folder + "/three-pca.h5", as: .pca).root
+        XCTAssertEqual(try pcaMany.intAttribute("ranks"), 3)
+        for (modality, k, d) in [("visual", 4, 8), ("audio", 2, 3)] {
+            let a: [Float] = try pcaOne.read("\(modality)/components"), b: [Float] = try pcaMany.read("\(modality)/components")
+            XCTAssertLessThanOrEqual(subspaceDistance(a, b, k: k, d: d), 1e-3, modality)
+            for i in 0..<k {   // same sign convention: each component points the same way
+                let dot = (0..<d).reduce(0.0) { $0 + Double(a[i * d + $1]) * Double(b[i * d + $1]) }
+                XCTAssertGreaterThan(dot, 0.999, "\(modality) component \(i)")
+            }
+            let meanOne: [Double] = try pcaOne.read("\(modality)/mean"), meanMany: [Double] = try pcaMany.read("\(modality)/mean")
+            // Sums are float32 within a block of rows (then float64): the order of rows changes the last float32 digits.
+            for (x, y) in zip(meanOne, meanMany) { XCTAssertEqual(x, y, accuracy: 1e-6 * max(1, abs(x))) }
+        }
+        let visualOne: [Float] = try one.read("visual"), visualMany: [Float] = try many.read("visual")
+        XCTAssertEqual(visualOne.count, visualMany.count)
+        for (x, y) in zip(visualOne, visualMany) { XCTAssertEqual(x, y, accuracy: 1e-3 * max(1, abs(x))) }
+        let check = try Executables.run("gcml-check", [folder + "/three.h5", folder + "/three-pca.h5"])
+        XCTAssertEqual(check.status, 0, check.stderr + check.stdout)
+        // An ordinary HDF5 file for other readers too: h5py sees the joined rows (no links to parts).
+        let script = "import sys, h5py, hdf5plugin; f = h5py.File(sys.argv[1], 'r'); " +
+            "print(int(f.attrs['ranks']), f['visual'].shape[0], f['labels/indptr'][-1], f['video_id'][60].decode(), f['visual'].is_virtual)"
+        let h5py = try Executables.shell("python3", ["-c", script, folder + "/three.h5"])
+        if h5py.status != 0 && ProcessInfo.processInfo.environment["GCML_REQUIRE_PYTHON"] == nil {
+            throw XCTSkip("python3 with h5py and hdf5plugin is needed to read the file with h5py")
+        }
+        let labels: [Int64] = try one.read("labels/indptr")
+        XCTAssertEqual(h5py.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "3 61 \(labels.last ?? -1) v60 False", h5py.stderr)
+    }
+
+    func testARankThatFailsIsNamedAndNothingIsPublished() throws {
+        // Video 58 has no frames: the last rank's share holds it and fails on it.
+        let frames = try writeFrames(videos: 61, emptyVideo: 58)
+        let out = folder + "/features.h5"
+        try Data("previous".utf8).write(to: URL(fileURLWithPath: out))
+        let run = try Launch.run(Launch.mpirun(3, "extract-pca", ["--frames", frames, "--dim", "4", "--out", out]), seconds: 120)
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertFalse(run.timedOut, "the job did not end after a rank failed")
+        XCTAssertTrue(run.stderr.contains("rank 2 of 3: error:") && run.stderr.contains("video 'v58'"), run.stderr)
+        XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), "previous")
+        let parts = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".part-") }
+        XCTAssertEqual(parts, [], "the failing rank removes every rank's part")
+    }
+
+    /// A graph of 400 videos and its tree, for the sampling tests.
+    func writeGraphAndTree() throws -> (graph: String, tree: String) {
+        let graph = folder + "/graph.h5", tree = folder + "/tree.h5"
+        var generator = SeededGenerator(seed: 8)
+        var edges: [(Int, Int, Float)] = []
+        var seen = Set<Int>()
+        let nodes = 400
+        while edges.count < 1500 {
+            let a = generator.below(nodes), b = generator.below(nodes)
+            if a == b || !seen.insert(min(a, b) * nodes + max(a, b)).inserted { continue }
+            edges.append((a, b, Float(1 + generator.below(5))))
+        }
+        try TreeFixtures.writeGraph(graph, nodes: nodes, edges: edges)
+        try Executables.succeed("affinity-tree", ["--graph", graph, "--out", tree, "--max-cluster-size", "30"])
+        return (graph, tree)
+    }
+
+    func testSampleTripletsOnThreeRanksWritesTheOneProcessTriplets() throws {
+        let (graph, tree) = try writeGraphAndTree()
+        // 300 000 triplets are 5 blocks of 65 536: ranks draw 2, 2 and 1 of them.
+        let args = ["--graph", graph, "--tree", tree, "--level-mix", "2,1", "--count", "300000", "--seed", "4"]
+        try Executables.succeed("sample-triplets", args + ["--out", folder + "/one.h5"])
+        for name in ["three.h5", "three-again.h5"] {
+            let run = try Launch.run(Launch.mpirun(3, "sample-triplets", args + ["--out", folder + "/" + name]))
+            XCTAssertEqual(run.status, 0, run.stderr)
+        }
+        let one = try Artifact.open(folder + "/one.h5", as: .triplets).root
+        for name in ["three.h5", "three-again.h5"] {
+            let many = try Artifact.open(folder + "/" + name, as: .triplets).root
+            XCTAssertEqual(try many.intAttribute("ranks"), 3)
+            for dataset in ["anchor", "positive", "negative"] {
+                XCTAssertEqual(try many.read(dataset, as: Int32.self), try one.read(dataset, as: Int32.self), dataset)
+            }
+            XCTAssertEqual(try many.read("negative_level", as: Int8.self), try one.read("negative_level", as: Int8.self))
+            for attribute in ["negative_level_counts", "requested_level_counts", "rejected_draws", "fallback_no_sibling", "anchors"] {
+                XCTAssertEqual(try many.attribute(attribute), try one.attribute(attribute), attribute)
+            }
+        }
+    }
+
+    func testAKilledRankPublishesNothingAndLeavesNoRankRunning() throws {
+        let (graph, tree) = try writeGraphAndTree()
+        let out = folder + "/triplets.h5"
+        try Executables.succeed("sample-triplets", ["--graph", graph, "--tree", tree, "--out", out, "--count", "1000", "--seed", "1"])
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        // Enough triplets that the ranks are still writing their parts when they are stopped.
+        let running = try Launch.Running(Launch.mpirun(3, "sample-triplets", ["--graph", graph, "--tree", tree, "--out", out,
+                                                                              "--count", "40000000", "--seed", "2", "--threads", "1"]),
+                                         seconds: 120)
+        // Wait for the parts, then freeze the ranks so the kill lands before any publish.
+        var ranks: [Int: Int32] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            ranks = Launch.rankProcesses(named: "sample-triplets")
+            let parts = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.contains(".part-") } ?? []
+            if ranks.count == 3 && parts.count == 3 { break }
+            usleep(20_000)
+        }
+        XCTAssertEqual(ranks.count, 3, "three ranks did not start")
+        for pid in ranks.values { kill(pid, SIGSTOP) }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "published before the kill")
+        if let victim = ranks[1] { kill(victim, SIGKILL) }
+        for (rank, pid) in ranks where rank != 1 { kill(pid, SIGCONT) }
+        let result = running.finish()
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertFalse(result.timedOut, "the job did not end after rank 1 was killed")
+        XCTAssertTrue(result.stderr.contains("rank 1"), result.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "the previous artifact changed")
+        for pid in ranks.values { XCTAssertFalse(Launch.isAlive(pid), "rank process \(pid) still running") }
+    }
+}
