@@ -64,6 +64,6 @@ final class CollectiveTests: XCTestCase {
         XCTAssertNotEqual(result.status, 0)
         XCTAssertFalse(result.timedOut, "the job did not end after a rank was killed")
         XCTAssertTrue(result.stderr.contains("rank 2"), result.stderr)
-        for pid in pids.values { XCTAssertFalse(Launch.isAlive(pid), "rank process \(pid) still running") }
+        for pid in pids.values { XCTAssertTrue(Launch.ends(pid), "rank process \(pid) still running") }
     }
 }

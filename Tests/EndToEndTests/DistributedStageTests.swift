@@ -184,6 +184,6 @@ final class DistributedStageTests: XCTestCase {
         XCTAssertFalse(result.timedOut, "the job did not end after rank 1 was killed")
         XCTAssertTrue(result.stderr.contains("rank 1"), result.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "the previous artifact changed")
-        for pid in ranks.values { XCTAssertFalse(Launch.isAlive(pid), "rank process \(pid) still running") }
+        for pid in ranks.values { XCTAssertTrue(Launch.ends(pid), "rank process \(pid) still running") }
     }
 }

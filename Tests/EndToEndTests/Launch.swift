@@ -70,6 +70,16 @@ enum Launch {
         try Running(command, seconds: seconds, environment: environment).finish()
     }
 
+    /// Whether the process ends within `seconds` (a rank killed by its launcher may take a moment to exit).
+    static func ends(_ pid: Int32, within seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while isAlive(pid) {
+            if Date() > deadline { return false }
+            usleep(50_000)
+        }
+        return true
+    }
+
     /// Whether a process with this id still exists and is not a zombie.
     static func isAlive(_ pid: Int32) -> Bool {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
