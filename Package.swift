@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "eval-gap", targets: ["eval-gap"]),
         .executable(name: "gcml-report", targets: ["gcml-report"]),
         .executable(name: "gcml-bench", targets: ["gcml-bench"]),
+        .executable(name: "gcml-mpi-check", targets: ["gcml-mpi-check"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,10 +43,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .target(name: "GCMLShim", dependencies: ["CHDF5", "COpenBLAS", "CZstd"], path: "Sources/GCMLShim"),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "MPIShim", dependencies: ["CMPI"], path: "Sources/MPIShim"),
 
         // Library modules.
         .target(name: "Support", path: "Sources/Support"),
         .target(name: "Artifacts", dependencies: ["GCMLShim", "CHDF5", "Support"], path: "Sources/Artifacts"),
+        // The distributed runtime: the only module that calls MPI.
+        .target(name: "Distributed", dependencies: ["MPIShim", "CMPI", "Support"], path: "Sources/Distributed"),
         .target(name: "LinearAlgebra", dependencies: ["GCMLShim", "COpenBLAS", "Support"], path: "Sources/LinearAlgebra"),
         .target(name: "Contracts", dependencies: ["Artifacts", "Support"], path: "Sources/Contracts"),
         .target(name: "Features", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support",
@@ -53,8 +58,8 @@ let package = Package(
                 path: "Sources/Features"),
         .target(name: "Graphs", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support", "CZstd", "CZlib"], path: "Sources/Graphs"),
         .target(name: "Sampling", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Sampling"),
-        .target(name: "Embedding", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Metrics", "Support"], path: "Sources/Embedding"),
-        .target(name: "Metrics", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Metrics"),
+        .target(name: "Embedding", dependencies: ["Contracts", "Artifacts", "Distributed", "LinearAlgebra", "Metrics", "Support"], path: "Sources/Embedding"),
+        .target(name: "Metrics", dependencies: ["Contracts", "Artifacts", "Distributed", "LinearAlgebra", "Support"], path: "Sources/Metrics"),
         .target(name: "Synthetic", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Reporting"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
@@ -69,13 +74,14 @@ let package = Package(
         stage("build-graph", ["Contracts", "Graphs", "Artifacts"]),
         stage("affinity-tree", ["Contracts", "Graphs", "Artifacts"]),
         stage("sample-triplets", ["Contracts", "Sampling", "Graphs", "Artifacts"]),
-        stage("train-embed", ["Contracts", "Embedding", "Artifacts"]),
-        stage("eval-map-ndcg", ["Contracts", "Metrics", "Graphs", "LinearAlgebra", "Artifacts"]),
-        stage("eval-gap", ["Contracts", "Metrics", "LinearAlgebra", "Artifacts"]),
+        stage("train-embed", ["Contracts", "Embedding", "Distributed", "Artifacts"]),
+        stage("eval-map-ndcg", ["Contracts", "Metrics", "Distributed", "Graphs", "LinearAlgebra", "Artifacts"]),
+        stage("eval-gap", ["Contracts", "Metrics", "Distributed", "LinearAlgebra", "Artifacts"]),
         stage("gcml-report", ["Contracts", "Reporting", "Artifacts"]),
         // A bench tool, not a stage.
         .executableTarget(name: "gcml-bench", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Features", "Graphs", "Sampling",
-                                                             "Embedding", "Metrics", "Synthetic", "Support"], path: "Sources/gcml-bench"),
+                                                             "Embedding", "Metrics", "Synthetic", "Distributed", "Support"], path: "Sources/gcml-bench"),
+        stage("gcml-mpi-check", ["Distributed", "Support"]),
 
         // Tests: one target per module, plus end-to-end tests over the built executables.
         .testTarget(name: "SupportTests", dependencies: ["Support"], path: "Tests/SupportTests"),
@@ -89,6 +95,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Contracts", "Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),
         .testTarget(name: "SyntheticTests", dependencies: ["Contracts", "Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["Contracts", "Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Support"], path: "Tests/DistributedTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what gcml needs from Debian (idempotent): the C libraries it links,
-# h5dump for inspecting artifacts, and the compression CLIs the tests use.
+# h5dump for inspecting artifacts, the compression CLIs the tests use, and the
+# cluster runtime: OpenMPI (ranks and collectives) and Slurm with munge (the
+# scheduler the pipeline's sbatch script and its one-node test cluster use).
 # Test-only Python readers (h5py, hdf5plugin, numpy) come from PyPI with --python.
 set -euo pipefail
 
-packages=(libhdf5-dev hdf5-tools libopenblas-dev libzstd-dev zlib1g-dev pkg-config zstd gzip)
+packages=(libhdf5-dev hdf5-tools libopenblas-dev libzstd-dev zlib1g-dev pkg-config zstd gzip
+          openmpi-bin libopenmpi-dev slurm-wlm munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,7 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
     echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ "${1:-}" = "--python" ]; then

@@ -1,0 +1,42 @@
+/// Splitting work over ranks: contiguous ranges in item order, so concatenating the
+/// ranks' results in rank order gives the one-process order.
+public enum Partition {
+    /// Part `part` of `count` items split into `parts` contiguous ranges whose sizes differ by at most one.
+    public static func range(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
+        precondition(parts >= 1 && (0..<parts).contains(part) && count >= 0)
+        let base = count / parts, extra = count % parts
+        let start = part * base + min(part, extra)
+        return start..<(start + base + (part < extra ? 1 : 0))
+    }
+
+    /// Part `part` of items with costs given by `offsets` (the cumulative cost: items + 1 values,
+    /// non-decreasing, like `/frame_offsets`): contiguous ranges whose costs are as equal as
+    /// the item boundaries allow: part p starts at the item boundary nearest to p/parts of the total.
+    public static func range(offsets: [Int64], part: Int, of parts: Int) -> Range<Int> {
+        precondition(parts >= 1 && (0..<parts).contains(part) && !offsets.isEmpty)
+        let items = offsets.count - 1
+        let first = offsets[0], total = offsets[items] - first
+        func boundary(_ p: Int) -> Int {
+            if p == 0 { return 0 }
+            if p == parts { return items }
+            let target = first + Int64((Double(total) * Double(p) / Double(parts)).rounded())
+            // First item whose start is at or past the target (binary search over the sorted offsets).
+            var lo = 0, hi = items
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if offsets[mid] < target { lo = mid + 1 } else { hi = mid }
+            }
+            if lo > 0 && target - offsets[lo - 1] < offsets[lo] - target { return lo - 1 }
+            return lo
+        }
+        return boundary(part)..<max(boundary(part), boundary(part + 1))
+    }
+}
+
+extension Communicator {
+    /// This rank's contiguous share of `count` items.
+    public func share(of count: Int) -> Range<Int> { Partition.range(count, part: rank, of: size) }
+
+    /// This rank's contiguous share of items with cumulative costs `offsets`.
+    public func share(offsets: [Int64]) -> Range<Int> { Partition.range(offsets: offsets, part: rank, of: size) }
+}
