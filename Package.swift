@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Support", path: "Sources/Support"),
         .target(name: "Artifacts", dependencies: ["GCMLShim", "CHDF5", "Support"], path: "Sources/Artifacts"),
         // The distributed runtime: the only module that calls MPI.
-        .target(name: "Distributed", dependencies: ["MPIShim", "CMPI", "Support"], path: "Sources/Distributed"),
+        .target(name: "Distributed", dependencies: ["MPIShim", "CMPI", "Artifacts", "Support"], path: "Sources/Distributed"),
         .target(name: "LinearAlgebra", dependencies: ["GCMLShim", "COpenBLAS", "Support"], path: "Sources/LinearAlgebra"),
         .target(name: "Contracts", dependencies: ["Artifacts", "Support"], path: "Sources/Contracts"),
         .target(name: "Features", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support",

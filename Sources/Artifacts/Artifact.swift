@@ -14,8 +14,9 @@ public enum Artifact {
     ///   - createdBy: the stage name (e.g. "affinity-tree").
     ///   - parameters: the options used (a JSON object), or a command whose options are read by reflection.
     ///   - inputs: input paths; each is fingerprinted.
+    ///   - ranks: how many ranks computed the content (root attribute `ranks`; 1 for a plain run).
     public static func write(_ path: String, schema: SchemaKind, createdBy: String, parameters: Any = [String: Any](),
-                             inputs: [String] = [], body: (HDF5File) throws -> Void) throws {
+                             inputs: [String] = [], ranks: Int = 1, body: (HDF5File) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -31,6 +32,7 @@ public enum Artifact {
             try root.setAttribute("created_at", .string(Provenance.timestamp()))
             try root.setAttribute("parameters", json: Provenance.parameters(of: parameters))
             try root.setAttribute("inputs", json: Provenance.fingerprints(inputs))
+            try root.setAttribute("ranks", .int(Int64(ranks)))
             try file.close()
         } catch {
             try? file.close()

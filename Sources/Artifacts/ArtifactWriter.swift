@@ -14,8 +14,8 @@ public struct ArtifactWriter {
 
     public var progress: ProgressReporter { ProgressReporter(createdBy) }
 
-    /// `Artifact.write` with this program's stamp.
-    public func write(_ path: String, schema: SchemaKind, inputs: [String] = [], body: (HDF5File) throws -> Void) throws {
-        try Artifact.write(path, schema: schema, createdBy: createdBy, parameters: parameters, inputs: inputs, body: body)
+    /// `Artifact.write` with this program's stamp; `ranks` is how many ranks computed the content.
+    public func write(_ path: String, schema: SchemaKind, inputs: [String] = [], ranks: Int = 1, body: (HDF5File) throws -> Void) throws {
+        try Artifact.write(path, schema: schema, createdBy: createdBy, parameters: parameters, inputs: inputs, ranks: ranks, body: body)
     }
 }

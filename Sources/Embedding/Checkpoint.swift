@@ -114,17 +114,22 @@ public enum Checkpoint {
 
 /// embeddings.h5 (`gcml.embeddings/1`): the unit embedding of every video, written in batches.
 public enum EmbeddingExport {
-    public static func write(_ trainer: Trainer, to file: HDF5File, batch: Int = 4096) throws {
+    /// Under several ranks each writes the rows of its videos; the parts are concatenated.
+    public static let partLayout = PartLayout(rows: [DatasetPath.videoID, DatasetPath.Embeddings.embedding])
+
+    /// Writes videos `rows` (all when nil): their ids and embeddings.
+    public static func write(_ trainer: Trainer, rows: Range<Int>? = nil, to file: HDF5File, batch: Int = 4096) throws {
         let features = trainer.features
+        let rows = rows ?? 0..<features.count
         let dim = trainer.options.dim
-        try file.root.write("video_id", strings: features.videoIDs)
-        let dataset = try file.root.createDataset("embedding", type: .float32, shape: [features.count, dim])
+        try file.root.write(DatasetPath.videoID, strings: Array(features.videoIDs[rows]))
+        let dataset = try file.root.createDataset(DatasetPath.Embeddings.embedding, type: .float32, shape: [rows.count, dim])
         let buffer = Buffer<Float>(count: batch * dim, repeating: 0)
-        var start = 0
-        while start < features.count {
-            let end = min(features.count, start + batch)
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let end = min(rows.upperBound, start + batch)
             trainer.embed(range: start..<end, into: buffer.pointer)
-            try dataset.writeRows(UnsafeBufferPointer(start: buffer.pointer, count: (end - start) * dim), at: start)
+            try dataset.writeRows(UnsafeBufferPointer(start: buffer.pointer, count: (end - start) * dim), at: start - rows.lowerBound)
             start = end
         }
     }

@@ -100,8 +100,8 @@ public final class Trainer {
         self.options = options
         self.communicator = communicator
         guard options.batch >= communicator.size else {
-            let least = communicator.size == 1 ? "at least 1" : "at least the number of ranks (\(communicator.size))"
-            throw GCMLError(parameter: "batchSize", expected: least, found: "\(options.batch)")
+            throw GCMLError(parameter: "batchSize", expected: communicator.size == 1 ? "at least 1" : "at least the number of ranks (\(communicator.size))",
+                            found: "\(options.batch)")
         }
         share = communicator.share(of: options.batch)
         let shape = TwoTowerShape(visualInput: features.visualWidth, visualHidden: options.visualHidden,

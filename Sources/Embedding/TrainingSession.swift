@@ -1,5 +1,6 @@
 import Artifacts
 import Contracts
+import Distributed
 import Foundation
 import Support
 
@@ -26,6 +27,8 @@ public struct TrainingSession {
     public var modelPath: String
     public var embeddingsPath: String?
     public var threads = 1
+    /// The ranks sharing the work (each batch, the validation sample, the embeddings' rows).
+    public var communicator = Communicator.serial
 
     public init(featuresPath: String, modelPath: String) {
         self.featuresPath = featuresPath
@@ -50,12 +53,13 @@ public struct TrainingSession {
         var options = self.options
         options.validateEvery = validationPath == nil ? 0 : options.validateEvery
         options.steps = try totalSteps(examples: task.exampleCount)
-        let trainer = try Trainer(features: table, task: task, options: options)
+        let trainer = try Trainer(features: table, task: task, options: options, communicator: communicator)
         let resuming = resume && FileManager.default.fileExists(atPath: modelPath)
         if resuming {
+            // Every rank restores the same state: the replicas start equal whatever N wrote the checkpoint.
             try Checkpoint.restore(trainer, from: modelPath)
-            note("\(writer.createdBy): resuming \(modelPath) at step \(trainer.step) of \(options.steps)")
-        } else if resume {
+            if communicator.isRoot { note("\(writer.createdBy): resuming \(modelPath) at step \(trainer.step) of \(options.steps)") }
+        } else if resume && communicator.isRoot {
             note("\(writer.createdBy): \(modelPath) does not exist yet, starting at step 0")
         }
         let validation = try validationPath.map {
@@ -63,8 +67,15 @@ public struct TrainingSession {
         }
         let inputs = [featuresPath] + [tripletsPath, treePath, graphPath, validationPath].compactMap { $0 }
         var saved: Int? = resuming ? trainer.step : nil
+        // The replicas are equal, so rank 0 alone writes the model; a failure there ends the job.
+        let communicator = self.communicator
         let checkpoint: (Trainer) throws -> Void = { trainer in
-            try writer.write(modelPath, schema: .model, inputs: inputs) { file in try Checkpoint.write(trainer, to: file) }
+            try communicator.agree(writer.createdBy) {
+                guard communicator.isRoot else { return }
+                try writer.write(modelPath, schema: .model, inputs: inputs, ranks: communicator.size) { file in
+                    try Checkpoint.write(trainer, to: file)
+                }
+            }
             saved = trainer.step
         }
         let started = Date()
@@ -78,8 +89,11 @@ public struct TrainingSession {
         let seconds = Date().timeIntervalSince(started)
         try checkpoint(trainer)
         if let embeddingsPath {
-            try writer.write(embeddingsPath, schema: .embeddings, inputs: [featuresPath, modelPath]) { file in
-                try EmbeddingExport.write(trainer, to: file)
+            // Rows split over ranks, one part each, joined into one artifact.
+            let rows = communicator.share(of: table.count)
+            try writer.write(embeddingsPath, schema: .embeddings, inputs: [featuresPath, modelPath], layout: EmbeddingExport.partLayout,
+                             communicator: communicator) { file in
+                try EmbeddingExport.write(trainer, rows: rows, to: file)
             }
         }
         return Self.summary(trainer, steps: trainer.step - firstStep, seconds: seconds, model: modelPath, embeddings: embeddingsPath)

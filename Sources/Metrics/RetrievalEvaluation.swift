@@ -1,5 +1,6 @@
 import Artifacts
 import Contracts
+import Distributed
 import Foundation
 import LinearAlgebra
 import Support
@@ -33,15 +34,19 @@ public struct RetrievalEvaluation {
     public var queries: Queries
     public var seed: UInt64
     public var threads: Int
+    /// The ranks sharing the queries: each ranks a contiguous share (a query's candidates and
+    /// negatives depend on the query alone), MAP and NDCG are taken over all of them.
+    public var communicator: Communicator
 
     public init(k: Int = 60, candidates: Candidates = .heldoutRandom, negatives: Int = 100, queries: Queries = .both,
-                seed: UInt64 = 0, threads: Int = BLAS.threads) {
+                seed: UInt64 = 0, threads: Int = BLAS.threads, communicator: Communicator = .serial) {
         self.k = k
         self.candidates = candidates
         self.negatives = negatives
         self.queries = queries
         self.seed = seed
         self.threads = threads
+        self.communicator = communicator
     }
 
     /// The query rows (ascending) of `graph` for `queries`: videos with held-out edges,
@@ -58,24 +63,26 @@ public struct RetrievalEvaluation {
         }
     }
 
-    /// Evaluates `vectors` (unit rows, [graph.nodeCount, dimension] row-major).
+    /// Evaluates `vectors` (unit rows, [graph.nodeCount, dimension] row-major). Under several ranks the
+    /// result holds this rank's queries and the MAP and NDCG of all of them.
     public func evaluate(vectors: [Float], dimension: Int, graph: RelationalGraph, graphPath: String = "graph",
                          progress reporter: ProgressReporter = .unnamed) throws -> RetrievalResult {
         precondition(vectors.count == graph.nodeCount * dimension, "evaluate: vectors do not match the graph")
         guard k > 0 else { throw GCMLError(parameter: "k", expected: "a positive number", found: "\(k)") }
         guard negatives >= 0 else { throw GCMLError(parameter: "negatives", expected: "0 or more", found: "\(negatives)") }
-        let rows = Self.queryRows(graph, queries)
-        guard !rows.isEmpty else {
+        let allRows = Self.queryRows(graph, queries)
+        guard !allRows.isEmpty else {
             throw GCMLError(file: graphPath, object: "/heldout", expected: "at least one \(queries.rawValue) query with held-out edges",
                             found: "none")
         }
+        let rows = Array(allRows[communicator.share(of: allRows.count)])
         let progress = reporter.progress(total: rows.count, unit: "queries")
         var result = RetrievalResult(k: k, candidates: candidates, queries: rows.map(Int32.init))
         switch candidates {
         case .heldoutRandom: rankSampled(rows, vectors, dimension, graph, &result, progress)
         case .all: rankCorpus(rows, vectors, dimension, graph, &result, progress)
         }
-        result.finish()
+        try result.finish(communicator: communicator)
         progress.finish(note: String(format: "MAP %.4f, NDCG@%d %.4f", result.map, k, result.meanNDCG))
         return result
     }
@@ -198,6 +205,15 @@ public struct RetrievalResult {
     public var ndcg: [Double] = []
     public var map = Double.nan
     public var meanNDCG = Double.nan
+    /// Queries and stored candidates of all ranks (this result's own when it is the whole evaluation).
+    public private(set) var queryCount = 0
+    public private(set) var candidateCount = 0
+
+    /// How ranks' parts of the artifact join: per-query and per-candidate rows concatenated in rank order.
+    public static let partLayout = PartLayout(
+        rows: [DatasetPath.Retrieval.query, DatasetPath.Retrieval.candidatesIndex, DatasetPath.Retrieval.candidatesScore,
+               DatasetPath.Retrieval.candidatesRelevance, DatasetPath.Retrieval.ap, DatasetPath.Retrieval.ndcg],
+        pointers: [DatasetPath.Retrieval.candidatesIndptr])
 
     public init(k: Int, candidates: RetrievalEvaluation.Candidates, queries: [Int32]) {
         self.k = k
@@ -219,15 +235,18 @@ public struct RetrievalResult {
         ndcg.append(RankingMetrics.ndcg(scores: scores, relevance: relevance, k: k) ?? .nan)
     }
 
-    /// MAP and mean NDCG over the queries with at least one relevant candidate.
-    mutating func finish() {
-        let aps = ap.filter { !$0.isNaN }, ndcgs = ndcg.filter { !$0.isNaN }
+    /// MAP and mean NDCG over the queries (of all ranks, gathered in query order, so the sums are
+    /// the one-process sums) with at least one relevant candidate.
+    mutating func finish(communicator: Communicator = .serial) throws {
+        let allAP = try communicator.allgatherv(ap).values, allNDCG = try communicator.allgatherv(ndcg).values
+        queryCount = allAP.count
+        candidateCount = Int(communicator.allreduce(Int64(index.count)))
+        let aps = allAP.filter { !$0.isNaN }, ndcgs = allNDCG.filter { !$0.isNaN }
         map = aps.isEmpty ? .nan : aps.reduce(0, +) / Double(aps.count)
         meanNDCG = ndcgs.isEmpty ? .nan : ndcgs.reduce(0, +) / Double(ndcgs.count)
     }
 
-    public var queryCount: Int { queries.count }
-    public var meanCandidates: Double { queries.isEmpty ? 0 : Double(index.count) / Double(queries.count) }
+    public var meanCandidates: Double { queryCount == 0 ? 0 : Double(candidateCount) / Double(queryCount) }
 
     /// Writes the datasets and root attributes of `gcml.eval.retrieval/1`.
     public func write(to file: HDF5File) throws {

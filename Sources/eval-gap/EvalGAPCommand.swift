@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Distributed
 import LinearAlgebra
 import Metrics
 import StageKit
@@ -14,7 +15,8 @@ struct EvalGAPCommand: Stage {
         Trains one sigmoid FC layer (BCE, Adam, L2) on the training videos' vectors and scores the test \
         videos. Reads any per-video vectors (gcml.embeddings/1 by default, or FILE:/dataset) and labels \
         from gcml.features/1 or gcml.frames/1; \
-        writes gcml.eval.annotation/1. See docs/evaluation.md.
+        writes gcml.eval.annotation/1. Under mpirun or srun the classifier is trained data-parallel and the \
+        test videos are split over the ranks (one artifact). See docs/evaluation.md.
         """)
 
     enum Defaults: OptimiserDefaults {
@@ -44,15 +46,22 @@ struct EvalGAPCommand: Stage {
     }
 
     func execute() throws {
-        BLAS.threads = threads.threads
-        let videoLabels = try VideoLabels.read(labels)
-        let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
-        let options = AnnotationClassifier.Options(epochs: Int(optimiser.epochCount ?? 0), batchSize: optimiser.batchSize,
-                                                   learningRate: Float(optimiser.learningRate), l2: l2, seed: seed.seed)
-        let evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options)
-        let result = try evaluation.evaluate(vectors: input, labels: videoLabels, progress: progress)
-        try writer.write(out, schema: .annotation, inputs: [input.path, labels]) { file in try result.write(to: file) }
-        if let json { try JSON.write(result.json, to: json) }
-        print(result.summary)
+        let communicator = Communicator.world
+        try communicator.agree(Self.stageName) {
+            BLAS.threads = threads.threads
+            let videoLabels = try VideoLabels.read(labels)
+            let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
+            let options = AnnotationClassifier.Options(epochs: Int(optimiser.epochCount ?? 0), batchSize: optimiser.batchSize,
+                                                       learningRate: Float(optimiser.learningRate), l2: l2, seed: seed.seed)
+            var evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options)
+            evaluation.communicator = communicator
+            let result = try evaluation.evaluate(vectors: input, labels: videoLabels, progress: progress)
+            try writer.write(out, schema: .annotation, inputs: [input.path, labels], layout: AnnotationResult.partLayout,
+                             communicator: communicator) { file in try result.write(to: file) }
+            if communicator.isRoot {
+                if let json { try JSON.write(result.json, to: json) }
+                print(result.summary)
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Artifacts
 import Contracts
+import Distributed
 import Graphs
 import LinearAlgebra
 import Metrics
@@ -14,7 +15,8 @@ struct EvalMapNDCGCommand: Stage {
         abstract: "Related-video retrieval on the graph's held-out edges: MAP and NDCG@k of cosine rankings.",
         discussion: """
         Reads any per-video vectors (gcml.embeddings/1 by default, or FILE:/dataset such as \
-        features.h5:/visual) and gcml.graph/1; writes gcml.eval.retrieval/1. See docs/evaluation.md.
+        features.h5:/visual) and gcml.graph/1; writes gcml.eval.retrieval/1. Under mpirun or srun the \
+        queries are split over the ranks (one artifact, the same numbers). See docs/evaluation.md.
         """)
 
     @Option(help: "Vectors as FILE[:/dataset] (float32 [N,D]; default dataset /embedding).") var vectors: String
@@ -35,18 +37,24 @@ struct EvalMapNDCGCommand: Stage {
     }
 
     func execute() throws {
-        BLAS.threads = threads.threads
-        let relational = try RelationalGraph.read(graph)
-        var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
-        try input.checkAligned(with: relational.videoIDs, of: graph)
-        let zeros = input.normalizeRows()
-        if zeros > 0 { note("\(zeros) zero vectors in \(vectors) score 0 against every video") }
-        let evaluation = RetrievalEvaluation(k: k, candidates: candidates, negatives: negatives, queries: queries,
-                                             seed: seed.seed, threads: threads.threads)
-        let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph,
-                                             progress: progress)
-        try writer.write(out, schema: .retrieval, inputs: [input.path, graph]) { file in try result.write(to: file) }
-        if let json { try JSON.write(result.json, to: json) }
-        print(result.summary)
+        let communicator = Communicator.world
+        try communicator.agree(Self.stageName) {
+            BLAS.threads = threads.threads
+            let relational = try RelationalGraph.read(graph)
+            var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
+            try input.checkAligned(with: relational.videoIDs, of: graph)
+            let zeros = input.normalizeRows()
+            if zeros > 0 && communicator.isRoot { note("\(zeros) zero vectors in \(vectors) score 0 against every video") }
+            let evaluation = RetrievalEvaluation(k: k, candidates: candidates, negatives: negatives, queries: queries,
+                                                 seed: seed.seed, threads: threads.threads, communicator: communicator)
+            let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph,
+                                                 progress: progress)
+            try writer.write(out, schema: .retrieval, inputs: [input.path, graph], layout: RetrievalResult.partLayout,
+                             communicator: communicator) { file in try result.write(to: file) }
+            if communicator.isRoot {
+                if let json { try JSON.write(result.json, to: json) }
+                print(result.summary)
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Contracts
+import Distributed
 import Embedding
 import StageKit
 
@@ -13,7 +14,8 @@ struct TrainEmbedCommand: Stage {
             (classification of each video's cluster at --classify-level, sampled softmax with --sampled K); \
             --validate and --graph read gcml.graph/1. Writes gcml.model/1 (weights, Adam state, history; \
             rewritten atomically at checkpoints) and, with --embeddings, gcml.embeddings/1 for every video. \
-            See docs/train-embed.md.
+            Under mpirun or srun the global --batch is split over the ranks (synchronous data parallelism, \
+            mining over the whole batch); see docs/train-embed.md and docs/cluster.md.
             """)
 
     enum Defaults: OptimiserDefaults {
@@ -78,6 +80,9 @@ struct TrainEmbedCommand: Stage {
         (options.clipNorm, options.margin, options.mining, options.proposal, options.sampled) = (clip, margin, mining, proposal, sampled)
         (options.logEvery, options.validateEvery, options.checkpointEvery, options.seed) = (logEvery, validateEvery, checkpointEvery, seed.seed)
         session.options = options
-        print("\(Self.stageName): " + (try session.run(writer: writer)))
+        let communicator = Communicator.world
+        session.communicator = communicator
+        let summary = try communicator.agree(Self.stageName) { try session.run(writer: writer) }
+        if communicator.isRoot { print("\(Self.stageName): " + summary) }
     }
 }
