@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "Synthetic", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Reporting"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
-        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Support", "Features", "Graphs", "Sampling", "Embedding",
+        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Features", "Graphs", "Sampling", "Embedding",
                                                  "Metrics", "Synthetic", argumentParser], path: "Sources/StageKit"),
 
         // Stages: options -> library call -> artifact.

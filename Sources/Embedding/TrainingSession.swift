@@ -104,6 +104,9 @@ public struct TrainingSession {
         if done > 0 {
             lines[0] += String(format: " (%.1f steps/s, %.0f examples/s)", Double(done) / seconds, Double(done * trainer.examplesPerStep) / seconds)
         }
+        if done > 0 && trainer.communicator.size > 1 {
+            lines.append("collectives: \(trainer.communicatedBytes / done) bytes per step on rank \(trainer.communicator.rank) of \(trainer.communicator.size)")
+        }
         if let loss = trainer.reportedHistory.loss.last { lines.append(String(format: "final loss %.4f at step %d", loss, trainer.step)) }
         if let map = trainer.history.validationMAP.last, let first = trainer.history.validationMAP.first {
             lines.append(String(format: "validation MAP %.4f (step 0: %.4f)", map, first))

@@ -47,7 +47,7 @@ struct EvalGAPCommand: Stage {
 
     func execute() throws {
         let communicator = Communicator.world
-        try communicator.agree(Self.stageName) {
+        try onEveryRank(communicator) {
             BLAS.threads = threads.threads
             let videoLabels = try VideoLabels.read(labels)
             let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")

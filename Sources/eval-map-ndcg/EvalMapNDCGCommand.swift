@@ -38,7 +38,7 @@ struct EvalMapNDCGCommand: Stage {
 
     func execute() throws {
         let communicator = Communicator.world
-        try communicator.agree(Self.stageName) {
+        try onEveryRank(communicator) {
             BLAS.threads = threads.threads
             let relational = try RelationalGraph.read(graph)
             var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")

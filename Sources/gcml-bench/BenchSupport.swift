@@ -87,5 +87,11 @@ enum BenchSupport {
         return values
     }
 
+    /// The integer after option `name` in a bench's arguments, or `fallback`.
+    static func intOption(_ arguments: [String], _ name: String, _ fallback: Int) -> Int {
+        guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else { return fallback }
+        return v
+    }
+
     static func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 }

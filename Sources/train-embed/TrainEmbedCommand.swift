@@ -82,7 +82,7 @@ struct TrainEmbedCommand: Stage {
         session.options = options
         let communicator = Communicator.world
         session.communicator = communicator
-        let summary = try communicator.agree(Self.stageName) { try session.run(writer: writer) }
+        let summary = try onEveryRank(communicator) { try session.run(writer: writer) }
         if communicator.isRoot { print("\(Self.stageName): " + summary) }
     }
 }
