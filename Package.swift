@@ -1,9 +1,14 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Library modules hold the logic, one concern each; executables are thin stages
-// over StageKit (the one library that knows the command line).
-// C interop lives only in the system-library targets and GCMLShim.
+// Library modules hold the logic, one concern each; executables are thin stages over StageKit
+// (option groups, typed choices, artifact stamps: the one library that knows the command line).
+// Layers (docs/architecture.md): foundations (Support, Artifacts, LinearAlgebra) <- Contracts
+// (one typed reader/writer per artifact kind) <- algorithm modules, which depend on those and
+// never on each other <- stages. C is called only from the modules that wrap it: Artifacts
+// (HDF5), LinearAlgebra (OpenBLAS/LAPACK) and Interactions (zlib, zstd stream decompression),
+// through the system-library targets and the GCMLShim C target (macros Swift cannot import,
+// the HDF5 zstd filter); besides them only the C standard library (Glibc) is imported.
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 func stage(_ name: String, _ deps: [Target.Dependency]) -> Target {
@@ -46,55 +51,66 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "MPIShim", dependencies: ["CMPI"], path: "Sources/MPIShim"),
 
-        // Library modules.
+        // Foundations: shared types and errors, the HDF5 layer, dense linear algebra.
         .target(name: "Support", path: "Sources/Support"),
         .target(name: "Artifacts", dependencies: ["GCMLShim", "CHDF5", "Support"], path: "Sources/Artifacts"),
         // The distributed runtime: the only module that calls MPI.
         .target(name: "Distributed", dependencies: ["MPIShim", "CMPI", "Artifacts", "Support"], path: "Sources/Distributed"),
         .target(name: "LinearAlgebra", dependencies: ["GCMLShim", "COpenBLAS", "Support"], path: "Sources/LinearAlgebra"),
+        // One typed value per artifact kind, with its reader and writer.
         .target(name: "Contracts", dependencies: ["Artifacts", "Support"], path: "Sources/Contracts"),
-        .target(name: "Features", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support",
-                                                 .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-                path: "Sources/Features"),
-        .target(name: "Graphs", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support", "CZstd", "CZlib"], path: "Sources/Graphs"),
+        // Algorithm modules: Contracts and foundations only, never each other.
+        .target(name: "Ingestion", dependencies: ["Contracts", "Artifacts", "Support",
+                                                  .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                path: "Sources/Ingestion"),
+        .target(name: "Features", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Features"),
+        .target(name: "Interactions", dependencies: ["Contracts", "Artifacts", "Support", "CZstd", "CZlib"], path: "Sources/Interactions"),
+        .target(name: "Graphs", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Graphs"),
         .target(name: "Sampling", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Sampling"),
-        .target(name: "Embedding", dependencies: ["Contracts", "Artifacts", "Distributed", "LinearAlgebra", "Metrics", "Support"], path: "Sources/Embedding"),
+        .target(name: "Embedding", dependencies: ["Contracts", "Artifacts", "Distributed", "LinearAlgebra", "Support"], path: "Sources/Embedding"),
         .target(name: "Metrics", dependencies: ["Contracts", "Artifacts", "Distributed", "LinearAlgebra", "Support"], path: "Sources/Metrics"),
         .target(name: "Synthetic", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Reporting"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
-        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Features", "Graphs", "Sampling", "Embedding",
+        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
                                                  "Metrics", "Synthetic", argumentParser], path: "Sources/StageKit"),
 
         // Stages: options -> library call -> artifact.
         stage("gcml-check", ["Contracts", "Artifacts"]),
         stage("gcml-synth", ["Contracts", "Synthetic", "Artifacts"]),
-        stage("extract-pca", ["Contracts", "Features", "Artifacts"]),
-        stage("gcml-import", ["Contracts", "Features", "Artifacts"]),
-        stage("build-graph", ["Contracts", "Graphs", "Artifacts"]),
+        stage("extract-pca", ["Contracts", "Ingestion", "Features", "Artifacts"]),
+        stage("gcml-import", ["Contracts", "Ingestion", "Artifacts"]),
+        stage("build-graph", ["Contracts", "Interactions", "Graphs", "Artifacts"]),
         stage("affinity-tree", ["Contracts", "Graphs", "Artifacts"]),
-        stage("sample-triplets", ["Contracts", "Sampling", "Graphs", "Artifacts"]),
+        stage("sample-triplets", ["Contracts", "Sampling", "Artifacts"]),
         stage("train-embed", ["Contracts", "Embedding", "Distributed", "Artifacts"]),
-        stage("eval-map-ndcg", ["Contracts", "Metrics", "Distributed", "Graphs", "LinearAlgebra", "Artifacts"]),
+        stage("eval-map-ndcg", ["Contracts", "Metrics", "Distributed", "LinearAlgebra", "Artifacts"]),
         stage("eval-gap", ["Contracts", "Metrics", "Distributed", "LinearAlgebra", "Artifacts"]),
         stage("gcml-report", ["Contracts", "Reporting", "Artifacts"]),
         // A bench tool, not a stage.
-        .executableTarget(name: "gcml-bench", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Features", "Graphs", "Sampling",
-                                                             "Embedding", "Metrics", "Synthetic", "Distributed", "Support"], path: "Sources/gcml-bench"),
-        stage("gcml-mpi-check", ["Distributed", "Support"]),
+        .executableTarget(name: "gcml-bench", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Ingestion", "Features", "Interactions",
+                                                             "Graphs", "Sampling", "Embedding", "Metrics", "Synthetic", "Distributed", "Support"],
+                          path: "Sources/gcml-bench"),
+        stage("gcml-mpi-check", ["Distributed"]),
 
-        // Tests: one target per module, plus end-to-end tests over the built executables.
+        // Tests: one target per module, plus end-to-end tests over the built executables; TestSupport holds
+        // what they share (temporary folders, running processes, small graphs).
+        .target(name: "TestSupport", dependencies: ["Contracts"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support"], path: "Tests/SupportTests"),
-        .testTarget(name: "ArtifactsTests", dependencies: ["Contracts", "Artifacts", "Support"], path: "Tests/ArtifactsTests"),
+        .testTarget(name: "ArtifactsTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Support"], path: "Tests/ArtifactsTests"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], path: "Tests/LinearAlgebraTests"),
-        .testTarget(name: "FeaturesTests", dependencies: ["Contracts", "Features", "Artifacts", "LinearAlgebra", "Support"],
+        .testTarget(name: "IngestionTests", dependencies: ["TestSupport", "Contracts", "Ingestion", "Artifacts", "Support"], path: "Tests/IngestionTests"),
+        .testTarget(name: "FeaturesTests", dependencies: ["TestSupport", "Contracts", "Features", "Artifacts", "LinearAlgebra", "Support"],
                     path: "Tests/FeaturesTests"),
-        .testTarget(name: "GraphsTests", dependencies: ["Contracts", "Graphs", "Artifacts", "LinearAlgebra", "Support"], path: "Tests/GraphsTests"),
-        .testTarget(name: "SamplingTests", dependencies: ["Contracts", "Sampling", "Graphs", "Support"], path: "Tests/SamplingTests"),
-        .testTarget(name: "EmbeddingTests", dependencies: ["Contracts", "Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
-        .testTarget(name: "MetricsTests", dependencies: ["Contracts", "Metrics", "Graphs", "Artifacts", "Support"], path: "Tests/MetricsTests"),
-        .testTarget(name: "SyntheticTests", dependencies: ["Contracts", "Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
-        .testTarget(name: "EndToEndTests", dependencies: ["Contracts", "Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
+        .testTarget(name: "InteractionsTests", dependencies: ["TestSupport", "Contracts", "Interactions", "Graphs", "Support"], path: "Tests/InteractionsTests"),
+        .testTarget(name: "GraphsTests", dependencies: ["TestSupport", "Contracts", "Graphs", "Artifacts", "LinearAlgebra", "Support"], path: "Tests/GraphsTests"),
+        .testTarget(name: "SamplingTests", dependencies: ["TestSupport", "Contracts", "Sampling", "Graphs", "Support"], path: "Tests/SamplingTests"),
+        .testTarget(name: "EmbeddingTests", dependencies: ["TestSupport", "Contracts", "Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
+        .testTarget(name: "MetricsTests", dependencies: ["TestSupport", "Contracts", "Metrics", "LinearAlgebra", "Artifacts", "Support"], path: "Tests/MetricsTests"),
+        .testTarget(name: "SyntheticTests", dependencies: ["TestSupport", "Contracts", "Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
+        .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "Ingestion", "Sampling", "Support", argumentParser],
+                    path: "Tests/StageKitTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Support"], path: "Tests/DistributedTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -13,7 +13,7 @@ YT8M_CLASSES     ?= 3862
 # Other corpora of the same shape: --visual-key, --visual-size, --audio-key ... (docs/youtube8m.md).
 TFRECORD_ARGS    ?=
 SESSIONS         ?= $(DATA)/sessions.tsv
-FRAMES_INPUT     ?= --tfrecord '$(YT8M_SHARDS)' --level $(YT8M_LEVEL) --num-classes $(YT8M_CLASSES) $(TFRECORD_ARGS)
+FRAMES_INPUT     ?= --tfrecord '$(YT8M_SHARDS)' --layout $(YT8M_LEVEL) --num-classes $(YT8M_CLASSES) $(TFRECORD_ARGS)
 FEATURES_INPUTS  ?= $(wildcard $(YT8M_SHARDS))
 ifeq ($(YT8M_LEVEL),video)
 PCA_MODE         ?=
@@ -24,8 +24,8 @@ GRAPH_ARGS       ?= --window 5 --holdout-nodes 0.1 --holdout-edges 0.1 --min-wei
 TREE_ARGS        ?= --levels 3 --max-cluster-size 100000
 TRIPLET_COUNT    ?= 100000000
 TRIPLET_ARGS     ?= --level-mix 0.2,0.3,0.5
-TRAIN_ARGS       ?= --batch 256 --epochs 1 --validate-every 5000 --log-every 500 --checkpoint-every 5000
+TRAIN_ARGS       ?= --batch-size 256 --epochs 1 --validate-every 5000 --log-every 500 --checkpoint-every 5000
 CLASSIFY_LEVEL   ?= 2
-CLASSIFY_ARGS    ?= --batch 1024 --epochs 1 --sampled 2048 --validate-every 5000 --log-every 500 --checkpoint-every 5000
+CLASSIFY_ARGS    ?= --batch-size 1024 --epochs 1 --sampled 2048 --validate-every 5000 --log-every 500 --checkpoint-every 5000
 EVAL_ARGS        ?= --k 60 --negatives 100
 GAP_ARGS         ?= --epochs 10

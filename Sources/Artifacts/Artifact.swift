@@ -11,7 +11,7 @@ public enum Artifact {
     /// folder; only when it and the provenance stamp succeed is it renamed onto
     /// `path`. On any error the temporary is removed and the old `path` is untouched.
     /// - Parameters:
-    ///   - createdBy: the stage name (e.g. "affinity-tree").
+    ///   - createdBy: the writing program (a stage passes its command name).
     ///   - parameters: the options used (a JSON object), or a command whose options are read by reflection.
     ///   - inputs: input paths; each is fingerprinted.
     ///   - ranks: how many ranks computed the content (root attribute `ranks`; 1 for a plain run).

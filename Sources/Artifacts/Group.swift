@@ -80,15 +80,9 @@ public final class Group: HDF5Object {
         try withObjectID { group in
             var info = H5G_info_t()
             try HDF5Library.check(H5Gget_info(group, &info), file: file.path, object: path, doing: "list")
-            var names: [String] = []
-            for index in 0..<info.nlinks {
-                let length = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, gcml_h5p_default())
-                guard length >= 0 else { continue }
-                var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-                H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, gcml_h5p_default())
-                names.append(String(cString: buffer))
-            }
-            return names.sorted()
+            return HDF5Library.names(count: info.nlinks) { index, buffer, size in
+                H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, size, gcml_h5p_default())
+            }.sorted()
         }
     }
 

@@ -171,15 +171,9 @@ extension HDF5Object {
         try withObjectID { object in
             var info = H5O_info_t()
             try HDF5Library.check(H5Oget_info2(object, &info, UInt32(H5O_INFO_NUM_ATTRS)), file: file.path, object: path, doing: "inspect")
-            var names: [String] = []
-            for index in 0..<info.num_attrs {
-                let length = H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, gcml_h5p_default())
-                guard length >= 0 else { continue }
-                var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-                H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, gcml_h5p_default())
-                names.append(String(cString: buffer))
+            return HDF5Library.names(count: info.num_attrs) { index, buffer, size in
+                H5Aget_name_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, index, buffer, size, gcml_h5p_default())
             }
-            return names
         }
     }
 

@@ -3,8 +3,23 @@ import GCMLShim
 import Support
 
 /// Process-wide HDF5 set-up: silence HDF5's own error printing (errors reach
-/// users through `HDF5Error`) and register the zstd filter (id 32015).
+/// users as `GCMLError`s naming file and object, built by `check`) and register
+/// the zstd filter (id 32015).
 enum HDF5Library {
+    /// Names of `count` indexed links or attributes, in HDF5's two-call pattern: `name(index, nil, 0)`
+    /// gives the length, then `name(index, buffer, size)` the characters. Unreadable entries are skipped.
+    static func names(count: hsize_t, _ name: (hsize_t, UnsafeMutablePointer<CChar>?, Int) -> Int) -> [String] {
+        var names: [String] = []
+        for index in 0..<count {
+            let length = name(index, nil, 0)
+            guard length >= 0 else { continue }
+            var buffer = [CChar](repeating: 0, count: length + 1)
+            _ = name(index, &buffer, buffer.count)
+            names.append(String(cString: buffer))
+        }
+        return names
+    }
+
     static let ready: Bool = {
         H5open()
         gcml_h5_silence_errors()

@@ -177,7 +177,7 @@ enum SchemaCatalog {
             DatasetSpec(DatasetPath.Labels.indices, [.int32], ["L"], required: false, together: "labels", about: "class ids (attribute num_classes on /labels)"),
             DatasetSpec(DatasetPath.Labels.names, [.string], ["C"], required: false, about: "class names"),
             DatasetSpec(DatasetPath.Labels.split, [.string, .int8, .uint8, .int32, .int64], ["N"], required: false,
-                        about: "train/test split of the videos: \"train\"/\"test\", or 0 = train, 1 = test (eval-gap)"),
+                        about: "train/test split of the videos: \"train\"/\"test\", or 0 = train, 1 = test (annotation evaluation)"),
         ]
         func csr(_ group: String, _ about: String) -> [DatasetSpec] {
             [DatasetSpec("\(group)/\(DatasetPath.CSR.indptr)", [.int64], ["N+1"], indexes: "\(group)/\(DatasetPath.CSR.indices)", about: "CSR row pointers (\(about))"),

@@ -13,10 +13,7 @@ public struct TripletSet: Equatable, Sendable {
     public init(anchor: [Int32], positive: [Int32], negative: [Int32], negativeLevel: [Int8] = []) {
         precondition(anchor.count == positive.count && anchor.count == negative.count)
         precondition(negativeLevel.isEmpty || negativeLevel.count == anchor.count)
-        self.anchor = anchor
-        self.positive = positive
-        self.negative = negative
-        self.negativeLevel = negativeLevel
+        (self.anchor, self.positive, self.negative, self.negativeLevel) = (anchor, positive, negative, negativeLevel)
     }
 
     public var count: Int { anchor.count }

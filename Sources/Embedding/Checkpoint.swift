@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Support
 
 /// model.h5 (`gcml.model/1`): one group per layer (`weight` [out,in], `bias` [out]),
@@ -35,15 +36,7 @@ public enum Checkpoint {
         try root.write("optimizer/step", [Int64(trainer.step)])
         try root.write("state/rng", trainer.generator.stateWords.map { Int64(bitPattern: $0) })
         try root.write("state/loss_window", [trainer.lossWindowState.sum, Double(trainer.lossWindowState.steps)])
-        let history = trainer.reportedHistory
-        try root.write("history/step", history.step)
-        try root.write("history/loss", history.loss)
-        if !history.validationStep.isEmpty {
-            try root.write("history/validation_step", history.validationStep)
-            try root.write("history/validation_map", history.validationMAP)
-        }
-        try root.setAttribute("steps", .int(Int64(trainer.step)))
-        try root.setAttribute("wall_seconds", .double(trainer.wallSeconds))
+        try ModelRun(history: trainer.reportedHistory, steps: trainer.step, wallSeconds: trainer.wallSeconds).write(to: file)
         let shape = network.shape
         try root.setAttribute("architecture", json: [
             "visual_input": shape.visualInput, "visual_hidden": shape.visualHidden, "audio_input": shape.audioInput,
@@ -96,13 +89,7 @@ public enum Checkpoint {
             let window: [Double] = try root.read("state/loss_window")
             if window.count == 2 { trainer.lossWindowState = (window[0], Int(window[1])) }
         }
-        var history = TrainingHistory()
-        history.step = try root.read("history/step")
-        history.loss = try root.read("history/loss")
-        if root.exists("history/validation_step") {
-            history.validationStep = try root.read("history/validation_step")
-            history.validationMAP = try root.read("history/validation_map")
-        }
+        var history = try TrainingHistory.read(from: file)
         if trainer.lossWindowState.steps > 0, !history.step.isEmpty {
             // The last logged point was a partial window that the resumed run goes on filling.
             history.step.removeLast()
@@ -114,22 +101,18 @@ public enum Checkpoint {
 
 /// embeddings.h5 (`gcml.embeddings/1`): the unit embedding of every video, written in batches.
 public enum EmbeddingExport {
-    /// Under several ranks each writes the rows of its videos; the parts are concatenated.
-    public static let partLayout = PartLayout(rows: [DatasetPath.videoID, DatasetPath.Embeddings.embedding])
-
     /// Writes videos `rows` (all when nil): their ids and embeddings.
     public static func write(_ trainer: Trainer, rows: Range<Int>? = nil, to file: HDF5File, batch: Int = 4096) throws {
         let features = trainer.features
         let rows = rows ?? 0..<features.count
         let dim = trainer.options.dim
-        try file.root.write(DatasetPath.videoID, strings: Array(features.videoIDs[rows]))
-        let dataset = try file.root.createDataset(DatasetPath.Embeddings.embedding, type: .float32, shape: [rows.count, dim])
+        let writer = try EmbeddingsWriter(file: file, videoIDs: Array(features.videoIDs[rows]), dimension: dim)
         let buffer = Buffer<Float>(count: batch * dim, repeating: 0)
         var start = rows.lowerBound
         while start < rows.upperBound {
             let end = min(rows.upperBound, start + batch)
             trainer.embed(range: start..<end, into: buffer.pointer)
-            try dataset.writeRows(UnsafeBufferPointer(start: buffer.pointer, count: (end - start) * dim), at: start - rows.lowerBound)
+            try writer.write(rows: UnsafeBufferPointer(start: buffer.pointer, count: (end - start) * dim), at: start - rows.lowerBound)
             start = end
         }
     }

@@ -1,9 +1,9 @@
 import Contracts
-import Metrics
+import LinearAlgebra
 import Support
 
 /// Retrieval MAP on a fixed, seeded sample of held-out queries (the learning curve of
-/// `--validate`). Each query ranks its candidates by cosine similarity; relevant = a
+/// the validation graph). Each query ranks its candidates by cosine similarity; relevant = a
 /// held-out edge to the query. Candidates are the whole corpus (minus the query and its
 /// train neighbours) when the corpus is small, else the query's held-out neighbours plus
 /// `negatives` random videos that are neither held-out nor train neighbours.
@@ -28,7 +28,7 @@ public struct RetrievalValidation: Sendable {
         let n = heldout.nodeCount
         var generator = SeededGenerator(seed: seed ^ 0x7A11_DA7E)
         var pool = (0..<n).filter { heldout.degree($0) > 0 }.map(Int32.init)
-        for i in stride(from: pool.count - 1, to: 0, by: -1) { pool.swapAt(i, generator.below(i + 1)) }
+        pool.fisherYatesShuffle(using: &generator)
         let chosen = Array(pool.prefix(queryCount)).sorted()
         var lists: [[(Int32, Float)]] = []
         var excluded = [Int32](repeating: -1, count: n)   // stamp: query id that excludes this video

@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Support
 
 /// Proposal distribution of the sampled softmax.
@@ -159,7 +160,7 @@ public final class SoftmaxHead<S: NetworkScalar> {
         }
         // Logits of all candidates for the whole batch: one GEMM.
         let l = logits.pointer
-        S.gemm(transposeA: false, transposeB: true, m: rows, n: k, k: dim, alpha: 1, a: z, lda: dim, b: UnsafePointer(g), ldb: dim,
+        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: k, k: dim, alpha: 1, a: z, lda: dim, b: UnsafePointer(g), ldb: dim,
                beta: 0, c: l, ldc: k)
         var total = 0.0
         let inverseRows = 1 / S(rows)
@@ -185,10 +186,10 @@ public final class SoftmaxHead<S: NetworkScalar> {
             trueLogit[r] = trueTerm * inverse - inverseRows
         }
         // dz = dlogits · W_candidates (+ true-class terms); dW_candidates = dlogitsᵀ z.
-        S.gemm(transposeA: false, transposeB: false, m: rows, n: dim, k: k, alpha: 1, a: UnsafePointer(l), lda: k, b: UnsafePointer(g),
+        BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: dim, k: k, alpha: 1, a: UnsafePointer(l), lda: k, b: UnsafePointer(g),
                ldb: dim, beta: 0, c: embeddingGradient, ldc: dim)
         let gw = weightGradient.pointer, gbias = biasGradient.pointer
-        S.gemm(transposeA: true, transposeB: false, m: k, n: dim, k: rows, alpha: 1, a: UnsafePointer(l), lda: k, b: z, ldb: dim,
+        BLAS.gemm(transposeA: true, transposeB: false, m: k, n: dim, k: rows, alpha: 1, a: UnsafePointer(l), lda: k, b: z, ldb: dim,
                beta: 0, c: gw, ldc: dim)
         if u > k { (gw + k * dim).update(repeating: 0, count: (u - k) * dim) }
         Kernels.columnSums(rows: rows, columns: k, l, gbias)

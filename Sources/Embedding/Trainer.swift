@@ -24,16 +24,10 @@ public struct TrainingOptions: Sendable {
     public var validateEvery = 0
     public var checkpointEvery = 0
     public var seed: UInt64 = 1
+    /// BLAS threads of the GEMMs (the rest of a step is single-threaded, so results do not depend on it
+    /// beyond OpenBLAS's own blocking).
+    public var threads = 1
 
-    public init() {}
-}
-
-/// Loss every `logEvery` steps and validation MAP every `validateEvery` steps.
-public struct TrainingHistory: Equatable, Sendable {
-    public var step: [Int64] = []
-    public var loss: [Double] = []
-    public var validationStep: [Int64] = []
-    public var validationMAP: [Double] = []
     public init() {}
 }
 
@@ -169,7 +163,7 @@ public final class Trainer {
             var order = permutation.count == exampleCount ? permutation : (0..<exampleCount).map(Int32.init)
             for i in 0..<exampleCount { order[i] = Int32(i) }
             var shuffle = SeededGenerator(seed: options.seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(epoch + 1))
-            for i in stride(from: exampleCount - 1, to: 0, by: -1) { order.swapAt(i, shuffle.below(i + 1)) }
+            order.fisherYatesShuffle(using: &shuffle)
             permutation = order
             permutationEpoch = epoch
         }
@@ -292,41 +286,43 @@ public final class Trainer {
     /// One optimisation step. Throws (leaving the parameters untouched) when the loss is not finite.
     @discardableResult
     public func trainStep() throws -> Double {
-        let loss = try computeGradients()
-        guard loss.isFinite else {
-            throw GCMLError("step \(step + 1): the loss is \(loss) (not finite); training stopped. Try a smaller \(parameter: "learningRate") or \(parameter: "clip").")
-        }
-        var scale: Float = 1
-        if let limit = options.clipNorm {
-            var squares = 0.0
-            let g = network.gradients.pointer
-            for i in 0..<network.parameterCount { squares += Double(g[i] * g[i]) }
-            if let head {
-                let gw = head.weightGradient.pointer, gb = head.biasGradient.pointer
-                for i in 0..<(head.touchedCount * head.dim) { squares += Double(gw[i] * gw[i]) }
-                for i in 0..<head.touchedCount { squares += Double(gb[i] * gb[i]) }
+        try BLAS.withThreads(options.threads) {
+            let loss = try computeGradients()
+            guard loss.isFinite else {
+                throw GCMLError("step \(step + 1): the loss is \(loss) (not finite); training stopped. Try a smaller \(parameter: "learningRate") or \(parameter: "clip").")
             }
-            let norm = squares.squareRoot()
-            if norm > limit { scale = Float(limit / norm) }
-        }
-        step += 1
-        let rate = options.adam.rate(step: step, totalSteps: options.steps)
-        networkAdam.update(parameters: network.parameters.pointer, gradients: network.gradients.pointer, count: network.parameterCount,
-                           settings: options.adam, step: step, rate: rate, scale: scale)
-        if let head, let headAdam {
-            let dim = head.dim
-            for s in 0..<head.touchedCount {
-                let c = Int(head.touched[s])
-                headAdam.weight.update(parameters: head.weight.pointer + c * dim, gradients: head.weightGradient.pointer + s * dim,
-                                       offset: c * dim, count: dim, settings: options.adam, step: step, rate: rate, scale: scale)
-                headAdam.bias.update(parameters: head.bias.pointer + c, gradients: head.biasGradient.pointer + s, offset: c, count: 1,
-                                     settings: options.adam, step: step, rate: rate, scale: scale)
+            var scale: Float = 1
+            if let limit = options.clipNorm {
+                var squares = 0.0
+                let g = network.gradients.pointer
+                for i in 0..<network.parameterCount { squares += Double(g[i] * g[i]) }
+                if let head {
+                    let gw = head.weightGradient.pointer, gb = head.biasGradient.pointer
+                    for i in 0..<(head.touchedCount * head.dim) { squares += Double(gw[i] * gw[i]) }
+                    for i in 0..<head.touchedCount { squares += Double(gb[i] * gb[i]) }
+                }
+                let norm = squares.squareRoot()
+                if norm > limit { scale = Float(limit / norm) }
             }
+            step += 1
+            let rate = options.adam.rate(step: step, totalSteps: options.steps)
+            networkAdam.update(parameters: network.parameters.pointer, gradients: network.gradients.pointer, count: network.parameterCount,
+                               settings: options.adam, step: step, rate: rate, scale: scale)
+            if let head, let headAdam {
+                let dim = head.dim
+                for s in 0..<head.touchedCount {
+                    let c = Int(head.touched[s])
+                    headAdam.weight.update(parameters: head.weight.pointer + c * dim, gradients: head.weightGradient.pointer + s * dim,
+                                           offset: c * dim, count: dim, settings: options.adam, step: step, rate: rate, scale: scale)
+                    headAdam.bias.update(parameters: head.bias.pointer + c, gradients: head.biasGradient.pointer + s, offset: c, count: 1,
+                                         settings: options.adam, step: step, rate: rate, scale: scale)
+                }
+            }
+            lossWindowState.sum += loss
+            lossWindowState.steps += 1
+            if step % max(1, options.logEvery) == 0 { flushLoss() }
+            return loss
         }
-        lossWindowState.sum += loss
-        lossWindowState.steps += 1
-        if step % max(1, options.logEvery) == 0 { flushLoss() }
-        return loss
     }
 
     /// The history with the mean loss of the steps since the last log point appended (what model.h5
@@ -351,24 +347,26 @@ public final class Trainer {
     /// `checkpoint` is called every `checkpointEvery` steps (it writes model.h5).
     public func run(validation: RetrievalValidation? = nil, progress reporter: ProgressReporter = .unnamed,
                     checkpoint: ((Trainer) throws -> Void)? = nil) throws {
-        let remaining = max(0, options.steps - step)
-        let progress = reporter.progress(total: remaining, unit: "steps")
-        if let validation, options.validateEvery > 0, step == 0 { try validate(validation) }
-        let started = Date()
-        var lastLoss = Double.nan
-        while step < options.steps {
-            lastLoss = try trainStep()
-            if let validation, options.validateEvery > 0, step % options.validateEvery == 0 || step == options.steps {
-                try validate(validation)
+        try BLAS.withThreads(options.threads) {
+            let remaining = max(0, options.steps - step)
+            let progress = reporter.progress(total: remaining, unit: "steps")
+            if let validation, options.validateEvery > 0, step == 0 { try validate(validation) }
+            let started = Date()
+            var lastLoss = Double.nan
+            while step < options.steps {
+                lastLoss = try trainStep()
+                if let validation, options.validateEvery > 0, step % options.validateEvery == 0 || step == options.steps {
+                    try validate(validation)
+                }
+                if let checkpoint, options.checkpointEvery > 0, step % options.checkpointEvery == 0, step < options.steps {
+                    try checkpoint(self)
+                }
+                let rate = Double(progress.done + 1) * Double(examplesPerStep) / max(1e-9, Date().timeIntervalSince(started))
+                progress.advance(note: String(format: "step %d, loss %.4f, %@ examples/s", step, lastLoss, Progress.format(rate)))
             }
-            if let checkpoint, options.checkpointEvery > 0, step % options.checkpointEvery == 0, step < options.steps {
-                try checkpoint(self)
-            }
-            let rate = Double(progress.done + 1) * Double(examplesPerStep) / max(1e-9, Date().timeIntervalSince(started))
-            progress.advance(note: String(format: "step %d, loss %.4f, %@ examples/s", step, lastLoss, Progress.format(rate)))
+            wallSeconds += Date().timeIntervalSince(started)
+            progress.finish(note: lastLoss.isNaN ? "nothing to do" : String(format: "final loss %.4f", lastLoss))
         }
-        wallSeconds += Date().timeIntervalSince(started)
-        progress.finish(note: lastLoss.isNaN ? "nothing to do" : String(format: "final loss %.4f", lastLoss))
     }
 
     /// Validation MAP: each rank embeds its share of the sample's videos and scores its share of the
@@ -386,41 +384,36 @@ public final class Trainer {
 
     /// Unit embeddings [rows.count, dim] of the given videos, in batches.
     public func embed(rows: [Int32]) -> [Float] {
-        let dim = options.dim
-        var result = [Float](repeating: 0, count: rows.count * dim)
-        var start = 0
-        let chunk = rowsPerStep
-        let audio = audioBatch.map { UnsafePointer($0.pointer) }
-        while start < rows.count {
-            let n = min(chunk, rows.count - start)
-            for j in 0..<n { gather(video: rows[start + j], row: j) }
-            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: n)
-            result.withUnsafeMutableBufferPointer { ($0.baseAddress! + start * dim).update(from: z, count: n * dim) }
-            start += n
+        BLAS.withThreads(options.threads) {
+            let dim = options.dim
+            var result = [Float](repeating: 0, count: rows.count * dim)
+            var start = 0
+            let chunk = rowsPerStep
+            let audio = audioBatch.map { UnsafePointer($0.pointer) }
+            while start < rows.count {
+                let n = min(chunk, rows.count - start)
+                for j in 0..<n { gather(video: rows[start + j], row: j) }
+                let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: n)
+                result.withUnsafeMutableBufferPointer { ($0.baseAddress! + start * dim).update(from: z, count: n * dim) }
+                start += n
+            }
+            return result
         }
-        return result
     }
 
     /// Unit embeddings of videos `range` into `output` [range.count, dim] (for writing all videos in batches).
     public func embed(range: Range<Int>, into output: UnsafeMutablePointer<Float>) {
-        let dim = options.dim
-        let audio = audioBatch.map { UnsafePointer($0.pointer) }
-        var start = range.lowerBound
-        while start < range.upperBound {
-            let n = min(rowsPerStep, range.upperBound - start)
-            for j in 0..<n { gather(video: Int32(start + j), row: j) }
-            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: n)
-            (output + (start - range.lowerBound) * dim).update(from: z, count: n * dim)
-            start += n
+        BLAS.withThreads(options.threads) {
+            let dim = options.dim
+            let audio = audioBatch.map { UnsafePointer($0.pointer) }
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let n = min(rowsPerStep, range.upperBound - start)
+                for j in 0..<n { gather(video: Int32(start + j), row: j) }
+                let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: n)
+                (output + (start - range.lowerBound) * dim).update(from: z, count: n * dim)
+                start += n
+            }
         }
-    }
-}
-
-extension Trainer {
-    /// BLAS threads used by the GEMMs (the rest of a step is single-threaded, so results do not depend on it
-    /// beyond OpenBLAS's own blocking).
-    public static var threads: Int {
-        get { BLAS.threads }
-        set { BLAS.threads = newValue }
     }
 }

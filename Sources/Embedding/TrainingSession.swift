@@ -26,7 +26,6 @@ public struct TrainingSession {
     public var resume = false
     public var modelPath: String
     public var embeddingsPath: String?
-    public var threads = 1
     /// The ranks sharing the work (each batch, the validation sample, the embeddings' rows).
     public var communicator = Communicator.serial
 
@@ -46,7 +45,6 @@ public struct TrainingSession {
 
     /// Trains and writes the artifacts; returns the summary to print.
     public func run(writer: ArtifactWriter) throws -> String {
-        Trainer.threads = threads
         let table = try FeatureTable.read(featuresPath)
         let task = try TrainingTask.load(triplets: tripletsPath, tree: treePath, level: classifyLevel, minimumClusterSize: minimumClusterSize,
                                          graph: graphPath ?? validationPath, videos: table.count, featuresPath: featuresPath)
@@ -91,7 +89,7 @@ public struct TrainingSession {
         if let embeddingsPath {
             // Rows split over ranks, one part each, joined into one artifact.
             let rows = communicator.share(of: table.count)
-            try writer.write(embeddingsPath, schema: .embeddings, inputs: [featuresPath, modelPath], layout: EmbeddingExport.partLayout,
+            try writer.write(embeddingsPath, schema: .embeddings, inputs: [featuresPath, modelPath], layout: EmbeddingsWriter.partLayout,
                              communicator: communicator) { file in
                 try EmbeddingExport.write(trainer, rows: rows, to: file)
             }

@@ -1,3 +1,4 @@
+import LinearAlgebra
 import Support
 
 /// Sizes of the two-tower model: visual Linear(Kv,H)–ReLU–Linear(H,E), audio
@@ -159,7 +160,7 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     /// y = x Wᵀ + b (then ReLU): one GEMM for the batch.
     private func linearForward(_ layer: LayerSlot, input: UnsafePointer<S>, rows: Int, output: UnsafeMutablePointer<S>, relu: Bool) {
         let w = UnsafePointer(parameters.pointer + layer.weight), b = parameters.pointer + layer.bias
-        S.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputs, k: layer.inputs, alpha: 1, a: input, lda: layer.inputs,
+        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputs, k: layer.inputs, alpha: 1, a: input, lda: layer.inputs,
                b: w, ldb: layer.inputs, beta: 0, c: output, ldc: layer.outputs)
         Kernels.addBias(rows: rows, columns: layer.outputs, output, b, relu: relu)
     }
@@ -168,11 +169,11 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     private func linearBackward(_ layer: LayerSlot, input: UnsafePointer<S>, rows: Int, outputGradient: UnsafePointer<S>,
                                 inputGradient: UnsafeMutablePointer<S>?) {
         let gw = gradients.pointer + layer.weight, gb = gradients.pointer + layer.bias
-        S.gemm(transposeA: true, transposeB: false, m: layer.outputs, n: layer.inputs, k: rows, alpha: 1, a: outputGradient,
+        BLAS.gemm(transposeA: true, transposeB: false, m: layer.outputs, n: layer.inputs, k: rows, alpha: 1, a: outputGradient,
                lda: layer.outputs, b: input, ldb: layer.inputs, beta: 0, c: gw, ldc: layer.inputs)
         Kernels.columnSums(rows: rows, columns: layer.outputs, outputGradient, gb)
         if let inputGradient {
-            S.gemm(transposeA: false, transposeB: false, m: rows, n: layer.inputs, k: layer.outputs, alpha: 1, a: outputGradient,
+            BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: layer.inputs, k: layer.outputs, alpha: 1, a: outputGradient,
                    lda: layer.outputs, b: UnsafePointer(parameters.pointer + layer.weight), ldb: layer.inputs, beta: 0,
                    c: inputGradient, ldc: layer.inputs)
         }

@@ -123,172 +123,20 @@ public enum FeatureExtraction {
         case apply(PCAModel)
     }
 
+    /// The stage's work in named steps: plan each modality, one pass over the videos (fit
+    /// statistics, per-video averages), then, when fitting, fit and project the parked averages.
     public static func run(source: FrameSource, options: ExtractionOptions, into file: HDF5File,
-                           progress reporter: ProgressReporter = .unnamed) throws -> ExtractionSummary {
-        let started = Date()
-        if let threads = options.threads { BLAS.threads = threads }
-        let dv = source.visualDimension, da = source.audioDimension
-        let (visualPlan, audioPlan) = try plans(source: source, options: options)
-
-        let fitting: Bool
-        if case .fit = visualPlan { fitting = true } else { fitting = false }
-        var audioFitting = false
-        if case .fit = audioPlan { audioFitting = true }
-        let keepAudio: Bool
-        switch audioPlan { case .drop: keepAudio = false; default: keepAudio = da > 0 }
-        let visualOut = width(visualPlan, input: dv)
-        let audioOut = keepAudio ? width(audioPlan, input: da) : nil
-
-        let writer = try FeaturesWriter(file: file, visualWidth: visualOut, audioWidth: audioOut, numClasses: source.numClasses,
-                                        labelNames: source.labelNames)
-
-        // Fitting state: covariance accumulators or one reservoir for both modalities.
-        var reservoir: FrameReservoir?
-        var visualCovariance: CovarianceAccumulator?
-        var audioCovariance: CovarianceAccumulator?
-        if fitting {
-            if let fitFrames = options.fitFrames {
-                reservoir = FrameReservoir(capacity: fitFrames, widths: audioFitting ? [dv, da] : [dv], seed: options.seed)
-            } else {
-                visualCovariance = CovarianceAccumulator(dimension: dv, blockRows: options.blockRows)
-                if audioFitting { audioCovariance = CovarianceAccumulator(dimension: da, blockRows: options.blockRows) }
+                           progress: ProgressReporter = .unnamed) throws -> ExtractionSummary {
+        try BLAS.withThreads(options.threads) {
+            let pass = try ExtractionPass(source: source, options: options, file: file)
+            defer { pass.removeScratch() }
+            try pass.streamVideos(progress: progress)
+            if pass.fitting {
+                try pass.fitModels()
+                try pass.projectParkedAverages()
             }
+            return try pass.finish()
         }
-
-        // Per-video averages wait in a scratch file while fitting (memory stays independent of the corpus).
-        var scratch: (file: HDF5File, path: String, visual: Dataset, audio: Dataset?)?
-        if fitting {
-            let path = (options.scratchFolder as NSString).appendingPathComponent(".features-scratch-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).h5")
-            let scratchFile = try HDF5File.create(path)
-            let v = try scratchFile.root.createDataset("visual", type: .float32, shape: [0, dv], extendable: true, compression: .none)
-            let a = keepAudio ? try scratchFile.root.createDataset("audio", type: .float32, shape: [0, da], extendable: true, compression: .none) : nil
-            scratch = (scratchFile, path, v, a)
-        }
-        defer {
-            if let scratch {
-                try? scratch.file.close()
-                try? FileManager.default.removeItem(atPath: scratch.path)
-            }
-        }
-
-        var summary = ExtractionSummary(visual: PCAModel(mean: [], components: [], explainedVariance: []), audio: .none, whiten: options.whiten)
-        let blockVideos = max(1, options.blockVideos)
-        var pendingVisual = [Float](repeating: 0, count: blockVideos * dv)
-        var pendingAudio = [Float](repeating: 0, count: keepAudio ? blockVideos * da : 0)
-        var pending = 0
-        let projector = Projector(blockVideos: blockVideos, visualInput: dv, visualOutput: visualOut, audioInput: keepAudio ? da : 0,
-                                  audioOutput: audioOut ?? 0)
-        var visualModel: PCAModel?
-        var audioModel: PCAModel?
-        if case .apply(let model) = visualPlan { visualModel = model }
-        if case .apply(let model) = audioPlan { audioModel = model }
-
-        func flushPending() throws {
-            guard pending > 0 else { return }
-            if let scratch {
-                try pendingVisual.withUnsafeBufferPointer { try scratch.visual.append(UnsafeBufferPointer(rebasing: $0[0..<(pending * dv)])) }
-                if let audio = scratch.audio {
-                    try pendingAudio.withUnsafeBufferPointer { try audio.append(UnsafeBufferPointer(rebasing: $0[0..<(pending * da)])) }
-                }
-            } else {
-                try projector.project(visual: pendingVisual, audio: pendingAudio, rows: pending, visualModel: visualModel!,
-                                      audioModel: audioModel, whiten: options.whiten, writer: writer)
-            }
-            pending = 0
-        }
-
-        let progress = reporter.progress(total: source.frameCountHint ?? source.videoCountHint,
-                                         unit: source.frameCountHint != nil ? "frames" : "videos")
-        var ones: [Float] = []
-        try source.rewind()
-        while var video = try source.next() {
-            progress.advance(by: source.frameCountHint != nil ? video.frameCount : 1)
-            try check(&video, source: source, dv: dv, da: da, options: options, summary: &summary)
-            let n = video.frameCount
-            if n == 0 { continue }   // skipped (check() threw unless allowed)
-
-            if let visualCovariance {
-                visualCovariance.add(video.visual, rows: n)
-                if keepAudio, audioFitting { audioCovariance?.add(video.audio, rows: n) }
-            } else if let reservoir {
-                video.visual.withUnsafeBufferPointer { v in
-                    video.audio.withUnsafeBufferPointer { a in
-                        let buffers = audioFitting ? [v.baseAddress!, a.baseAddress!] : [v.baseAddress!]
-                        for row in 0..<n { reservoir.offer(buffers, row: row) }
-                    }
-                }
-            }
-
-            // Average the video's frames: one GEMV, ᵀX · 1/n.
-            if ones.count < n { ones = [Float](repeating: 1, count: n) }
-            ones.withUnsafeBufferPointer { o in
-                video.visual.withUnsafeBufferPointer { x in
-                    pendingVisual.withUnsafeMutableBufferPointer { y in
-                        BLAS.gemv(transpose: true, m: n, n: dv, alpha: 1 / Float(n), a: x.baseAddress!, lda: dv, x: o.baseAddress!,
-                                  beta: 0, y: y.baseAddress! + pending * dv)
-                    }
-                }
-                if keepAudio {
-                    video.audio.withUnsafeBufferPointer { x in
-                        pendingAudio.withUnsafeMutableBufferPointer { y in
-                            BLAS.gemv(transpose: true, m: n, n: da, alpha: 1 / Float(n), a: x.baseAddress!, lda: da, x: o.baseAddress!,
-                                      beta: 0, y: y.baseAddress! + pending * da)
-                        }
-                    }
-                }
-            }
-            pending += 1
-            try writer.addVideo(id: video.id, frameCount: n, labels: video.labels)
-            summary.videos += 1
-            summary.frames += n
-            if pending == blockVideos { try flushPending() }
-        }
-        try flushPending()
-        progress.finish()
-        summary.passSeconds = Date().timeIntervalSince(started)
-
-        if fitting, let scratch {
-            // Fit, then project the parked averages block by block.
-            if let reservoir {
-                summary.fitFrames = reservoir.held
-                let fitted = try fitFromReservoir(reservoir, dv: dv, da: da, audioFitting: audioFitting, visualPlan: visualPlan,
-                                                  audioPlan: audioPlan, options: options, source: source)
-                visualModel = fitted.0
-                audioModel = fitted.1
-            } else {
-                summary.fitFrames = visualCovariance?.count ?? 0
-                visualModel = try fit(visualCovariance!, plan: visualPlan, source: source, dataset: "/visual")
-                if let audioCovariance { audioModel = try fit(audioCovariance, plan: audioPlan, source: source, dataset: "/audio") }
-            }
-            summary.fitSeconds = Date().timeIntervalSince(started) - summary.passSeconds
-            let total = scratch.visual.rows
-            var start = 0
-            while start < total {
-                let rows = min(blockVideos, total - start)
-                try pendingVisual.withUnsafeMutableBufferPointer {
-                    try scratch.visual.readRows(start..<(start + rows), into: UnsafeMutableBufferPointer(rebasing: $0[0..<(rows * dv)]))
-                }
-                if let audio = scratch.audio {
-                    try pendingAudio.withUnsafeMutableBufferPointer {
-                        try audio.readRows(start..<(start + rows), into: UnsafeMutableBufferPointer(rebasing: $0[0..<(rows * da)]))
-                    }
-                }
-                try projector.project(visual: pendingVisual, audio: pendingAudio, rows: rows, visualModel: visualModel!,
-                                      audioModel: audioModel, whiten: options.whiten, writer: writer)
-                start += rows
-            }
-        }
-        try writer.finish()
-        summary.seconds = Date().timeIntervalSince(started)
-        summary.projectSeconds = summary.seconds - summary.passSeconds - summary.fitSeconds
-
-        summary.visual = visualModel!
-        switch audioPlan {
-        case .drop: summary.audio = da > 0 ? .dropped : .none
-        case .average: summary.audio = da > 0 ? .averaged(dimension: da) : .none
-        case .fit, .apply: summary.audio = audioModel.map { .pca($0) } ?? .none
-        }
-        return summary
     }
 
     // MARK: - Plans and checks
@@ -449,11 +297,11 @@ public enum FeatureExtraction {
                                  options: ExtractionOptions, source: FrameSource) throws -> (PCAModel, PCAModel?) {
         let visual = CovarianceAccumulator(dimension: dv, blockRows: options.blockRows)
         visual.add(reservoir.rows[0], rows: reservoir.held)
-        let visualModel = try fit(visual, plan: visualPlan, source: source, dataset: "/visual")
+        let visualModel = try fit(visual, plan: visualPlan, source: source, dataset: DatasetPath.visual)
         guard audioFitting else { return (visualModel, nil) }
         let audio = CovarianceAccumulator(dimension: da, blockRows: options.blockRows)
         audio.add(reservoir.rows[1], rows: reservoir.held)
-        return (visualModel, try fit(audio, plan: audioPlan, source: source, dataset: "/audio"))
+        return (visualModel, try fit(audio, plan: audioPlan, source: source, dataset: DatasetPath.audio))
     }
 }
 
@@ -508,5 +356,211 @@ final class Projector {
                 try writer.addFeatures(visual: UnsafeBufferPointer(rebasing: v[0..<(rows * kv)]), audio: audioRows)
             }
         }
+    }
+}
+
+/// The state of one extraction run and its steps (see `FeatureExtraction.run`).
+final class ExtractionPass {
+    let source: FrameSource
+    let options: ExtractionOptions
+    let started = Date()
+    let dv: Int, da: Int
+    let visualPlan: FeatureExtraction.Plan, audioPlan: FeatureExtraction.Plan
+    /// Whether the visual (and with it any audio) PCA is fitted here rather than applied.
+    let fitting: Bool
+    let audioFitting: Bool
+    let keepAudio: Bool
+    let writer: FeaturesWriter
+    /// Fitting statistics: covariance accumulators, or one reservoir for both modalities.
+    private var reservoir: FrameReservoir?
+    private var visualCovariance: CovarianceAccumulator?
+    private var audioCovariance: CovarianceAccumulator?
+    /// Per-video averages wait in a scratch file while fitting (memory stays independent of the corpus).
+    private var scratch: (file: HDF5File, path: String, visual: Dataset, audio: Dataset?)?
+    private var summary: ExtractionSummary
+    private let blockVideos: Int
+    private var pendingVisual: [Float]
+    private var pendingAudio: [Float]
+    private var pending = 0
+    private let projector: Projector
+    private var visualModel: PCAModel?
+    private var audioModel: PCAModel?
+
+    /// Plans each modality, opens the output writer, the fitting statistics and the scratch file.
+    init(source: FrameSource, options: ExtractionOptions, file: HDF5File) throws {
+        self.source = source
+        self.options = options
+        dv = source.visualDimension
+        da = source.audioDimension
+        (visualPlan, audioPlan) = try FeatureExtraction.plans(source: source, options: options)
+        if case .fit = visualPlan { fitting = true } else { fitting = false }
+        if case .fit = audioPlan { audioFitting = true } else { audioFitting = false }
+        switch audioPlan { case .drop: keepAudio = false; default: keepAudio = da > 0 }
+        let visualOut = FeatureExtraction.width(visualPlan, input: dv)
+        let audioOut = keepAudio ? FeatureExtraction.width(audioPlan, input: da) : nil
+        writer = try FeaturesWriter(file: file, visualWidth: visualOut, audioWidth: audioOut, numClasses: source.numClasses,
+                                    labelNames: source.labelNames)
+        summary = ExtractionSummary(visual: PCAModel(mean: [], components: [], explainedVariance: []), audio: .none, whiten: options.whiten)
+        blockVideos = max(1, options.blockVideos)
+        pendingVisual = [Float](repeating: 0, count: blockVideos * dv)
+        pendingAudio = [Float](repeating: 0, count: keepAudio ? blockVideos * da : 0)
+        projector = Projector(blockVideos: blockVideos, visualInput: dv, visualOutput: visualOut, audioInput: keepAudio ? da : 0,
+                              audioOutput: audioOut ?? 0)
+        if case .apply(let model) = visualPlan { visualModel = model }
+        if case .apply(let model) = audioPlan { audioModel = model }
+        if fitting {
+            if let fitFrames = options.fitFrames {
+                reservoir = FrameReservoir(capacity: fitFrames, widths: audioFitting ? [dv, da] : [dv], seed: options.seed)
+            } else {
+                visualCovariance = CovarianceAccumulator(dimension: dv, blockRows: options.blockRows)
+                if audioFitting { audioCovariance = CovarianceAccumulator(dimension: da, blockRows: options.blockRows) }
+            }
+            try openScratch()
+        }
+    }
+
+    private func openScratch() throws {
+        let path = (options.scratchFolder as NSString).appendingPathComponent(".features-scratch-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).h5")
+        let file = try HDF5File.create(path)
+        let v = try file.root.createDataset(DatasetPath.visual, type: .float32, shape: [0, dv], extendable: true, compression: .none)
+        let a = keepAudio ? try file.root.createDataset(DatasetPath.audio, type: .float32, shape: [0, da], extendable: true, compression: .none) : nil
+        scratch = (file, path, v, a)
+    }
+
+    func removeScratch() {
+        if let scratch {
+            try? scratch.file.close()
+            try? FileManager.default.removeItem(atPath: scratch.path)
+        }
+    }
+
+    /// The one pass over the input: each video is checked, feeds the fitting statistics, and
+    /// its average frame is parked (fitting) or projected and written (applying a saved model).
+    func streamVideos(progress reporter: ProgressReporter) throws {
+        let progress = reporter.progress(total: source.frameCountHint ?? source.videoCountHint,
+                                         unit: source.frameCountHint != nil ? "frames" : "videos")
+        var ones: [Float] = []
+        try source.rewind()
+        while var video = try source.next() {
+            progress.advance(by: source.frameCountHint != nil ? video.frameCount : 1)
+            try FeatureExtraction.check(&video, source: source, dv: dv, da: da, options: options, summary: &summary)
+            let n = video.frameCount
+            if n == 0 { continue }   // skipped (check() threw unless allowed)
+            accumulateFitStatistics(video)
+            averageFrames(video, ones: &ones)
+            pending += 1
+            try writer.addVideo(id: video.id, frameCount: n, labels: video.labels)
+            summary.videos += 1
+            summary.frames += n
+            if pending == blockVideos { try flushPending() }
+        }
+        try flushPending()
+        progress.finish()
+        summary.passSeconds = Date().timeIntervalSince(started)
+    }
+
+    private func accumulateFitStatistics(_ video: VideoFrames) {
+        let n = video.frameCount
+        if let visualCovariance {
+            visualCovariance.add(video.visual, rows: n)
+            if keepAudio, audioFitting { audioCovariance?.add(video.audio, rows: n) }
+        } else if let reservoir {
+            video.visual.withUnsafeBufferPointer { v in
+                video.audio.withUnsafeBufferPointer { a in
+                    let buffers = audioFitting ? [v.baseAddress!, a.baseAddress!] : [v.baseAddress!]
+                    for row in 0..<n { reservoir.offer(buffers, row: row) }
+                }
+            }
+        }
+    }
+
+    /// The video's average frame into the pending block: one GEMV, ᵀX · 1/n.
+    private func averageFrames(_ video: VideoFrames, ones: inout [Float]) {
+        let n = video.frameCount
+        if ones.count < n { ones = [Float](repeating: 1, count: n) }
+        ones.withUnsafeBufferPointer { o in
+            video.visual.withUnsafeBufferPointer { x in
+                pendingVisual.withUnsafeMutableBufferPointer { y in
+                    BLAS.gemv(transpose: true, m: n, n: dv, alpha: 1 / Float(n), a: x.baseAddress!, lda: dv, x: o.baseAddress!,
+                              beta: 0, y: y.baseAddress! + pending * dv)
+                }
+            }
+            if keepAudio {
+                video.audio.withUnsafeBufferPointer { x in
+                    pendingAudio.withUnsafeMutableBufferPointer { y in
+                        BLAS.gemv(transpose: true, m: n, n: da, alpha: 1 / Float(n), a: x.baseAddress!, lda: da, x: o.baseAddress!,
+                                  beta: 0, y: y.baseAddress! + pending * da)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Parks the pending averages in the scratch file (fitting) or projects and writes them.
+    private func flushPending() throws {
+        guard pending > 0 else { return }
+        if let scratch {
+            try pendingVisual.withUnsafeBufferPointer { try scratch.visual.append(UnsafeBufferPointer(rebasing: $0[0..<(pending * dv)])) }
+            if let audio = scratch.audio {
+                try pendingAudio.withUnsafeBufferPointer { try audio.append(UnsafeBufferPointer(rebasing: $0[0..<(pending * da)])) }
+            }
+        } else {
+            try projector.project(visual: pendingVisual, audio: pendingAudio, rows: pending, visualModel: visualModel!,
+                                  audioModel: audioModel, whiten: options.whiten, writer: writer)
+        }
+        pending = 0
+    }
+
+    /// Fits the PCA models from the covariances or the reservoir sample.
+    func fitModels() throws {
+        if let reservoir {
+            summary.fitFrames = reservoir.held
+            let fitted = try FeatureExtraction.fitFromReservoir(reservoir, dv: dv, da: da, audioFitting: audioFitting, visualPlan: visualPlan,
+                                                                audioPlan: audioPlan, options: options, source: source)
+            visualModel = fitted.0
+            audioModel = fitted.1
+        } else {
+            summary.fitFrames = visualCovariance?.count ?? 0
+            visualModel = try FeatureExtraction.fit(visualCovariance!, plan: visualPlan, source: source, dataset: DatasetPath.visual)
+            if let audioCovariance {
+                audioModel = try FeatureExtraction.fit(audioCovariance, plan: audioPlan, source: source, dataset: DatasetPath.audio)
+            }
+        }
+        summary.fitSeconds = Date().timeIntervalSince(started) - summary.passSeconds
+    }
+
+    /// Projects the parked averages block by block and writes them.
+    func projectParkedAverages() throws {
+        guard let scratch else { return }
+        let total = scratch.visual.rows
+        var start = 0
+        while start < total {
+            let rows = min(blockVideos, total - start)
+            try pendingVisual.withUnsafeMutableBufferPointer {
+                try scratch.visual.readRows(start..<(start + rows), into: UnsafeMutableBufferPointer(rebasing: $0[0..<(rows * dv)]))
+            }
+            if let audio = scratch.audio {
+                try pendingAudio.withUnsafeMutableBufferPointer {
+                    try audio.readRows(start..<(start + rows), into: UnsafeMutableBufferPointer(rebasing: $0[0..<(rows * da)]))
+                }
+            }
+            try projector.project(visual: pendingVisual, audio: pendingAudio, rows: rows, visualModel: visualModel!,
+                                  audioModel: audioModel, whiten: options.whiten, writer: writer)
+            start += rows
+        }
+    }
+
+    /// Completes the features file and the summary (models used, timings).
+    func finish() throws -> ExtractionSummary {
+        try writer.finish()
+        summary.seconds = Date().timeIntervalSince(started)
+        summary.projectSeconds = summary.seconds - summary.passSeconds - summary.fitSeconds
+        summary.visual = visualModel!
+        switch audioPlan {
+        case .drop: summary.audio = da > 0 ? .dropped : .none
+        case .average: summary.audio = da > 0 ? .averaged(dimension: da) : .none
+        case .fit, .apply: summary.audio = audioModel.map { .pca($0) } ?? .none
+        }
+        return summary
     }
 }

@@ -7,26 +7,10 @@ import Support
 /// its k most cosine-similar videos (exact, itself excluded), by blocked SGEMM +
 /// per-row top-k (`TopK.innerProduct`) over L2-normalised rows.
 public enum ContentKNN {
-    /// Rows scaled to unit length (zero rows stay zero and score 0 against everything).
-    public static func normalisedRows(_ features: Matrix<Float>) -> Matrix<Float> {
-        var result = features
-        let d = features.columns
-        result.values.withUnsafeMutableBufferPointer { v in
-            for r in 0..<features.rows {
-                var sum: Float = 0
-                for c in 0..<d { sum += v[r * d + c] * v[r * d + c] }
-                guard sum > 0 else { continue }
-                let scale = 1 / sum.squareRoot()
-                for c in 0..<d { v[r * d + c] *= scale }
-            }
-        }
-        return result
-    }
-
     /// Each video's k nearest neighbours by cosine similarity, [N, k] best first.
     public static func neighbours(_ features: Matrix<Float>, k: Int, threads: Int = 1,
                                   progress reporter: ProgressReporter = .unnamed) -> TopKResult {
-        let unit = normalisedRows(features)
+        let unit = features.normalizedRows
         let progress = reporter.progress("kNN", total: features.rows, unit: "videos")
         let result = TopK.innerProduct(queries: unit, corpus: unit, k: k, excluding: (0..<features.rows).map(Int32.init),
                                        threads: threads, progress: { progress.set($0) })
@@ -54,7 +38,7 @@ public enum ContentKNN {
             for slot in 0..<k {
                 let j = found.indices[q * k + slot], s = found.scores[q * k + slot]
                 guard j >= 0, s > 0 else { continue }
-                keys.append(PairCounter.key(Int32(q), j))
+                keys.append(PairSums.key(Int32(q), j))
                 weights.append(s)
             }
         }
@@ -69,7 +53,7 @@ public enum ContentKNN {
                 continue
             }
             last = keys[e]
-            let (x, y) = PairCounter.rows(of: keys[e])
+            let (x, y) = PairSums.rows(of: keys[e])
             edges.a.append(x)
             edges.b.append(y)
             edges.weight.append(weights[e])

@@ -9,7 +9,7 @@ import Support
 public struct HoldOut: Sendable, Equatable {
     public var nodeFraction: Double
     public var edgeFraction: Double
-    /// Salt of the hashes (`--seed`); the same salt gives the same sides.
+    /// Salt of the hashes (the seed); the same salt gives the same sides.
     public var seed: UInt64
 
     public init(nodeFraction: Double = 0.1, edgeFraction: Double = 0, seed: UInt64 = 0) {

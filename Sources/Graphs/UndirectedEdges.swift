@@ -33,14 +33,14 @@ public struct UndirectedEdges: Equatable, Sendable {
     public var count: Int { a.count }
 
     /// Edges from summed pair values, weighted; edges whose weight is not > 0 are dropped.
-    public static func from(_ pairs: PairCounter, nodes: Int, weighting: EdgeWeighting) -> UndirectedEdges {
-        let (keys, values) = pairs.sortedEntries()
+    public static func from(_ pairs: PairSums, nodes: Int, weighting: EdgeWeighting) -> UndirectedEdges {
+        let (keys, values) = (pairs.keys, pairs.values)
         var marginal: [Double] = []
         var total = 0.0
         if weighting == .pmi {
             marginal = [Double](repeating: 0, count: nodes)
             for (key, value) in zip(keys, values) {
-                let (x, y) = PairCounter.rows(of: key)
+                let (x, y) = PairSums.rows(of: key)
                 marginal[Int(x)] += value
                 marginal[Int(y)] += value
                 total += 2 * value
@@ -51,7 +51,7 @@ public struct UndirectedEdges: Equatable, Sendable {
         edges.b.reserveCapacity(keys.count)
         edges.weight.reserveCapacity(keys.count)
         for (key, value) in zip(keys, values) {
-            let (x, y) = PairCounter.rows(of: key)
+            let (x, y) = PairSums.rows(of: key)
             let w: Double
             switch weighting {
             case .count: w = value

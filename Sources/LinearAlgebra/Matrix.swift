@@ -32,31 +32,13 @@ public struct Matrix<Scalar: BinaryFloatingPoint>: Equatable {
     }
 }
 
-extension Matrix where Scalar == Float {
-    /// self · other (BLAS-3).
-    public func multiplied(by other: Matrix<Float>, transposeSelf: Bool = false, transposeOther: Bool = false) -> Matrix<Float> {
+extension Matrix where Scalar: BLASScalar {
+    /// self · other (BLAS-3), in either precision.
+    public func multiplied(by other: Matrix<Scalar>, transposeSelf: Bool = false, transposeOther: Bool = false) -> Matrix<Scalar> {
         let m = transposeSelf ? columns : rows, k = transposeSelf ? rows : columns
         let n = transposeOther ? other.rows : other.columns
         precondition(k == (transposeOther ? other.columns : other.rows), "Matrix: inner dimensions differ")
-        var result = Matrix<Float>(rows: m, columns: n)
-        values.withUnsafeBufferPointer { a in
-            other.values.withUnsafeBufferPointer { b in
-                result.values.withUnsafeMutableBufferPointer { c in
-                    BLAS.gemm(transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k, a: a.baseAddress!, lda: columns,
-                              b: b.baseAddress!, ldb: other.columns, c: c.baseAddress!, ldc: n)
-                }
-            }
-        }
-        return result
-    }
-}
-
-extension Matrix where Scalar == Double {
-    public func multiplied(by other: Matrix<Double>, transposeSelf: Bool = false, transposeOther: Bool = false) -> Matrix<Double> {
-        let m = transposeSelf ? columns : rows, k = transposeSelf ? rows : columns
-        let n = transposeOther ? other.rows : other.columns
-        precondition(k == (transposeOther ? other.columns : other.rows), "Matrix: inner dimensions differ")
-        var result = Matrix<Double>(rows: m, columns: n)
+        var result = Matrix<Scalar>(rows: m, columns: n)
         values.withUnsafeBufferPointer { a in
             other.values.withUnsafeBufferPointer { b in
                 result.values.withUnsafeMutableBufferPointer { c in

@@ -121,42 +121,41 @@ public enum TopK {
         let workers = max(1, min(threads, blocks))
         let visitors = (0..<workers).map { _ in makeVisitor(qb) }
         // Every GEMM single-threaded on the same block shapes: identical results for any thread count.
-        let savedThreads = BLAS.threads
-        BLAS.threads = 1
-        defer { BLAS.threads = savedThreads }
         let lock = DispatchQueue(label: "gcml.topk.progress")
         var finished = 0
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let visitor = visitors[worker]
-            // Per-worker buffers, allocated once: the score block and, for gathered queries, the query block.
-            let block = UnsafeMutablePointer<Float>.allocate(capacity: qb * cb)
-            let gathered = queryRows == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: qb * dimension)
-            defer { block.deallocate(); gathered?.deallocate() }
-            var blockIndex = worker
-            while blockIndex < blocks {
-                let q0 = blockIndex * qb, qn = min(qb, queryCount - q0)
-                var a = queries + q0 * dimension
-                if let queryRows, let gathered {
-                    for i in 0..<qn { (gathered + i * dimension).update(from: queries + queryRows[q0 + i] * dimension, count: dimension) }
-                    a = UnsafePointer(gathered)
-                }
-                visitor.begin(queries: q0..<(q0 + qn))
-                var c0 = 0
-                while c0 < corpusCount {
-                    let cn = min(cb, corpusCount - c0)
-                    BLAS.gemm(transposeB: true, m: qn, n: cn, k: dimension, a: a, lda: dimension,
-                              b: corpus + c0 * dimension, ldb: dimension, c: block, ldc: cn)
-                    for q in 0..<qn { visitor.visit(block + q * cn, slot: q, rows: c0..<(c0 + cn)) }
-                    c0 += cn
-                }
-                visitor.end(queries: q0..<(q0 + qn))
-                if let progress {
-                    lock.sync {
-                        finished += qn
-                        progress(finished)
+        BLAS.withThreads(1) {
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let visitor = visitors[worker]
+                // Per-worker buffers, allocated once: the score block and, for gathered queries, the query block.
+                let block = UnsafeMutablePointer<Float>.allocate(capacity: qb * cb)
+                let gathered = queryRows == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: qb * dimension)
+                defer { block.deallocate(); gathered?.deallocate() }
+                var blockIndex = worker
+                while blockIndex < blocks {
+                    let q0 = blockIndex * qb, qn = min(qb, queryCount - q0)
+                    var a = queries + q0 * dimension
+                    if let queryRows, let gathered {
+                        for i in 0..<qn { (gathered + i * dimension).update(from: queries + queryRows[q0 + i] * dimension, count: dimension) }
+                        a = UnsafePointer(gathered)
                     }
+                    visitor.begin(queries: q0..<(q0 + qn))
+                    var c0 = 0
+                    while c0 < corpusCount {
+                        let cn = min(cb, corpusCount - c0)
+                        BLAS.gemm(transposeB: true, m: qn, n: cn, k: dimension, a: a, lda: dimension,
+                                  b: corpus + c0 * dimension, ldb: dimension, c: block, ldc: cn)
+                        for q in 0..<qn { visitor.visit(block + q * cn, slot: q, rows: c0..<(c0 + cn)) }
+                        c0 += cn
+                    }
+                    visitor.end(queries: q0..<(q0 + qn))
+                    if let progress {
+                        lock.sync {
+                            finished += qn
+                            progress(finished)
+                        }
+                    }
+                    blockIndex += workers
                 }
-                blockIndex += workers
             }
         }
     }

@@ -65,7 +65,7 @@ public struct AnnotationClassifier {
         var order = Array(rows.indices)
         var generator = SeededGenerator(seed: options.seed)
         for _ in 0..<options.epochs {
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, generator.below(i + 1)) }
+            order.fisherYatesShuffle(using: &generator)
             var lossSum = 0.0
             for start in stride(from: 0, to: order.count, by: b) {
                 // The whole batch's size scales the gradient; this rank computes its share's terms.

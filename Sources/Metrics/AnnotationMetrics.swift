@@ -1,4 +1,6 @@
+import Contracts
 import Distributed
+import LinearAlgebra
 import Foundation
 
 /// Video annotation metrics with the YouTube-8M starter code's definitions
@@ -22,18 +24,7 @@ import Foundation
 /// (precision = true pairs scoring ≥ s / pairs scoring ≥ s, as scikit-learn does),
 /// where the starter code shuffles ties with a fixed seed. Without ties both agree.
 public struct AnnotationMetrics {
-    public struct Scores: Equatable, Sendable {
-        public var gap: Double
-        public var map: Double
-        /// Mean AP over the classes that have true labels among the test videos only.
-        public var mapPositiveClasses: Double
-        public var hitAt1: Double
-        public var hitAt5: Double
-        public var perr: Double
-        public var videos: Int
-        public var videosWithoutLabels: Int
-        public var classesWithPositives: Int
-    }
+    public typealias Scores = AnnotationScores
 
     public let classCount: Int
     /// K = min(topK, classCount): pairs per video entering GAP and MAP.

@@ -21,12 +21,7 @@ public struct RetrievalEvaluation {
     }
 
     /// What each query ranks.
-    public enum Candidates: String, CaseIterable, Sendable {
-        /// Its held-out neighbours plus `negatives` random videos that are not its neighbours.
-        case heldoutRandom = "heldout+random"
-        /// The whole corpus but itself and its train neighbours (exact, blocked SGEMM).
-        case all
-    }
+    public typealias Candidates = RetrievalCandidates
 
     public var k: Int
     public var candidates: Candidates
@@ -126,7 +121,7 @@ public struct RetrievalEvaluation {
             // Dense case: partial Fisher–Yates over the free rows.
             var free = (0..<nodes).map(Int32.init).filter { !taken.contains($0) }
             let n = min(count, free.count)
-            for i in 0..<n { free.swapAt(i, i + generator.below(free.count - i)) }
+            free.fisherYatesPrefix(n, using: &generator)
             return Array(free.prefix(n))
         }
         var drawn: [Int32] = []
@@ -191,36 +186,7 @@ public struct RetrievalEvaluation {
     }
 }
 
-/// The outcome of a retrieval evaluation, laid out as `gcml.eval.retrieval/1`.
-public struct RetrievalResult {
-    public var k: Int
-    public var candidates: RetrievalEvaluation.Candidates
-    public var queries: [Int32]
-    /// CSR over queries: candidates of query q are entries indptr[q]..<indptr[q+1], best first.
-    public var indptr: [Int64] = [0]
-    public var index: [Int32] = []
-    public var score: [Float] = []
-    public var relevance: [Float] = []
-    public var ap: [Double] = []
-    public var ndcg: [Double] = []
-    public var map = Double.nan
-    public var meanNDCG = Double.nan
-    /// Queries and stored candidates of all ranks (this result's own when it is the whole evaluation).
-    public private(set) var queryCount = 0
-    public private(set) var candidateCount = 0
-
-    /// How ranks' parts of the artifact join: per-query and per-candidate rows concatenated in rank order.
-    public static let partLayout = PartLayout(
-        rows: [DatasetPath.Retrieval.query, DatasetPath.Retrieval.candidatesIndex, DatasetPath.Retrieval.candidatesScore,
-               DatasetPath.Retrieval.candidatesRelevance, DatasetPath.Retrieval.ap, DatasetPath.Retrieval.ndcg],
-        pointers: [DatasetPath.Retrieval.candidatesIndptr])
-
-    public init(k: Int, candidates: RetrievalEvaluation.Candidates, queries: [Int32]) {
-        self.k = k
-        self.candidates = candidates
-        self.queries = queries
-    }
-
+extension RetrievalResult {
     /// Adds the next query's candidates (any order; stored by score, ties by lower row).
     /// AP is computed from the list unless given (full-corpus mode).
     mutating func append(candidates: [Int32], scores: [Float], relevance: [Float], k: Int, ap: Double? = nil) {
@@ -239,32 +205,16 @@ public struct RetrievalResult {
     /// the one-process sums) with at least one relevant candidate.
     mutating func finish(communicator: Communicator = .serial) throws {
         let allAP = try communicator.allgatherv(ap).values, allNDCG = try communicator.allgatherv(ndcg).values
-        queryCount = allAP.count
-        candidateCount = Int(communicator.allreduce(Int64(index.count)))
+        if communicator.size > 1 {
+            allQueries = allAP.count
+            allCandidates = Int(communicator.allreduce(Int64(index.count)))
+        }
         let aps = allAP.filter { !$0.isNaN }, ndcgs = allNDCG.filter { !$0.isNaN }
         map = aps.isEmpty ? .nan : aps.reduce(0, +) / Double(aps.count)
         meanNDCG = ndcgs.isEmpty ? .nan : ndcgs.reduce(0, +) / Double(ndcgs.count)
     }
 
-    public var meanCandidates: Double { queryCount == 0 ? 0 : Double(candidateCount) / Double(queryCount) }
-
-    /// Writes the datasets and root attributes of `gcml.eval.retrieval/1`.
-    public func write(to file: HDF5File) throws {
-        let root = file.root
-        try root.write("query", queries)
-        try root.write("candidates/indptr", indptr)
-        try root.write("candidates/index", index)
-        try root.write("candidates/score", score)
-        try root.write("candidates/relevance", relevance)
-        try root.write("ap", ap)
-        try root.write("ndcg", ndcg)
-        try root.setAttribute("map", .double(map))
-        try root.setAttribute("ndcg_at_k", .double(meanNDCG))
-        try root.setAttribute("k", .int(Int64(k)))
-        try root.setAttribute("candidate_mode", .string(candidates.rawValue))
-    }
-
-    /// Numbers for dashboards (`--json`).
+    /// Numbers for dashboards (the JSON summary).
     public var json: [String: Any] {
         ["map": jsonNumber(map), "ndcg_at_k": jsonNumber(meanNDCG), "k": k, "queries": queryCount, "candidates": candidates.rawValue,
          "mean_candidates_per_query": meanCandidates]

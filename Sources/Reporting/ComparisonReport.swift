@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 
@@ -31,6 +32,9 @@ public struct ComparisonReport {
         self.treePath = treePath
         self.truthPath = truthPath
     }
+
+    /// A Markdown table rule cell of a right-aligned (number) column.
+    static let numberColumnRule = String(repeating: "-", count: 3) + ":|"
 
     public static let learningCurvesFile = "learning_curves.svg"
     public static let lossCurvesFile = "training_loss.svg"
@@ -170,7 +174,7 @@ public struct ComparisonReport {
         out.append("")
         let k = ndcgK
         out.append("| Method | MAP | NDCG@\(k) | MAP (full corpus) | NDCG@\(k) (full corpus) | GAP | MAP (annotation) | Hit@1 | Hit@5 | Training steps | Wall time |")
-        out.append("|---|" + String(repeating: "---:|", count: 10))
+        out.append("|---|" + String(repeating: Self.numberColumnRule, count: 10))
         for m in methods {
             let cells = [m.label, Self.metric(m.retrieval?.map), Self.metric(m.retrieval?.ndcg), Self.metric(m.retrievalAll?.map),
                          Self.metric(m.retrievalAll?.ndcg), Self.metric(m.annotation?.gap), Self.metric(m.annotation?.map),
@@ -203,8 +207,8 @@ public struct ComparisonReport {
             var header = "| Level | Clusters | Min size | Median size | Max size |"
             var rule = "|---:|---:|---:|---:|---:|"
             if hasTruth {
-                for kind in TreeStatistics.truthKinds { header += " NMI \(kind) |"; rule += "---:|" }
-                for kind in TreeStatistics.truthKinds { header += " ARI \(kind) |"; rule += "---:|" }
+                for kind in TreeStatistics.truthKinds { header += " NMI \(kind) |"; rule += Self.numberColumnRule }
+                for kind in TreeStatistics.truthKinds { header += " ARI \(kind) |"; rule += Self.numberColumnRule }
             }
             out.append(header)
             out.append(rule)
@@ -230,7 +234,7 @@ public struct ComparisonReport {
 
     // MARK: charts
 
-    func curveSeries(_ curve: (TrainingHistory) -> LearningCurve?) -> [SVGChart.Series] {
+    func curveSeries(_ curve: (TrainingCurves) -> LearningCurve?) -> [SVGChart.Series] {
         trained.map { m in
             let c = m.training.flatMap(curve)
             return SVGChart.Series(name: m.label, points: c.map { zip($0.steps, $0.values).map { (Double($0), $1) } } ?? [])
@@ -269,7 +273,7 @@ public struct ComparisonReport {
         func value(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
         func value(_ x: Int?) -> Any { x.map { $0 as Any } ?? NSNull() }
         let methodObjects: [[String: Any]] = methods.map { m in
-            func retrieval(_ r: RetrievalScores?) -> Any {
+            func retrieval(_ r: RetrievalSummary?) -> Any {
                 guard let r else { return NSNull() }
                 return ["map": r.map, "ndcg": r.ndcg, "k": value(r.k), "queries": r.queries]
             }

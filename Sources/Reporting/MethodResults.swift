@@ -1,26 +1,9 @@
-import Artifacts
+import Contracts
 import Foundation
 import Support
 
-/// Retrieval metrics of one `gcml.eval.retrieval/1` file.
-public struct RetrievalScores: Equatable, Sendable {
-    public var map: Double
-    public var ndcg: Double
-    public var k: Int?
-    public var queries: Int
-}
-
-/// Annotation metrics of one `gcml.eval.annotation/1` file.
-public struct AnnotationScores: Equatable, Sendable {
-    public var gap: Double
-    public var map: Double
-    public var hitAt1: Double
-    public var hitAt5: Double
-    public var perr: Double
-}
-
-/// What a trained model's history says (`gcml.model/1`).
-public struct TrainingHistory: Equatable, Sendable {
+/// What a trained model's history says (`gcml.model/1`), as learning curves.
+public struct TrainingCurves: Equatable, Sendable {
     public var steps: Int?
     public var wallSeconds: Double?
     public var loss: LearningCurve
@@ -31,11 +14,11 @@ public struct TrainingHistory: Equatable, Sendable {
 public struct MethodResults: Sendable {
     public var name: String
     public var folder: String
-    public var retrieval: RetrievalScores?
+    public var retrieval: RetrievalSummary?
     /// Full-corpus candidates (`retrieval-all.h5`).
-    public var retrievalAll: RetrievalScores?
-    public var annotation: AnnotationScores?
-    public var training: TrainingHistory?
+    public var retrievalAll: RetrievalSummary?
+    public var annotation: AnnotationSummary?
+    public var training: TrainingCurves?
     /// File names that were looked for and not found.
     public var missing: [String] = []
 
@@ -70,84 +53,19 @@ public struct MethodResults: Sendable {
             result.missing.append(file)
             return nil
         }
-        if let p = path(retrievalFile) { result.retrieval = try readRetrieval(p) }
-        if let p = path(retrievalAllFile) { result.retrievalAll = try readRetrieval(p) }
-        if let p = path(annotationFile) { result.annotation = try readAnnotation(p) }
+        if let p = path(retrievalFile) { result.retrieval = try RetrievalResult.readSummary(p) }
+        if let p = path(retrievalAllFile) { result.retrievalAll = try RetrievalResult.readSummary(p) }
+        if let p = path(annotationFile) { result.annotation = try AnnotationResult.readSummary(p) }
         if let p = path(modelFile) { result.training = try readTraining(p) }
         return result
     }
 
-    static func required(_ object: HDF5Object, _ name: String, in path: String) throws -> Double {
-        guard let value = try object.doubleAttribute(name) else {
-            throw GCMLError(file: path, object: "root attribute '\(name)'", expected: "a number", found: "nothing or a non-number")
-        }
-        return value
-    }
-
-    public static func readRetrieval(_ path: String) throws -> RetrievalScores {
-        let file = try Artifact.open(path, as: .retrieval)
-        defer { try? file.close() }
-        let root = file.root
-        return RetrievalScores(map: try required(root, "map", in: path), ndcg: try required(root, "ndcg_at_k", in: path),
-                               k: try root.intAttribute("k").map(Int.init), queries: try root.dataset("query").rows)
-    }
-
-    public static func readAnnotation(_ path: String) throws -> AnnotationScores {
-        let file = try Artifact.open(path, as: .annotation)
-        defer { try? file.close() }
-        let root = file.root
-        return AnnotationScores(gap: try required(root, "gap", in: path), map: try required(root, "map", in: path),
-                                hitAt1: try required(root, "hit_at_1", in: path), hitAt5: try required(root, "hit_at_5", in: path),
-                                perr: try required(root, "perr", in: path))
-    }
-
-    public static func readTraining(_ path: String) throws -> TrainingHistory {
-        let file = try Artifact.open(path, as: .model)
-        defer { try? file.close() }
-        let root = file.root
-        let loss = LearningCurve(steps: try readSteps(root, "/history/step"), values: try readValues(root, "/history/loss"))
-        guard loss.steps.count == loss.values.count else {
-            throw GCMLError(file: path, object: "/history/loss", expected: "\(loss.steps.count) values (one per /history/step)",
-                            found: "\(loss.values.count)")
-        }
-        var validation: LearningCurve?
-        if root.exists("/history/validation_step"), root.exists("/history/validation_map") {
-            let steps = try readSteps(root, "/history/validation_step")
-            let values = try readValues(root, "/history/validation_map")
-            guard steps.count == values.count else {
-                throw GCMLError(file: path, object: "/history/validation_map", expected: "\(steps.count) values (one per /history/validation_step)",
-                                found: "\(values.count)")
-            }
-            if !steps.isEmpty { validation = LearningCurve(steps: steps, values: values) }
-        }
-        let steps = try root.intAttribute("steps").map(Int.init) ?? loss.finalStep
-        return TrainingHistory(steps: steps, wallSeconds: try wallSeconds(root), loss: loss, validationMAP: validation)
-    }
-
-    /// Wall time: the `wall_seconds` attribute, else the same key in the `parameters` JSON; nil otherwise.
-    static func wallSeconds(_ root: Group) throws -> Double? {
-        if let seconds = try root.doubleAttribute("wall_seconds") { return seconds }
-        if let parameters = try root.jsonAttribute("parameters"), let seconds = parameters["wall_seconds"] as? Double { return seconds }
-        return nil
-    }
-
-    static func readSteps(_ root: Group, _ path: String) throws -> [Int] {
-        let dataset = try root.dataset(path)
-        switch dataset.elementType {
-        case .int64: return try dataset.read(as: Int64.self).map(Int.init)
-        case .int32: return try dataset.read(as: Int32.self).map(Int.init)
-        default:
-            throw GCMLError(file: root.file.path, object: path, expected: "int64 steps", found: dataset.elementType.rawValue)
-        }
-    }
-
-    static func readValues(_ root: Group, _ path: String) throws -> [Double] {
-        let dataset = try root.dataset(path)
-        switch dataset.elementType {
-        case .float64: return try dataset.read(as: Double.self)
-        case .float32: return try dataset.read(as: Float.self).map(Double.init)
-        default:
-            throw GCMLError(file: root.file.path, object: path, expected: "float64 values", found: dataset.elementType.rawValue)
-        }
+    public static func readTraining(_ path: String) throws -> TrainingCurves {
+        let run = try ModelRun.read(path)
+        let history = run.history
+        let loss = LearningCurve(steps: history.step.map(Int.init), values: history.loss)
+        let validation = history.validationStep.isEmpty ? nil
+            : LearningCurve(steps: history.validationStep.map(Int.init), values: history.validationMAP)
+        return TrainingCurves(steps: run.steps ?? loss.finalStep, wallSeconds: run.wallSeconds, loss: loss, validationMAP: validation)
     }
 }

@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 
@@ -45,38 +46,28 @@ public struct TreeLevelStatistics: Sendable {
     }
 }
 
-/// The tree's per-level statistics (`gcml.tree/1`), read with the Artifacts API.
+/// The tree's per-level statistics (`gcml.tree/1`), against the latent truth when given.
 public enum TreeStatistics {
     /// The truth partitions compared with each level, finest first.
-    public static let truthKinds = ["topic", "subgenre", "genre"]
+    public static let truthKinds = LatentTruth.Kind.allCases.map(\.rawValue)
 
     /// Reads every level of `treePath`; with `truthPath` (gcml.truth/1) adds NMI and ARI per truth kind.
     public static func read(treePath: String, truthPath: String?) throws -> [TreeLevelStatistics] {
-        let file = try Artifact.open(treePath, as: .tree)
-        defer { try? file.close() }
-        let root = file.root
-        let levelCount = try root.childNames().filter { $0.hasPrefix("level_") }.count
-        var truth: [String: [Int32]] = [:]
-        if let truthPath {
-            let truthFile = try Artifact.open(truthPath, as: .truth)
-            defer { try? truthFile.close() }
-            for kind in truthKinds { truth[kind] = try truthFile.root.read("/\(kind)", as: Int32.self) }
-        }
+        let tree = try ClusterTree.read(treePath)
+        let truth = try truthPath.map(LatentTruth.read)
         var levels: [TreeLevelStatistics] = []
-        for level in stride(from: 1, through: levelCount, by: 1) {
-            let sizes = try root.read("/level_\(level)/size", as: Int64.self).map(Int.init)
-            var statistics = TreeLevelStatistics(level: level, sizes: sizes)
-            if !truth.isEmpty {
-                let assignment = try root.read("/level_\(level)/assignment", as: Int32.self)
-                for kind in truthKinds {
-                    guard let labels = truth[kind] else { continue }
-                    guard labels.count == assignment.count else {
-                        throw GCMLError(file: truthPath ?? "truth", object: "/\(kind)",
-                                        expected: "\(assignment.count) videos (rows of \(treePath) /level_\(level)/assignment)",
+        for (index, level) in tree.levels.enumerated() {
+            var statistics = TreeLevelStatistics(level: index + 1, sizes: level.size.map(Int.init))
+            if let truth, let truthPath {
+                for kind in LatentTruth.Kind.allCases {
+                    let labels = truth.partition(kind)
+                    guard labels.count == level.assignment.count else {
+                        throw GCMLError(file: truthPath, object: kind.path,
+                                        expected: "\(level.assignment.count) videos (rows of \(treePath) \(DatasetPath.Tree.level(index + 1))/\(DatasetPath.Tree.assignment))",
                                         found: "\(labels.count)")
                     }
-                    statistics.nmi[kind] = PartitionAgreement.nmi(assignment, labels)
-                    statistics.ari[kind] = PartitionAgreement.ari(assignment, labels)
+                    statistics.nmi[kind.rawValue] = PartitionAgreement.nmi(level.assignment, labels)
+                    statistics.ari[kind.rawValue] = PartitionAgreement.ari(level.assignment, labels)
                 }
             }
             levels.append(statistics)

@@ -51,7 +51,7 @@ public struct TripletSampler: Sendable {
     /// - Parameters:
     ///   - graph: train CSR, symmetric, columns sorted within rows.
     ///   - tree: required for `smart`; same videos as the graph.
-    ///   - levelWeights: weight of each requested level, level 1 first (`--level L` is a one-hot vector).
+    ///   - levelWeights: weight of each requested level, level 1 first (one level L is a one-hot vector).
     public init(graph: CSRGraph, tree: ClusterTree?, strategy: Strategy, levelWeights: [Double] = [1],
                 positive: NeighbourSampler.Mode = .weighted, seed: UInt64 = 0, threads: Int = 1,
                 blockSize: Int = 1 << 16, attempts: Int = 16) {

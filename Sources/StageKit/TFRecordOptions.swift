@@ -1,5 +1,6 @@
 import ArgumentParser
-import Features
+import Contracts
+import Ingestion
 
 extension YouTube8MLayout.Level: ExpressibleByArgument {}
 extension TFRecordDecoderKind: ExpressibleByArgument {}
@@ -46,5 +47,27 @@ public struct TFRecordOptions: ParsableArguments {
                                               numClasses: numClasses, quantizeMin: quantizeMin, quantizeMax: quantizeMax)
         return TFRecordInput(shards: try TFRecordShards.expand(tfrecord), level: self.layout, layout: layout,
                              skipCorrupt: skipCorrupt, decoder: decoder)
+    }
+}
+
+/// Where extract-pca's frames come from: a frame source (frames.h5 or frame-level
+/// records), or video-level records that are written as they are.
+public enum FrameInput {
+    case frames(FrameSource, inputs: [String])
+    case videoLevel(TFRecordInput)
+
+    /// A note for the summary when damaged records were skipped.
+    public var skippedNote: String? {
+        guard case .frames(let source as TFRecordFrameSource, _) = self, source.skippedRecords > 0 else { return nil }
+        return "skipped damaged TFRecord records: \(source.skippedRecords) (--skip-corrupt)"
+    }
+}
+
+extension TFRecordOptions {
+    /// `--frames FILE`, or the shards of this block.
+    public func frameInput(frames: String?) throws -> FrameInput {
+        if let frames { return .frames(try FramesFile(path: frames), inputs: [frames]) }
+        let records = try input()
+        return records.level == .video ? .videoLevel(records) : .frames(records.frameSource, inputs: records.shards)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// JSON text for provenance attributes and `--json` outputs: keys sorted so the
+/// JSON text for provenance attributes and JSON summaries: keys sorted so the
 /// same values always give the same bytes.
 public enum JSON {
     public static func string(_ value: Any) -> String {

@@ -1,6 +1,6 @@
 /// A small, fast, seedable random generator (xoshiro256**), seeded through
 /// SplitMix64 so that any 64-bit seed gives a well-mixed state. Every stage
-/// that draws random numbers takes `--seed` and uses this, so the same inputs
+/// that draws random numbers takes a seed parameter and uses this, so the same inputs
 /// and seed give the same artifact on every machine.
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
@@ -92,3 +92,18 @@ import Darwin
 @inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { Darwin.cos(x) }
 #endif
+
+extension Array {
+    /// Fisher–Yates from the last position down: the one full shuffle in gcml. Its draws
+    /// are fixed (`below(i + 1)` for i = count−1 … 1), so a seed fixes the permutation.
+    public mutating func fisherYatesShuffle(using generator: inout SeededGenerator) {
+        for i in stride(from: count - 1, to: 0, by: -1) { swapAt(i, generator.below(i + 1)) }
+    }
+
+    /// Forward partial Fisher–Yates: afterwards the first `n` elements are a uniform sample
+    /// without replacement, in draw order (draws `below(count − i)` for i = 0 ..< n).
+    public mutating func fisherYatesPrefix(_ n: Int, using generator: inout SeededGenerator) {
+        precondition(n <= count)
+        for i in 0..<n { swapAt(i, i + generator.below(count - i)) }
+    }
+}

@@ -46,13 +46,9 @@ public struct LatentHierarchy: Sendable {
         var attributes: [[Int]] = []
         for _ in 0..<topics {
             var pool = Array(0..<c.attributeClasses)
-            var chosen: [Int] = []
-            for k in 0..<min(c.attributesPerTopic, pool.count) {
-                let pick = k + random.below(pool.count - k)
-                pool.swapAt(k, pick)
-                chosen.append(pool[k])
-            }
-            attributes.append(chosen.sorted())
+            let n = min(c.attributesPerTopic, pool.count)
+            pool.fisherYatesPrefix(n, using: &random)
+            attributes.append(pool.prefix(n).sorted())
         }
         topicAttributes = attributes
 

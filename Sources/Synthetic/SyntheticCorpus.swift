@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import LinearAlgebra
 import Support
@@ -72,24 +73,17 @@ public struct SyntheticCorpus: Sendable {
         let c = configuration
         let progress = reporter.progress("frames", total: c.videos, unit: "videos")
         try Artifact.write(path, schema: .frames, createdBy: createdBy, parameters: c.parameters) { file in
-            let sink = try RowSink(file: file, corpus: self, rowsName: "frame_offsets", storage: c.storage)
-            var offsets: [Int64] = [0]
-            var first = 0
+            let sink = try RowSink(file: file, corpus: self, averaged: false, storage: c.storage)
+            var first = 0, total = 0
             while first < c.videos {
                 var end = first, frames = 0
                 while end < c.videos && (end == first || frames + Int(hierarchy.frameCount[end]) <= Self.blockFrames) {
                     frames += Int(hierarchy.frameCount[end])
                     end += 1
                 }
-                offsets.removeAll(keepingCapacity: true)
-                if first == 0 { offsets.append(0) }
-                var total = sink.rowsWritten
-                for v in first..<end {
-                    total += Int64(hierarchy.frameCount[v])
-                    offsets.append(total)
-                }
-                try sink.write(videos: first..<end, averaged: false, rows: frames, pointers: offsets)
-                progress.set(end, note: "\(Int(total)) frames")
+                try sink.write(videos: first..<end, rows: frames)
+                total += frames
+                progress.set(end, note: "\(total) frames")
                 first = end
             }
             try sink.finish()
@@ -103,13 +97,10 @@ public struct SyntheticCorpus: Sendable {
         let c = configuration
         let progress = reporter.progress("features", total: c.videos, unit: "videos")
         try Artifact.write(path, schema: .features, createdBy: createdBy, parameters: c.parameters) { file in
-            let sink = try RowSink(file: file, corpus: self, rowsName: "frame_count", storage: .float32)
-            let block = Self.blockFrames
-            var counts: [Int32] = []
-            for first in stride(from: 0, to: c.videos, by: block) {
-                let end = min(c.videos, first + block)
-                counts = Array(hierarchy.frameCount[first..<end])
-                try sink.write(videos: first..<end, averaged: true, rows: end - first, counts: counts)
+            let sink = try RowSink(file: file, corpus: self, averaged: true, storage: .float32)
+            for first in stride(from: 0, to: c.videos, by: Self.blockFrames) {
+                let end = min(c.videos, first + Self.blockFrames)
+                try sink.write(videos: first..<end, rows: end - first)
                 progress.set(end)
             }
             try sink.finish()
@@ -124,13 +115,9 @@ public struct SyntheticCorpus: Sendable {
         let c = configuration
         try Artifact.write(path, schema: .truth, createdBy: createdBy, parameters: c.parameters) { file in
             let root = file.root
-            let ids = try root.createDataset("video_id", type: .string, shape: [0], extendable: true, compression: .none, chunkRows: 65536)
-            for first in stride(from: 0, to: c.videos, by: 65536) {
-                try ids.append(strings: (first..<min(c.videos, first + 65536)).map(hierarchy.videoID))
-            }
-            try root.write("genre", hierarchy.topic.map { Int32(hierarchy.genre(ofTopic: Int($0))) })
-            try root.write("subgenre", hierarchy.topic.map { Int32(hierarchy.subgenre(ofTopic: Int($0))) })
-            try root.write("topic", hierarchy.topic)
+            let truth = LatentTruth(genre: hierarchy.topic.map { Int32(hierarchy.genre(ofTopic: Int($0))) },
+                                    subgenre: hierarchy.topic.map { Int32(hierarchy.subgenre(ofTopic: Int($0))) }, topic: hierarchy.topic)
+            try truth.write(to: file, videoCount: c.videos, videoID: hierarchy.videoID)
             try root.write("popularity", hierarchy.popularity)
             try root.write("topic_share", hierarchy.topicShare)
             if c.visual.styleRank > 0 {
@@ -163,87 +150,111 @@ public struct SyntheticCorpus: Sendable {
     }
 }
 
-/// The datasets of a streamed features file (frames or video-level) and the buffers to
-/// fill them: visual, audio, the per-video pointer dataset, ids and labels.
+/// Generates blocks of videos (both modalities, labels) and streams them through the contract
+/// writers: `FramesWriter` (frame rows, float32 or YouTube-8M bytes) or `FeaturesWriter`
+/// (one averaged row per video).
 final class RowSink {
+    enum Writer {
+        case floatFrames(FramesWriter<Float>)
+        case byteFrames(FramesWriter<UInt8>)
+        case features(FeaturesWriter)
+    }
+
     let corpus: SyntheticCorpus
-    let storage: FrameStorage
-    let visualSet: Dataset
-    let audioSet: Dataset?
-    let rowsSet: Dataset
-    let ids: Dataset
-    let labelPointers: Dataset
-    let labelIndices: Dataset
-    private(set) var rowsWritten: Int64 = 0
-    private var labelCount: Int64 = 0
-    private var floats: [Float] = []
-    private var bytes: [UInt8] = []
+    let averaged: Bool
+    let writer: Writer
+    private var visualRows: [Float] = []
+    private var audioRows: [Float] = []
+    private var visualBytes: [UInt8] = []
+    private var audioBytes: [UInt8] = []
     private let scratch = FeatureScratch()
     private var labelBuffer: [Int32] = []
-    private var labelOffsets: [Int64] = []
 
-    init(file: HDF5File, corpus: SyntheticCorpus, rowsName: String, storage: FrameStorage) throws {
+    init(file: HDF5File, corpus: SyntheticCorpus, averaged: Bool, storage: FrameStorage) throws {
         self.corpus = corpus
-        self.storage = storage
-        let root = file.root
+        self.averaged = averaged
         let c = corpus.configuration
-        let type: ElementType = storage == .uint8 ? .uint8 : .float32
-        ids = try root.createDataset("video_id", type: .string, shape: [0], extendable: true, compression: .none, chunkRows: 65536)
-        rowsSet = try root.createDataset(rowsName, type: rowsName == "frame_count" ? .int32 : .int64, shape: [0], extendable: true,
-                                         chunkRows: 65536)
-        visualSet = try root.createDataset("visual", type: type, shape: [0, c.visual.dimension], extendable: true)
-        audioSet = c.audio.dimension > 0 ? try root.createDataset("audio", type: type, shape: [0, c.audio.dimension], extendable: true) : nil
-        if storage == .uint8 {
-            for set in [visualSet, audioSet].compactMap({ $0 }) {
-                try set.setAttribute("quantize_min", .double(Double(Quantisation.minimum)))
-                try set.setAttribute("quantize_max", .double(Double(Quantisation.maximum)))
-            }
+        let classes = corpus.labels.numClasses, names = corpus.labels.classNames
+        if averaged {
+            writer = .features(try FeaturesWriter(file: file, visualWidth: c.visual.dimension,
+                                                  audioWidth: c.audio.dimension > 0 ? c.audio.dimension : nil, numClasses: classes, labelNames: names))
+        } else if storage == .uint8 {
+            writer = .byteFrames(try FramesWriter<UInt8>(file: file, visualDimension: c.visual.dimension, audioDimension: c.audio.dimension,
+                                                         quantization: (Double(Quantisation.minimum), Double(Quantisation.maximum)),
+                                                         numClasses: classes, labelNames: names))
+        } else {
+            writer = .floatFrames(try FramesWriter<Float>(file: file, visualDimension: c.visual.dimension, audioDimension: c.audio.dimension,
+                                                          numClasses: classes, labelNames: names))
         }
-        let labels = try root.createGroup("labels")
-        try labels.setAttribute("num_classes", .int(Int64(corpus.labels.numClasses)))
-        labelPointers = try labels.createDataset("indptr", type: .int64, shape: [0], extendable: true, chunkRows: 65536)
-        labelIndices = try labels.createDataset("indices", type: .int32, shape: [0], extendable: true, chunkRows: 262_144)
-        try labelPointers.append([Int64(0)])
-        try root.write("label_names", strings: corpus.labels.classNames)
     }
 
-    /// Generates and appends `rows` rows of both modalities for `videos`, their ids, labels
-    /// and the per-video pointer values (`pointers` int64 offsets or `counts` int32).
-    func write(videos: Range<Int>, averaged: Bool, rows: Int, pointers: [Int64] = [], counts: [Int32] = []) throws {
+    /// Generates and appends `rows` rows of both modalities for `videos` (frames, or one
+    /// averaged row per video), with their ids and labels.
+    func write(videos: Range<Int>, rows: Int) throws {
         let c = corpus.configuration
-        try ids.append(strings: videos.map(corpus.hierarchy.videoID))
-        if !pointers.isEmpty { try rowsSet.append(pointers) }
-        if !counts.isEmpty { try rowsSet.append(counts) }
-        for (model, set) in [(corpus.visual, visualSet), (corpus.audio, audioSet)] {
-            guard let set else { continue }
-            let values = rows * model.dimension
-            if floats.count < values { floats = [Float](repeating: 0, count: values) }
-            floats.withUnsafeMutableBufferPointer { out in
+        func generate(_ model: FeatureModel, into values: inout [Float]) {
+            let count = rows * model.dimension
+            if values.count < count { values = [Float](repeating: 0, count: count) }
+            guard count > 0 else { return }
+            values.withUnsafeMutableBufferPointer { out in
                 model.fill(videos: videos, averaged: averaged, output: out.baseAddress!, scratch: scratch, threads: c.threads)
             }
-            if storage == .uint8 {
-                if bytes.count < values { bytes = [UInt8](repeating: 0, count: values) }
-                floats.withUnsafeBufferPointer { f in
-                    bytes.withUnsafeMutableBufferPointer { b in
-                        Quantisation.quantise(f.baseAddress!, count: values, into: b.baseAddress!)
+        }
+        generate(corpus.visual, into: &visualRows)
+        generate(corpus.audio, into: &audioRows)
+        let dv = c.visual.dimension, da = c.audio.dimension
+        func labels(_ video: Int) -> [Int32] {
+            labelBuffer.removeAll(keepingCapacity: true)
+            corpus.labels.append(labelsOf: video, to: &labelBuffer)
+            return labelBuffer
+        }
+        /// Each video's frames, one `append` per video.
+        func appendFrames<Element>(_ writer: FramesWriter<Element>, visual: [Element], audio: [Element]) throws {
+            var row = 0
+            try visual.withUnsafeBufferPointer { v in
+                try audio.withUnsafeBufferPointer { a in
+                    for video in videos {
+                        let n = Int(corpus.hierarchy.frameCount[video])
+                        try writer.append(id: corpus.hierarchy.videoID(video), visual: UnsafeBufferPointer(rebasing: v[(row * dv)..<((row + n) * dv)]),
+                                          audio: UnsafeBufferPointer(rebasing: a[(row * da)..<((row + n) * da)]), labels: labels(video))
+                        row += n
                     }
                 }
-                try bytes.withUnsafeBufferPointer { try set.append(UnsafeBufferPointer(rebasing: $0[0..<values])) }
-            } else {
-                try floats.withUnsafeBufferPointer { try set.append(UnsafeBufferPointer(rebasing: $0[0..<values])) }
             }
         }
-        rowsWritten += Int64(rows)
-        labelBuffer.removeAll(keepingCapacity: true)
-        labelOffsets.removeAll(keepingCapacity: true)
-        for v in videos {
-            corpus.labels.append(labelsOf: v, to: &labelBuffer)
-            labelOffsets.append(labelCount + Int64(labelBuffer.count))
+        switch writer {
+        case .features(let writer):
+            for video in videos {
+                try writer.addVideo(id: corpus.hierarchy.videoID(video), frameCount: Int(corpus.hierarchy.frameCount[video]), labels: labels(video))
+            }
+            try visualRows.withUnsafeBufferPointer { v in
+                try audioRows.withUnsafeBufferPointer { a in
+                    try writer.addFeatures(visual: UnsafeBufferPointer(rebasing: v[0..<(rows * dv)]),
+                                           audio: da > 0 ? UnsafeBufferPointer(rebasing: a[0..<(rows * da)]) : nil)
+                }
+            }
+        case .floatFrames(let writer):
+            try appendFrames(writer, visual: visualRows, audio: audioRows)
+        case .byteFrames(let writer):
+            func quantise(_ values: [Float], width: Int, into bytes: inout [UInt8]) {
+                let count = rows * width
+                if bytes.count < count { bytes = [UInt8](repeating: 0, count: count) }
+                guard count > 0 else { return }
+                values.withUnsafeBufferPointer { f in
+                    bytes.withUnsafeMutableBufferPointer { b in Quantisation.quantise(f.baseAddress!, count: count, into: b.baseAddress!) }
+                }
+            }
+            quantise(visualRows, width: dv, into: &visualBytes)
+            quantise(audioRows, width: da, into: &audioBytes)
+            try appendFrames(writer, visual: visualBytes, audio: audioBytes)
         }
-        labelCount += Int64(labelBuffer.count)
-        try labelIndices.append(labelBuffer)
-        try labelPointers.append(labelOffsets)
     }
 
-    func finish() throws {}
+    func finish() throws {
+        switch writer {
+        case .features(let writer): try writer.finish()
+        case .floatFrames(let writer): try writer.flush()
+        case .byteFrames(let writer): try writer.flush()
+        }
+    }
 }

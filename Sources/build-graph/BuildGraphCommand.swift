@@ -2,6 +2,7 @@ import ArgumentParser
 import Artifacts
 import Contracts
 import Graphs
+import Interactions
 import StageKit
 import Support
 
@@ -48,14 +49,21 @@ struct BuildGraphCommand: Stage {
     }
 
     func execute() throws {
-        let source: EdgeSource = knn.map { .contentKNN(k: $0) } ?? sessions.map { .sessions(path: $0, window: window) } ?? .pairs(path: pairs ?? "")
-        let collected = try source.collect(features: features, weighting: weighting, skipMalformed: skipMalformed,
-                                           threads: threads.threads, progress: progress)
+        let videoIDs: [String], edges: UndirectedEdges, report: InteractionReport, source: String
+        if let knn {
+            let table = try FeatureTable.read(features, audio: false)
+            (videoIDs, source, report) = (table.videoIDs, features, InteractionReport())
+            edges = ContentKNN.graph(table, k: knn, threads: threads.threads, progress: progress)
+        } else {
+            let input: InteractionInput = sessions.map { .sessions(path: $0, window: window) } ?? .pairs(path: pairs ?? "")
+            (videoIDs, source) = (try FeatureTable.readVideoIDs(features), input.path)
+            let counted = try input.count(videoIDs: videoIDs, features: features, skipMalformed: skipMalformed, progress: progress)
+            (edges, report) = (UndirectedEdges.from(counted.pairs, nodes: videoIDs.count, weighting: weighting), counted.report)
+        }
         let assembly = GraphAssembly(minWeight: minWeight, topK: topEdges,
                                      holdOut: HoldOut(nodeFraction: holdoutNodes, edgeFraction: holdoutEdges, seed: seed.seed))
-        let (graph, statistics) = try assembly.assemble(collected.edges, videoIDs: collected.videoIDs, report: collected.report,
-                                                        source: collected.source)
-        try writer.write(out, schema: .graph, inputs: collected.source == features ? [features] : [features, collected.source]) { file in
+        let (graph, statistics) = try assembly.assemble(edges, videoIDs: videoIDs, report: report, source: source)
+        try writer.write(out, schema: .graph, inputs: source == features ? [features] : [features, source]) { file in
             try graph.write(to: file)
             try statistics.write(to: file)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Contracts
 import Distributed
 import LinearAlgebra
 import Metrics
@@ -48,12 +49,12 @@ struct EvalGAPCommand: Stage {
     func execute() throws {
         let communicator = Communicator.world
         try onEveryRank(communicator) {
-            BLAS.threads = threads.threads
             let videoLabels = try VideoLabels.read(labels)
             let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
             let options = AnnotationClassifier.Options(epochs: Int(optimiser.epochCount ?? 0), batchSize: optimiser.batchSize,
                                                        learningRate: Float(optimiser.learningRate), l2: l2, seed: seed.seed)
-            var evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options)
+            var evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options,
+                                                  threads: threads.threads)
             evaluation.communicator = communicator
             let result = try evaluation.evaluate(vectors: input, labels: videoLabels, progress: progress)
             try writer.write(out, schema: .annotation, inputs: [input.path, labels], layout: AnnotationResult.partLayout,

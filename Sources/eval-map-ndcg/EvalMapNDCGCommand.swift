@@ -2,7 +2,6 @@ import ArgumentParser
 import Artifacts
 import Contracts
 import Distributed
-import Graphs
 import LinearAlgebra
 import Metrics
 import StageKit
@@ -39,7 +38,6 @@ struct EvalMapNDCGCommand: Stage {
     func execute() throws {
         let communicator = Communicator.world
         try onEveryRank(communicator) {
-            BLAS.threads = threads.threads
             let relational = try RelationalGraph.read(graph)
             var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
             try input.checkAligned(with: relational.videoIDs, of: graph)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Features
+import Ingestion
 import StageKit
 
 @main
@@ -42,14 +43,23 @@ struct ExtractPCACommand: Stage {
         if let dim, dim < 1 { throw ValidationError("--dim must be at least 1, found \(dim)") }
         if let audioDim, audioDim < 0 { throw ValidationError("--audio-dim must be at least 0, found \(audioDim)") }
         if let fitFrames, fitFrames < 2 { throw ValidationError("--fit-frames must be at least 2, found \(fitFrames)") }
+        if records.isGiven && records.layout == .video && (pca != nil || savePca != nil || dim != nil || audioDim != nil) {
+            throw ValidationError("--layout video writes the records' vectors as they are: no --pca, --save-pca, --dim or --audio-dim")
+        }
     }
 
     func execute() throws {
         var options = ExtractionOptions()
         (options.dimension, options.audioDimension, options.fitFrames, options.whiten) = (dim, audioDim, fitFrames, whiten)
         (options.seed, options.threads, options.skipEmpty, options.dropNonfinite) = (seed.seed, threads.threads, skipEmpty, dropNonfinite)
-        let input: ExtractionInput = try frames.map { .frames(path: $0) } ?? .tfrecord(records.input())
-        let job = ExtractionJob(input: input, options: options, modelPath: pca, savePCAPath: savePca)
-        print(try job.run(out: out, writer: writer))
+        let input = try records.frameInput(frames: frames)
+        switch input {
+        case .videoLevel(let records):
+            print(try records.writeVideoLevelFeatures(to: out, writer: writer).table)
+        case .frames(let source, let inputs):
+            let job = ExtractionJob(options: options, modelPath: pca, savePCAPath: savePca)
+            print("\(Self.stageName): " + (try job.run(source: source, inputs: inputs, out: out, writer: writer)).report())
+            if let note = input.skippedNote { print(note) }
+        }
     }
 }

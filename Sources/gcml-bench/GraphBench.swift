@@ -1,5 +1,6 @@
 import Foundation
 import Graphs
+import Interactions
 import LinearAlgebra
 import Support
 #if canImport(Glibc)
@@ -127,14 +128,21 @@ enum GraphBench {
         print(String(format: "  generated %.2f GB of TSV in %.1f s", Double(bytes) / 1e9, writeSeconds))
         let rssBefore = BenchSupport.peakMemoryMiB()
         let cpuBefore = cpuSeconds()
-        let (fromFile, fileSeconds) = try BenchSupport.time { try Interactions.countSessions(path: path, index: index, window: window) }
+        // The counter itself (not `Interactions.countSessions`), to report its hash-table memory.
+        let (counted, fileSeconds) = try BenchSupport.time { () -> CoWatchCounter in
+            var counter = CoWatchCounter(index: index, window: window, source: path)
+            try TextInput(path: path).forEachLine { line, number in try counter.consume(line, lineNumber: number) }
+            counter.finish()
+            return counter
+        }
+        let fromFile = (pairs: counted.pairs.sortedSums(), report: counted.report, tableBytes: counted.pairs.memoryBytes)
         let fileCPU = cpuSeconds() - cpuBefore
         let rssAfter = BenchSupport.peakMemoryMiB()
         let pairs = fromFile.pairs.count
         print(String(format: "  file:      %.1f s, %@ rows/s (%.1f CPU s, %@ rows per CPU-second), %d sessions, %d distinct pairs", fileSeconds,
                      Progress.format(Double(rows) / fileSeconds), fileCPU, Progress.format(Double(rows) / fileCPU), fromFile.report.sessions, pairs))
         print(String(format: "  memory:    pair table %.0f MiB (%.1f bytes per distinct pair); peak RSS %.0f MiB (%.0f before counting)",
-                     Double(fromFile.pairs.memoryBytes) / 1048576, Double(fromFile.pairs.memoryBytes) / Double(max(1, pairs)), rssAfter, rssBefore))
+                     Double(fromFile.tableBytes) / 1048576, Double(fromFile.tableBytes) / Double(max(1, pairs)), rssAfter, rssBefore))
         let (edges, edgeSeconds) = BenchSupport.time { UndirectedEdges.from(fromFile.pairs, nodes: videos, weighting: .count) }
         let (csr, csrSeconds) = BenchSupport.time { edges.symmetricCSR() }
         print(String(format: "  to edges:  %.2f s (sort %d pairs); to CSR %.2f s (%d entries)", edgeSeconds, pairs, csrSeconds, csr.entryCount))
@@ -166,7 +174,7 @@ enum GraphBench {
         print("exact kNN: \(n) x \(d) unit vectors, K = \(k), \(threads) threads, blocks \(blocking.queryBlock) x \(blocking.corpusBlock)")
         var random = SeededGenerator(seed: 7)
         var x = Matrix<Float>(rows: n, columns: d, values: (0..<(n * d)).map { _ in Float(random.normal()) })
-        x = ContentKNN.normalisedRows(x)
+        x = x.normalizedRows
         let path = folder + "/vectors.f32"
         try x.values.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
         var best: Double = .infinity

@@ -37,7 +37,6 @@ enum RetrievalBench {
             index += 1
         }
         queries = min(queries, videos)
-        BLAS.threads = threads
         print("== full-corpus retrieval: \(queries) queries x \(videos) videos x \(dims) dims, top \(k), \(threads) threads ==")
 
         var generator = SeededGenerator(seed: 1)

@@ -1,6 +1,8 @@
 import Artifacts
+import Contracts
 import Features
 import Foundation
+import Ingestion
 import Support
 
 /// Frame-level TFRecord throughput: read + CRC, decode (direct wire walk and

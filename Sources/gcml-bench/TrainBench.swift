@@ -11,7 +11,6 @@ enum TrainBench {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
         let threads = value("--threads", 2), steps = value("--steps", 40), videos = value("--videos", 20_000)
         let classes = value("--classes", 50_000), sampled = value("--sampled", 2048)
-        Trainer.threads = threads
         print("train-embed bench: \(threads) threads, \(steps) timed steps, \(videos) videos (1500 visual + 128 audio)")
 
         var generator = SeededGenerator(seed: 1)
@@ -25,6 +24,7 @@ enum TrainBench {
         let negative = (0..<count).map { _ in Int32(generator.below(videos)) }
         let triplets = TripletSet(anchor: anchor, positive: positive, negative: negative)
         var options = TrainingOptions()
+        options.threads = threads
         options.batch = 256
         options.steps = steps + 3
         options.logEvery = 1_000_000

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ingestion
 import StageKit
 
 @main

@@ -73,12 +73,12 @@ struct TrainEmbedCommand: Stage {
         (session.tripletsPath, session.treePath, session.classifyLevel, session.minimumClusterSize) = (triplets, tree, classifyLevel, minClusterSize)
         (session.graphPath, session.validationPath, session.validationQueries) = (graph, validationGraph, validateQueries)
         (session.steps, session.epochs, session.resume, session.embeddingsPath) = (steps, optimiser.epochs, resume, embeddings)
-        session.threads = threads.threads
         var options = TrainingOptions()
         (options.visualHidden, options.audioHidden, options.dim, options.batch) = (hidden, audioHidden, dim, optimiser.batchSize)
         options.adam = AdamSettings(learningRate: optimiser.learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, warmup: warmup, cosine: cosine)
         (options.clipNorm, options.margin, options.mining, options.proposal, options.sampled) = (clip, margin, mining, proposal, sampled)
         (options.logEvery, options.validateEvery, options.checkpointEvery, options.seed) = (logEvery, validateEvery, checkpointEvery, seed.seed)
+        options.threads = threads.threads
         session.options = options
         let communicator = Communicator.world
         session.communicator = communicator

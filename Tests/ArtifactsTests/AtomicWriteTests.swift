@@ -1,9 +1,10 @@
 import Artifacts
 import Foundation
 import Support
+import TestSupport
 import XCTest
 
-final class AtomicWriteTests: ArtifactsTestCase {
+final class AtomicWriteTests: FolderTestCase {
     struct Injected: Error {}
 
     private func writeTriplets(_ path: String, count: Int, fail: Bool = false) throws {
@@ -66,7 +67,7 @@ extension JSON {
     }
 }
 
-final class ReproducibleBytesTests: ArtifactsTestCase {
+final class ReproducibleBytesTests: FolderTestCase {
     func testSameContentGivesByteIdenticalFiles() throws {
         setenv("GCML_CREATED_AT", "2026-01-01T00:00:00Z", 1)
         defer { unsetenv("GCML_CREATED_AT") }

@@ -1,9 +1,10 @@
 import Artifacts
 import Foundation
 import Support
+import TestSupport
 import XCTest
 
-final class ErrorTests: ArtifactsTestCase {
+final class ErrorTests: FolderTestCase {
     private func message(_ body: () throws -> Void) -> String {
         do { try body() } catch { return String(describing: error) }
         XCTFail("expected an error")

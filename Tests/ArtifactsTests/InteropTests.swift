@@ -1,15 +1,16 @@
 import Artifacts
 import Foundation
 import Support
+import TestSupport
 import XCTest
 
 /// Other tools must open our files and we theirs: h5py + hdf5plugin both ways, h5dump with our plugin.
-final class InteropTests: ArtifactsTestCase {
+final class InteropTests: FolderTestCase {
     /// Values with a closed form, so both sides can check them independently.
     private func value(_ row: Int, _ column: Int) -> Float { Float(row % 97) * 0.25 - Float(column % 13) }
 
     func testH5pyReadsOurZstdDatasetsWithIdenticalValues() throws {
-        try requirePythonHDF5()
+        try Subprocess.requirePythonHDF5()
         let rows = 3000, columns = 64
         let file = try HDF5File.create(path("ours.h5"))
         let matrix = try file.root.createDataset("visual", type: .float32, shape: [0, columns], extendable: true,
@@ -34,13 +35,13 @@ final class InteropTests: ArtifactsTestCase {
         assert f.attrs['schema'] in ('gcml.test/1', b'gcml.test/1')
         print('ok')
         """
-        let (status, out, err) = try shell("python3", ["-c", script, path("ours.h5")])
-        XCTAssertEqual(status, 0, err)
-        XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
+        let result = try Subprocess.shell("python3", ["-c", script, path("ours.h5")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "ok")
     }
 
     func testWeReadH5pyZstdDatasets() throws {
-        try requirePythonHDF5()
+        try Subprocess.requirePythonHDF5()
         let script = """
         import h5py, hdf5plugin, numpy as np, sys
         with h5py.File(sys.argv[1], 'w') as f:
@@ -51,8 +52,8 @@ final class InteropTests: ArtifactsTestCase {
             f.create_dataset('n', data=np.arange(10, dtype=np.int32), chunks=(4,), shuffle=True, **hdf5plugin.Zstd())
             f.attrs['schema'] = 'gcml.other/1'
         """
-        let (status, _, err) = try shell("python3", ["-c", script, path("theirs.h5")])
-        XCTAssertEqual(status, 0, err)
+        let result = try Subprocess.shell("python3", ["-c", script, path("theirs.h5")])
+        XCTAssertEqual(result.status, 0, result.stderr)
         let root = try HDF5File.open(path("theirs.h5")).root
         let x = try root.dataset("x")
         XCTAssertEqual(x.filters, [32015])
@@ -73,8 +74,9 @@ final class InteropTests: ArtifactsTestCase {
         let file = try HDF5File.create(path("dump.h5"))
         try file.root.write("visual", (0..<40).map { Float($0) + 0.5 }, shape: [10, 4], compression: .zstd(level: 3, shuffle: false))
         try file.close()
-        let (status, out, err) = try shell("h5dump", ["-p", "-d", "/visual", path("dump.h5")], environment: ["HDF5_PLUGIN_PATH": plugins])
-        XCTAssertEqual(status, 0, err)
+        let result = try Subprocess.shell("h5dump", ["-p", "-d", "/visual", path("dump.h5")], environment: ["HDF5_PLUGIN_PATH": plugins])
+        let out = result.stdout
+        XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(out.contains("39.5"), out)
         XCTAssertTrue(out.contains("32015"), "h5dump -p shows the zstd filter id:\n\(out)")
     }

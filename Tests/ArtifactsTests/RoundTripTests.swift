@@ -1,17 +1,10 @@
 import Artifacts
 import Foundation
 import Support
+import TestSupport
 import XCTest
 
-final class RoundTripTests: XCTestCase {
-    var folder: String!
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "gcml-artifacts-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
+final class RoundTripTests: FolderTestCase {
 
     func testEveryElementTypeRoundTrips() throws {
         let path = folder + "/types.h5"

@@ -1,9 +1,10 @@
 import Artifacts
 import Foundation
 import Support
+import TestSupport
 import XCTest
 
-final class SchemaTests: ArtifactsTestCase {
+final class SchemaTests: FolderTestCase {
     /// A minimal valid graph on 3 videos; `mutate` breaks it.
     private func graphFile(_ name: String, mutate: (Group) throws -> Void = { _ in }) throws -> String {
         let file = try HDF5File.create(path(name))

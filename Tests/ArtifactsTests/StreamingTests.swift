@@ -1,8 +1,9 @@
 import Artifacts
 import Support
+import TestSupport
 import XCTest
 
-final class StreamingTests: ArtifactsTestCase {
+final class StreamingTests: FolderTestCase {
     func testAppendsCrossingChunkBoundariesReadBackByRowRange() throws {
         let file = try HDF5File.create(path("append.h5"))
         let dataset = try file.root.createDataset("blocks/x", type: .float32, shape: [0, 3], extendable: true,

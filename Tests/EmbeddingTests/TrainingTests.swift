@@ -112,7 +112,6 @@ final class TrainingTests: XCTestCase {
         return options
     }
 
-    override func setUp() { Trainer.threads = 1 }
 
     func testTripletTrainingReducesLossAndBeatsRawFeatureRetrieval() throws {
         let corpus = Self.corpus

@@ -49,6 +49,25 @@ final class BuildGraphTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("unknown"), "the warning names an unmapped id: \(result.stderr)")
     }
 
+    func testTopEdgesKeepsEachVideosHeaviestEdgesAndTheOldSpellingStillWorks() throws {
+        // A hub v0 with edges of weight 5, 4, 3, 2 to v1..v4, and a light edge v1-v2: with one edge per
+        // endpoint every hub edge is some video's heaviest, the light edge is nobody's.
+        let pairs = try text("v0\tv1\t5\nv0\tv2\t4\nv0\tv3\t3\nv0\tv4\t2\nv1\tv2\t1\n", "pairs.tsv")
+        for (spelling, name) in [("--top-edges", "new.h5"), ("--top-k", "old.h5")] {
+            try Executables.succeed("build-graph", ["--features", folder + "/features.h5", "--pairs", pairs, "--out", folder + "/" + name,
+                                                    "--holdout-nodes", "0", spelling, "1"])
+            let graph = try readTrain(folder + "/" + name)
+            defer { try? graph.file.close() }
+            XCTAssertEqual(graph.indptr, [0, 4, 5, 6, 7, 8, 8, 8, 8, 8, 8], spelling)
+            XCTAssertEqual(graph.indices, [1, 2, 3, 4, 0, 0, 0, 0], spelling)
+            XCTAssertEqual(graph.weights, [5, 4, 3, 2, 5, 4, 3, 2], spelling)
+        }
+        let both = try Executables.run("build-graph", ["--features", folder + "/features.h5", "--pairs", pairs, "--out", folder + "/x.h5",
+                                                       "--top-edges", "1", "--top-k", "2"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.stderr.contains("--top-edges"), both.stderr)
+    }
+
     func testCompressedSessionsGiveTheSameGraph() throws {
         let plain = try text((0..<3000).map { "s\($0 / 7)\tv\(($0 * 7919) % 11)\n" }.joined(), "s.tsv")
         for (tool, suffix) in [("gzip", ".gz"), ("zstd", ".zst")] {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs the project's built executables (they sit next to the test bundle in
@@ -13,36 +14,12 @@ enum Executables {
         return url
     }
 
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Result = ProcessResult
 
     /// Runs `name` with `arguments`; stdout and stderr are captured.
     @discardableResult
     static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = folder.appendingPathComponent(name)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["GCML_QUIET"] = "1"
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes before waiting so a chatty stage cannot block on a full pipe.
-        var outData = Data(), errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        try Subprocess.run(folder.appendingPathComponent(name), arguments, environment: ["GCML_QUIET": "1"].merging(environment) { $1 })
     }
 
     /// Runs and fails the test with stderr when the exit status is not 0.
@@ -68,38 +45,11 @@ enum Executables {
     }
 
     /// Runs a command found on PATH (make, python3, a script) in the repository root, outside
-    /// any outer make's flags. Output goes through files, so a long, chatty run cannot block on a pipe.
+    /// any outer make's flags.
     static func shell(_ command: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: repository)
-        var env = ProcessInfo.processInfo.environment
-        env["GCML_QUIET"] = "1"
-        env.removeValue(forKey: "MAKEFLAGS")
-        env.removeValue(forKey: "MFLAGS")
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let logs = NSTemporaryDirectory() + "gcml-shell-\(UUID().uuidString)"
-        defer { for suffix in [".out", ".err"] { try? FileManager.default.removeItem(atPath: logs + suffix) } }
-        FileManager.default.createFile(atPath: logs + ".out", contents: nil)
-        FileManager.default.createFile(atPath: logs + ".err", contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: logs + ".out"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: logs + ".err"))
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Result(status: process.terminationStatus,
-                      stdout: (try? String(contentsOfFile: logs + ".out", encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: logs + ".err", encoding: .utf8)) ?? "")
+        try Subprocess.shell(command, arguments, environment: ["GCML_QUIET": "1"].merging(environment) { $1 },
+                             removing: ["MAKEFLAGS", "MFLAGS"], in: repository)
     }
 
-    static func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "gcml-e2e-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    static func temporaryFolder() throws -> String { try TemporaryFolder.make("gcml-e2e") }
 }

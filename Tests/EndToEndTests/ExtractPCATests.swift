@@ -88,7 +88,7 @@ final class ExtractPCATests: XCTestCase {
 
         let wide = try Executables.run("extract-pca", ["--frames", empty, "--out", out, "--skip-empty", "--dim", "7"])
         XCTAssertNotEqual(wide.status, 0)
-        XCTAssertTrue(wide.stderr.contains("/visual: expected --dim between 1 and the input dimension 6, found --dim 7"), wide.stderr)
+        XCTAssertTrue(wide.stderr.contains("/visual: --dim: expected between 1 and the input dimension 6, found 7"), wide.stderr)
         let conflict = try Executables.run("extract-pca", ["--frames", empty, "--out", out, "--pca", "x.h5", "--save-pca", "y.h5"])
         XCTAssertNotEqual(conflict.status, 0)
     }

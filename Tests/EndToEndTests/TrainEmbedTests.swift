@@ -15,7 +15,7 @@ final class TrainEmbedTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
 
-    var small: [String] { ["--hidden", "16", "--audio-hidden", "8", "--dim", "8", "--batch", "8", "--threads", "1", "--log-every", "2"] }
+    var small: [String] { ["--hidden", "16", "--audio-hidden", "8", "--dim", "8", "--batch-size", "8", "--threads", "1", "--log-every", "2"] }
 
     func topic(_ v: Int) -> Int { v % topics }
 

@@ -50,8 +50,8 @@ final class Yt8mPipelineTests: XCTestCase {
     /// The yt8m pipeline with small counts (the corpus has 2 000 videos and 100 classes).
     private func make(_ arguments: [String]) throws -> Executables.Result {
         try Executables.shell("make", ["--no-print-directory", "PIPELINE=yt8m", "DATA=\(folder!)/shards", "YT8M_CLASSES=100", "TRIPLET_COUNT=20000",
-                         "TRAIN_ARGS=--hidden 128 --audio-hidden 32 --dim 32 --batch 64 --steps 300 --validate-every 50 --log-every 25",
-                         "CLASSIFY_ARGS=--hidden 128 --audio-hidden 32 --dim 32 --batch 128 --steps 300 --sampled 64 --validate-every 50 --log-every 25"]
+                         "TRAIN_ARGS=--hidden 128 --audio-hidden 32 --dim 32 --batch-size 64 --steps 300 --validate-every 50 --log-every 25",
+                         "CLASSIFY_ARGS=--hidden 128 --audio-hidden 32 --dim 32 --batch-size 128 --steps 300 --sampled 64 --validate-every 50 --log-every 25"]
                     + Executables.programOverrides() + arguments)
     }
 
@@ -171,7 +171,7 @@ final class Yt8mPipelineTests: XCTestCase {
         XCTAssertEqual(first.status, 0, "make all failed:\n\(first.stdout.suffix(3000))\n\(first.stderr.suffix(3000))")
         guard first.status == 0 else { return }
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/shards/frames.h5"))
-        XCTAssertTrue(first.stdout.contains("extract-pca --tfrecord '\(folder!)/shards/frame/train*.tfrecord' --level frame --num-classes 100"),
+        XCTAssertTrue(first.stdout.contains("extract-pca --tfrecord '\(folder!)/shards/frame/train*.tfrecord' --layout frame --num-classes 100"),
                       first.stdout)
         XCTAssertTrue(first.stdout.contains("--sessions \(folder!)/shards/sessions.tsv"))
         let report = try String(contentsOfFile: run + "/report.md", encoding: .utf8)
@@ -206,7 +206,7 @@ final class Yt8mPipelineTests: XCTestCase {
         let result = try make(["RUN=\(run)", "YT8M_LEVEL=video", "PAIRS=\(folder!)/shards/pairs.tsv", "all"])
         XCTAssertEqual(result.status, 0, "make all failed:\n\(result.stdout.suffix(3000))\n\(result.stderr.suffix(3000))")
         guard result.status == 0 else { return }
-        XCTAssertTrue(result.stdout.contains("extract-pca --tfrecord '\(folder!)/shards/video/train*.tfrecord' --level video"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("extract-pca --tfrecord '\(folder!)/shards/video/train*.tfrecord' --layout video"), result.stdout)
         XCTAssertTrue(result.stdout.contains("--pairs \(folder!)/shards/pairs.tsv"), result.stdout)
         XCTAssertFalse(result.stdout.contains("--save-pca"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/pca.h5"))

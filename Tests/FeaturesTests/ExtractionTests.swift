@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Features
 import Foundation
 import LinearAlgebra
@@ -172,7 +173,7 @@ final class ExtractionTests: FeaturesTestCase {
         data.counts[1] = 0
         data.visual.removeSubrange((start * data.visualWidth)..<((start + removed) * data.visualWidth))
         data.audio.removeSubrange((start * data.audioWidth)..<((start + removed) * data.audioWidth))
-        assertError(["vid1", "/frame_offsets", "0 frames", "--skip-empty"]) { _ = try extract(data, options()) }
+        assertError(["vid1", "/frame_offsets", "0 frames", "skipEmpty skips"]) { _ = try extract(data, options()) }
         var opts = options()
         opts.skipEmpty = true
         let run = try extract(data, opts, name: "skipped.h5")
@@ -203,11 +204,11 @@ final class ExtractionTests: FeaturesTestCase {
 
     func testDimensionLargerThanTheInputIsAnError() throws {
         let data = fixture(videos: 5)
-        assertError(["/visual", "--dim between 1 and the input dimension 8", "found --dim 9"]) { _ = try extract(data, options(dimension: 9)) }
+        assertError(["/visual", "dimension: expected between 1 and the input dimension 8", "found 9"]) { _ = try extract(data, options(dimension: 9)) }
         var defaults = options()
         defaults.dimension = nil   // the default 1500 shrinks to the input's 8: a full rotation
         XCTAssertEqual(try extract(data, defaults, name: "default.h5").summary.visual.outputDimension, 8)
-        assertError(["/audio", "at most the input dimension 5", "--audio-dim 6"]) { _ = try extract(data, options(audio: 6), name: "audio.h5") }
+        assertError(["/audio", "audioDimension: expected at most the input dimension 5", "found 6"]) { _ = try extract(data, options(audio: 6), name: "audio.h5") }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("features.h5")))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("audio.h5")))
     }
@@ -224,6 +225,6 @@ final class ExtractionTests: FeaturesTestCase {
         let loud = FrameFixture.random(videos: 5, framesPerVideo: 1...3, visualScales: visualScales, audioScales: audioScales + [0.1])
         assertError(["model.h5", "/audio/components", "input dimension 6", "found 5"]) { _ = try extract(loud, apply, name: "loud.h5") }
         apply.dimension = 4
-        assertError(["/visual/components", "4 components (--dim)", "found 3"]) { _ = try extract(data, apply, name: "dim.h5") }
+        assertError(["/visual/components", "dimension: expected 4 components", "found 3"]) { _ = try extract(data, apply, name: "dim.h5") }
     }
 }

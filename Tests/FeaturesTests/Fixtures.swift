@@ -1,8 +1,10 @@
 import Artifacts
+import Contracts
 import Features
 import Foundation
 import LinearAlgebra
 import Support
+import TestSupport
 import XCTest
 
 /// A small frames.h5 written with the Artifacts API.
@@ -89,17 +91,7 @@ struct Extracted {
     var labelIndices: [Int32]?
 }
 
-class FeaturesTestCase: XCTestCase {
-    var folder: String!
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "gcml-features-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
-
-    func path(_ name: String) -> String { folder + "/" + name }
+class FeaturesTestCase: FolderTestCase {
 
     func extract(_ fixture: FrameFixture, _ options: ExtractionOptions, name: String = "features.h5",
                  blockFrames: Int = 7) throws -> Extracted {

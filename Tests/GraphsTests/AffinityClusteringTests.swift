@@ -1,18 +1,8 @@
 import Contracts
 import Graphs
 import Support
+import TestSupport
 import XCTest
-
-/// Symmetric CSR graph from undirected edges.
-private func undirectedGraph(nodes: Int, _ edges: [(Int, Int, Float)]) -> CSRGraph {
-    var rows: [Int32] = [], columns: [Int32] = [], weights: [Float] = []
-    for (a, b, w) in edges {
-        rows += [Int32(a), Int32(b)]
-        columns += [Int32(b), Int32(a)]
-        weights += [w, w]
-    }
-    return CSRGraph.fromEntries(nodes: nodes, rows: rows, columns: columns, weights: weights)
-}
 
 /// A random graph with repeated small integer weights (many ties), isolated nodes and several components.
 private func randomGraph(nodes: Int, edges: Int, seed: UInt64, maxWeight: Int = 5) -> (CSRGraph, [(Int, Int, Float)]) {

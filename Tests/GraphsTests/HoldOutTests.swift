@@ -1,19 +1,30 @@
+import Contracts
 import Graphs
 import Support
 import XCTest
+
+/// Summed pair weights, sorted by pair (what interaction counting hands to graph building).
+private struct PairSumsBuilder {
+    var sums: [UInt64: Double] = [:]
+    mutating func add(key: UInt64, _ value: Double) { sums[key, default: 0] += value }
+    var result: PairSums {
+        let keys = sums.keys.sorted()
+        return PairSums(keys: keys, values: keys.map { sums[$0]! })
+    }
+}
 
 final class HoldOutTests: XCTestCase {
     /// A random graph over `ids` with ~`degree` edges per node, canonical (a < b, sorted).
     private func randomEdges(_ ids: [String], degree: Int, seed: UInt64) -> UndirectedEdges {
         var random = SeededGenerator(seed: seed)
-        var pairs = PairCounter()
+        var pairs = PairSumsBuilder()
         for a in 0..<ids.count {
             for _ in 0..<degree {
                 let b = random.below(ids.count)
-                if b != a { pairs.add(key: PairCounter.key(Int32(a), Int32(b)), 1 + Double(random.below(3))) }
+                if b != a { pairs.add(key: PairSums.key(Int32(a), Int32(b)), 1 + Double(random.below(3))) }
             }
         }
-        return UndirectedEdges.from(pairs, nodes: ids.count, weighting: .count)
+        return UndirectedEdges.from(pairs.result, nodes: ids.count, weighting: .count)
     }
 
     private func ids(_ range: Range<Int>) -> [String] { range.map { "video-\($0)" } }
@@ -23,8 +34,8 @@ final class HoldOutTests: XCTestCase {
         let edges = randomEdges(videos, degree: 6, seed: 1)
         let holdOut = HoldOut(nodeFraction: 0.1, edgeFraction: 0.2, seed: 7)
         let split = holdOut.split(edges, videoIDs: videos)
-        let train = Set(zip(split.train.a, split.train.b).map { PairCounter.key($0, $1) })
-        let heldout = Set(zip(split.heldout.a, split.heldout.b).map { PairCounter.key($0, $1) })
+        let train = Set(zip(split.train.a, split.train.b).map { PairSums.key($0, $1) })
+        let heldout = Set(zip(split.heldout.a, split.heldout.b).map { PairSums.key($0, $1) })
         XCTAssertTrue(train.isDisjoint(with: heldout))
         XCTAssertEqual(train.count + heldout.count, edges.count, "every edge lands on exactly one side")
         XCTAssertTrue(split.train.isCanonical && split.heldout.isCanonical)
@@ -39,7 +50,17 @@ final class HoldOutTests: XCTestCase {
         // The CSR forms keep the property.
         let trainCSR = split.train.symmetricCSR()
         for node in cold { XCTAssertEqual(trainCSR.degree(Int(node)), 0) }
-        GraphFixtures.assertCanonical(split.heldout.symmetricCSR())
+        // Held-out CSR: sorted rows without duplicates or self loops, symmetric.
+        let heldoutCSR = split.heldout.symmetricCSR()
+        XCTAssertNil(heldoutCSR.firstUnsortedRow())
+        var entries: [UInt64: Float] = [:]
+        for i in 0..<heldoutCSR.nodeCount {
+            for e in heldoutCSR.neighbours(i) { entries[UInt64(i) << 32 | UInt64(heldoutCSR.indices[e])] = heldoutCSR.weights[e] }
+        }
+        for (key, weight) in entries {
+            XCTAssertNotEqual(key >> 32, key & 0xFFFF_FFFF, "self loop")
+            XCTAssertEqual(entries[(key & 0xFFFF_FFFF) << 32 | key >> 32], weight, "asymmetric")
+        }
     }
 
     func testGrowingTheCorpusMovesNoExistingVideoOrEdgeBetweenSides() throws {
@@ -52,13 +73,13 @@ final class HoldOutTests: XCTestCase {
         let oldEdges = randomEdges(old, degree: 5, seed: 2)
         // Re-express the old edges over the grown corpus rows and add new edges.
         let rowOf = Dictionary(uniqueKeysWithValues: grown.enumerated().map { ($1, Int32($0)) })
-        var pairs = PairCounter()
+        var pairs = PairSumsBuilder()
         for e in 0..<oldEdges.count {
-            pairs.add(key: PairCounter.key(rowOf[old[Int(oldEdges.a[e])]]!, rowOf[old[Int(oldEdges.b[e])]]!), Double(oldEdges.weight[e]))
+            pairs.add(key: PairSums.key(rowOf[old[Int(oldEdges.a[e])]]!, rowOf[old[Int(oldEdges.b[e])]]!), Double(oldEdges.weight[e]))
         }
         let extra = randomEdges(grown, degree: 3, seed: 4)
-        for e in 0..<extra.count { pairs.add(key: PairCounter.key(extra.a[e], extra.b[e]), Double(extra.weight[e])) }
-        let grownEdges = UndirectedEdges.from(pairs, nodes: grown.count, weighting: .count)
+        for e in 0..<extra.count { pairs.add(key: PairSums.key(extra.a[e], extra.b[e]), Double(extra.weight[e])) }
+        let grownEdges = UndirectedEdges.from(pairs.result, nodes: grown.count, weighting: .count)
 
         func sides(_ edges: UndirectedEdges, _ videos: [String]) -> (nodes: Set<String>, heldout: Set<String>, train: Set<String>) {
             let split = holdOut.split(edges, videoIDs: videos)

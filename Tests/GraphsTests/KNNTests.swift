@@ -1,3 +1,4 @@
+import Contracts
 import Graphs
 import LinearAlgebra
 import Support
@@ -33,19 +34,19 @@ final class KNNTests: XCTestCase {
     func testKNNGraphIsTheSymmetrisedBruteForceListsWithCosineWeights() {
         let x = randomMatrix(rows: 120, columns: 6, seed: 8)
         let lists = bruteForce(x, k: 4)
-        let unit = ContentKNN.normalisedRows(x)
+        let unit = x.normalizedRows
         var expected: [UInt64: Float] = [:]
         for q in 0..<x.rows {
             for j in lists[q] {
                 let cosine = (0..<x.columns).reduce(Float(0)) { $0 + unit[q, $1] * unit[Int(j), $1] }
-                if cosine > 0 { expected[PairCounter.key(Int32(q), j)] = cosine }
+                if cosine > 0 { expected[PairSums.key(Int32(q), j)] = cosine }
             }
         }
         let edges = ContentKNN.graph(x, k: 4, threads: 2)
         XCTAssertTrue(edges.isCanonical)
-        XCTAssertEqual(Set(zip(edges.a, edges.b).map { PairCounter.key($0, $1) }), Set(expected.keys))
+        XCTAssertEqual(Set(zip(edges.a, edges.b).map { PairSums.key($0, $1) }), Set(expected.keys))
         for e in 0..<edges.count {
-            XCTAssertEqual(edges.weight[e], expected[PairCounter.key(edges.a[e], edges.b[e])]!, accuracy: 1e-5)
+            XCTAssertEqual(edges.weight[e], expected[PairSums.key(edges.a[e], edges.b[e])]!, accuracy: 1e-5)
         }
     }
 

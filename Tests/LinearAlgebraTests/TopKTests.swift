@@ -12,10 +12,7 @@ private final class Recorder: ScoreBlockVisitor {
     var nextRow: [Int] = []
 
     init(scores: UnsafeMutablePointer<Float>, visits: UnsafeMutablePointer<Int>, corpusCount: Int, orderViolations: UnsafeMutablePointer<Int>) {
-        self.scores = scores
-        self.visits = visits
-        self.corpusCount = corpusCount
-        self.orderViolations = orderViolations
+        (self.scores, self.visits, self.corpusCount, self.orderViolations) = (scores, visits, corpusCount, orderViolations)
     }
 
     func begin(queries: Range<Int>) {

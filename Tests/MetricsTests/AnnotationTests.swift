@@ -1,7 +1,9 @@
 import Artifacts
+import Contracts
 import Foundation
 import Metrics
 import Support
+import TestSupport
 import XCTest
 
 /// The YouTube-8M starter code's metrics, transcribed directly (dense predictions,
@@ -170,15 +172,7 @@ final class AnnotationClassifierTests: XCTestCase {
     }
 }
 
-final class InputFileTests: XCTestCase {
-    var folder: String!
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "gcml-metrics-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
+final class InputFileTests: FolderTestCase {
 
     func testVectorSpecSplitsAtTheLastColonSlash() {
         XCTAssertTrue(VideoVectors.parse("out/embeddings.h5", defaultDataset: "/embedding") == ("out/embeddings.h5", "/embedding"))

@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Metrics
 import Support
 import XCTest

@@ -3,17 +3,8 @@ import Foundation
 import Graphs
 import Sampling
 import Support
+import TestSupport
 import XCTest
-
-private func undirectedGraph(nodes: Int, _ edges: [(Int, Int, Float)]) -> CSRGraph {
-    var rows: [Int32] = [], columns: [Int32] = [], weights: [Float] = []
-    for (a, b, w) in edges {
-        rows += [Int32(a), Int32(b)]
-        columns += [Int32(b), Int32(a)]
-        weights += [w, w]
-    }
-    return CSRGraph.fromEntries(nodes: nodes, rows: rows, columns: columns, weights: weights)
-}
 
 /// A random graph with integer weights 1…10 and some isolated videos, and its 3-level tree.
 private func generatedGraphAndTree(nodes: Int = 400, edges: Int = 1200, seed: UInt64 = 5) -> (CSRGraph, ClusterTree) {

@@ -2,14 +2,25 @@ import Artifacts
 import Foundation
 import Support
 import Synthetic
+import TestSupport
 import XCTest
 
 /// Small corpora written to temporary folders, read back through the public artifact API.
 enum Fixture {
-    static func folder() throws -> String {
-        let path = NSTemporaryDirectory() + "gcml-synth-test-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+    static func folder() throws -> String { try TemporaryFolder.make("gcml-synth-test") }
+
+    /// `small` with tiny features: for tests of the sizes, labels and sessions, not of the features.
+    static func featherweight(videos: Int, sessions: Int) -> SyntheticConfiguration {
+        var c = small(videos: videos, sessions: sessions)
+        c.visual.dimension = 4; c.visual.clutterRank = 0; c.audio.dimension = 0
+        return c
+    }
+
+    /// Generates `c` into a temporary folder, reads it back (sessions too) and removes the folder.
+    static func generateAndRead(_ c: SyntheticConfiguration) throws -> (corpus: Corpus, sessions: [[Int]]) {
+        let folder = try generate(c)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        return (try read(folder), c.pairs ? [] : try sessions(folder + "/sessions.tsv"))
     }
 
     /// The tiny profile shrunk further so a corpus takes a fraction of a second.
@@ -164,12 +175,9 @@ final class SyntheticCorpusTests: XCTestCase {
     }
 
     func testFramesPerVideoFollowTheParameters() throws {
-        var c = Fixture.small(videos: 3000, sessions: 0)
-        c.visual.dimension = 4; c.visual.clutterRank = 0; c.audio.dimension = 0
+        var c = Fixture.featherweight(videos: 3000, sessions: 0)
         c.framesMedian = 20; c.framesSigma = 0.5; c.framesMin = 6; c.framesMax = 90
-        let folder = try Fixture.generate(c)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let corpus = try Fixture.read(folder)
+        let corpus = try Fixture.generateAndRead(c).corpus
         let counts = zip(corpus.offsets.dropFirst(), corpus.offsets).map { Int($0 - $1) }.sorted()
         XCTAssertEqual(counts.count, 3000)
         XCTAssertGreaterThanOrEqual(counts.first!, 6)
@@ -181,12 +189,9 @@ final class SyntheticCorpusTests: XCTestCase {
     }
 
     func testLabelDensityFollowsTheParameters() throws {
-        var c = Fixture.small(videos: 3000, sessions: 0)
-        c.visual.dimension = 4; c.visual.clutterRank = 0; c.audio.dimension = 0
+        var c = Fixture.featherweight(videos: 3000, sessions: 0)
         c.labelMissingRate = 0.2; c.attributesPerTopic = 3; c.attributeRate = 0.5; c.labelNoiseRate = 0.1
-        let folder = try Fixture.generate(c)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let corpus = try Fixture.read(folder)
+        let corpus = try Fixture.generateAndRead(c).corpus
         // 3 hierarchical labels kept with 0.8, 3 attributes with 0.5, one noise label with 0.1 (rarely a duplicate).
         let expected = 3 * 0.8 + 3 * 0.5 + 0.1
         XCTAssertEqual(Double(corpus.labelIndices.count) / 3000, expected, accuracy: 0.08)
@@ -203,13 +208,9 @@ final class SyntheticCorpusTests: XCTestCase {
     }
 
     func testSessionsFollowTheParametersAndStayNearTheirTopic() throws {
-        var c = Fixture.small(videos: 2000, sessions: 6000)
-        c.visual.dimension = 4; c.visual.clutterRank = 0; c.audio.dimension = 0
+        var c = Fixture.featherweight(videos: 2000, sessions: 6000)
         c.sessionMeanLength = 9; c.sessionMinLength = 3; c.sessionMaxLength = 80
-        let folder = try Fixture.generate(c)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let corpus = try Fixture.read(folder)
-        let sessions = try Fixture.sessions(folder + "/sessions.tsv")
+        let (corpus, sessions) = try Fixture.generateAndRead(c)
         // Sessions shorter than the minimum only when a tiny topic ran out of unseen videos.
         XCTAssertGreaterThan(Double(sessions.count), 0.99 * 6000)
         let lengths = sessions.map(\.count)
@@ -384,7 +385,7 @@ final class SyntheticCorpusTests: XCTestCase {
         c = Fixture.small()
         c.framesMin = 10; c.framesMax = 5
         XCTAssertThrowsError(try SyntheticCorpus(c)) { error in
-            XCTAssertTrue("\(error)".contains("--frames-min"), "\(error)")
+            XCTAssertEqual((error as? GCMLError)?.parameters.first, "framesMin", "\(error)")
         }
     }
 }

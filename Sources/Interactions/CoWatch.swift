@@ -1,38 +1,14 @@
+import Contracts
 import Foundation
 import Support
 
-/// What reading interaction data found, besides the pair sums.
-public struct InteractionReport: Sendable, Equatable {
-    /// Data lines read (blank lines and `#` comments excluded).
-    public var lines = 0
-    /// Sessions seen (session input only).
-    public var sessions = 0
-    /// Id occurrences that map to a row of the features.
-    public var idsMapped = 0
-    /// Id occurrences absent from the features, and a few distinct examples.
-    public var idsUnmapped = 0
-    public var unmappedExamples: [String] = []
-    /// Malformed lines skipped (`--skip-malformed`), and the first one's number.
-    public var malformedLines = 0
-    public var firstMalformedLine: Int?
-    /// Pair lines naming the same video twice (dropped: no self loops).
-    public var selfPairs = 0
-
-    public init() {}
-
+extension InteractionReport {
     mutating func unmapped(_ bytes: UnsafeBufferPointer<UInt8>) {
         idsUnmapped += 1
         if unmappedExamples.count < 5 {
             let id = String(decoding: bytes, as: UTF8.self)
             if !unmappedExamples.contains(id) { unmappedExamples.append(id) }
         }
-    }
-
-    /// The warning printed when some ids do not map (nil when all do).
-    public var unmappedWarning: String? {
-        guard idsUnmapped > 0 else { return nil }
-        return "warning: \(idsUnmapped) id occurrence(s) not in the features were ignored (e.g. "
-            + unmappedExamples.map { "\"\($0)\"" }.joined(separator: ", ") + ")"
     }
 }
 
@@ -119,7 +95,7 @@ public struct CoWatchCounter {
             // Pair with each of the previous window-1 watches (the ring holds exactly those).
             for j in 0..<recentCount {
                 let other = recent[j]
-                if other >= 0 && other != row { sessionPairs.append(PairCounter.key(row, other)) }
+                if other >= 0 && other != row { sessionPairs.append(PairSums.key(row, other)) }
             }
         } else {
             row = -1
@@ -199,7 +175,7 @@ public struct PairListCounter {
         if b == nil { report.unmapped(f.1) } else { report.idsMapped += 1 }
         guard let a, let b else { return }
         if a == b { report.selfPairs += 1; return }
-        pairs.add(key: PairCounter.key(a, b), weight)
+        pairs.add(key: PairSums.key(a, b), weight)
     }
 
     private mutating func parse(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
@@ -254,19 +230,19 @@ public enum Interactions {
     /// Counts co-watches of a session file (plain, .gz or .zst).
     public static func countSessions(path: String, index: VideoIndex, window: Int, skipMalformed: Bool = false,
                                      progress reporter: ProgressReporter = .unnamed) throws
-        -> (pairs: PairCounter, report: InteractionReport) {
+        -> (pairs: PairSums, report: InteractionReport) {
         var counter = CoWatchCounter(index: index, window: window, source: path, skipMalformed: skipMalformed)
         try count(path, into: &counter, progress: reporter.progress("sessions", unit: "rows"), unit: "rows")
-        return (counter.pairs, counter.report)
+        return (counter.pairs.sortedSums(), counter.report)
     }
 
     /// Sums pair weights of a pair file (plain, .gz or .zst).
     public static func countPairs(path: String, index: VideoIndex, skipMalformed: Bool = false,
                                   progress reporter: ProgressReporter = .unnamed) throws
-        -> (pairs: PairCounter, report: InteractionReport) {
+        -> (pairs: PairSums, report: InteractionReport) {
         var counter = PairListCounter(index: index, source: path, skipMalformed: skipMalformed)
         try count(path, into: &counter, progress: reporter.progress("pairs", unit: "lines"), unit: "lines")
-        return (counter.pairs, counter.report)
+        return (counter.pairs.sortedSums(), counter.report)
     }
 
     /// Feeds every line of `path` to `counter`, advancing `progress` every 2^20 lines.

@@ -11,11 +11,7 @@ public struct TFRecordInput {
 
     public init(shards: [String], level: YouTube8MLayout.Level, layout: YouTube8MLayout, skipCorrupt: Bool = false,
                 decoder: TFRecordDecoderKind = .direct) {
-        self.shards = shards
-        self.level = level
-        self.layout = layout
-        self.skipCorrupt = skipCorrupt
-        self.decoder = decoder
+        (self.shards, self.level, self.layout, self.skipCorrupt, self.decoder) = (shards, level, layout, skipCorrupt, decoder)
     }
 
     /// Frame-level records as a stream of videos' frames.

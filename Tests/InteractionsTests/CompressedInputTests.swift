@@ -1,5 +1,7 @@
+import Contracts
 import Foundation
 import Graphs
+import Interactions
 import Support
 import XCTest
 

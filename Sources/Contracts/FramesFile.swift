@@ -12,8 +12,10 @@ public final class FramesFile: FrameSource {
     public let audioDimension: Int
     public let numClasses: Int?
     public let labelNames: [String]?
-    public var videoCountHint: Int? { videoIDs.count }
-    public var frameCountHint: Int? { Int(offsets.last ?? 0) }
+    public var videoCountHint: Int? { videos.count }
+    public var frameCountHint: Int? { Int(offsets[videos.upperBound] - offsets[videos.lowerBound]) }
+    /// The videos (rows) this reader streams: all, or the range given at open.
+    public private(set) var videos: Range<Int> = 0..<0
 
     public let videoIDs: [String]
     let offsets: [Int64]
@@ -40,7 +42,7 @@ public final class FramesFile: FrameSource {
             self.dataset = dataset
             width = dataset.rowWidth
             if dataset.elementType == .uint8 {
-                guard let low = try dataset.doubleAttribute("quantize_min"), let high = try dataset.doubleAttribute("quantize_max") else {
+                guard let low = try dataset.doubleAttribute(DatasetPath.Frames.quantizeMinAttribute), let high = try dataset.doubleAttribute(DatasetPath.Frames.quantizeMaxAttribute) else {
                     throw GCMLError(file: path, object: dataset.path, expected: "attributes quantize_min and quantize_max on uint8 features",
                                     found: "none")
                 }
@@ -69,36 +71,37 @@ public final class FramesFile: FrameSource {
         }
     }
 
-    /// Opens and validates frames.h5 (schema, monotone offsets, label ranges).
-    public init(path: String, blockFrames: Int = 4096) throws {
+    /// Opens and validates frames.h5 (schema, monotone offsets, label ranges); streams the
+    /// videos `rows` (all when nil).
+    public init(path: String, rows: Range<Int>? = nil, blockFrames: Int = 4096) throws {
         self.path = path
         self.blockFrames = max(1, blockFrames)
         file = try Artifact.open(path, as: .frames)
         let root = file.root
-        videoIDs = try root.readStrings("video_id")
-        offsets = try root.read("frame_offsets", as: Int64.self)
-        visual = try Modality(try root.dataset("visual"), path: path)
-        audio = root.exists("audio") ? try Modality(try root.dataset("audio"), path: path) : nil
+        videoIDs = try root.readStrings(DatasetPath.videoID)
+        offsets = try root.read(DatasetPath.Frames.offsets, as: Int64.self)
+        visual = try Modality(try root.dataset(DatasetPath.visual), path: path)
+        audio = root.exists(DatasetPath.audio) ? try Modality(try root.dataset(DatasetPath.audio), path: path) : nil
         visualDimension = visual.width
         audioDimension = audio?.width ?? 0
         for i in 0..<videoIDs.count where offsets[i + 1] < offsets[i] {
-            throw GCMLError(file: path, object: "/frame_offsets (video '\(videoIDs[i])', row \(i))",
+            throw GCMLError(file: path, object: "\(DatasetPath.Frames.offsets) (video '\(videoIDs[i])', row \(i))",
                             expected: "non-decreasing offsets", found: "\(offsets[i]) then \(offsets[i + 1])")
         }
-        if root.exists("labels/indptr") {
-            let labels = try root.group("labels")
-            guard let classes = try labels.intAttribute("num_classes"), classes > 0 else {
-                throw GCMLError(file: path, object: "/labels attribute 'num_classes'", expected: "a positive integer", found: "nothing")
+        if root.exists(DatasetPath.Labels.indptr) {
+            let labels = try root.group(DatasetPath.Labels.group)
+            guard let classes = try labels.intAttribute(DatasetPath.Labels.numClassesAttribute), classes > 0 else {
+                throw GCMLError(file: path, object: "\(DatasetPath.Labels.group) attribute '\(DatasetPath.Labels.numClassesAttribute)'", expected: "a positive integer", found: "nothing")
             }
-            let pointers = try root.read("labels/indptr", as: Int64.self)
-            let indices = try root.read("labels/indices", as: Int32.self)
+            let pointers = try root.read(DatasetPath.Labels.indptr, as: Int64.self)
+            let indices = try root.read(DatasetPath.Labels.indices, as: Int32.self)
             for i in 0..<videoIDs.count {
                 guard pointers[i + 1] >= pointers[i] else {
-                    throw GCMLError(file: path, object: "/labels/indptr (video '\(videoIDs[i])', row \(i))",
+                    throw GCMLError(file: path, object: "\(DatasetPath.Labels.indptr) (video '\(videoIDs[i])', row \(i))",
                                     expected: "non-decreasing pointers", found: "\(pointers[i]) then \(pointers[i + 1])")
                 }
                 for j in Int(pointers[i])..<Int(pointers[i + 1]) where indices[j] < 0 || Int(indices[j]) >= classes {
-                    throw GCMLError(file: path, object: "/labels/indices (video '\(videoIDs[i])')",
+                    throw GCMLError(file: path, object: "\(DatasetPath.Labels.indices) (video '\(videoIDs[i])')",
                                     expected: "class ids in 0..<\(classes)", found: "\(indices[j])")
                 }
             }
@@ -110,16 +113,24 @@ public final class FramesFile: FrameSource {
             labelPointers = nil
             labelIndices = nil
         }
-        labelNames = root.exists("label_names") ? try root.readStrings("label_names") : nil
+        labelNames = root.exists(DatasetPath.Labels.names) ? try root.readStrings(DatasetPath.Labels.names) : nil
+        let all = 0..<videoIDs.count
+        if let rows {
+            guard rows.lowerBound >= 0, rows.upperBound <= all.upperBound else {
+                throw GCMLError(file: path, object: DatasetPath.videoID, expected: "videos \(rows)", found: "\(videoIDs.count) videos")
+            }
+        }
+        videos = rows ?? all
+        nextVideo = videos.lowerBound
     }
 
     public func rewind() throws {
-        nextVideo = 0
+        nextVideo = videos.lowerBound
         loaded = 0..<0
     }
 
     public func next() throws -> VideoFrames? {
-        guard nextVideo < videoIDs.count else { return nil }
+        guard nextVideo < videos.upperBound else { return nil }
         let index = nextVideo
         nextVideo += 1
         let rows = Int(offsets[index])..<Int(offsets[index + 1])

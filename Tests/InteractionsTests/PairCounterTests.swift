@@ -1,4 +1,5 @@
-import Graphs
+import Contracts
+import Interactions
 import Support
 import XCTest
 
@@ -8,21 +9,22 @@ final class PairCounterTests: XCTestCase {
         let adds = (0..<20_000).map { _ in (Int32(random.below(300)), Int32(random.below(300)), Double(random.below(5))) }
             .filter { $0.0 != $0.1 }
         var reference: [UInt64: Double] = [:]
-        for (a, b, w) in adds { reference[PairCounter.key(a, b), default: 0] += w }
+        for (a, b, w) in adds { reference[PairSums.key(a, b), default: 0] += w }
         let expectedKeys = reference.keys.sorted()
         for (buffer, threads, background) in [(37, 1, true), (37, 2, false), (1000, 2, true), (1 << 20, 1, true), (1, 1, false)] {
             let counter = PairCounter(expectedPairs: 4, bufferSize: buffer, threads: threads, background: background)
-            for (a, b, w) in adds { counter.add(key: PairCounter.key(a, b), w) }
+            for (a, b, w) in adds { counter.add(key: PairSums.key(a, b), w) }
             XCTAssertEqual(counter.count, reference.count)
-            let (keys, values) = counter.sortedEntries()
+            let sums = counter.sortedSums()
+            let (keys, values) = (sums.keys, sums.values)
             XCTAssertEqual(keys, expectedKeys, "buffer \(buffer) threads \(threads)")
             XCTAssertEqual(values, expectedKeys.map { reference[$0]! }, "buffer \(buffer) threads \(threads)")
         }
     }
 
     func testKeyIsOrderIndependentAndRoundTrips() {
-        XCTAssertEqual(PairCounter.key(7, 3), PairCounter.key(3, 7))
-        XCTAssertTrue(PairCounter.rows(of: PairCounter.key(7, 3)) == (3, 7))
-        XCTAssertTrue(PairCounter.rows(of: PairCounter.key(0, Int32.max)) == (0, Int32.max))
+        XCTAssertEqual(PairSums.key(7, 3), PairSums.key(3, 7))
+        XCTAssertTrue(PairSums.rows(of: PairSums.key(7, 3)) == (3, 7))
+        XCTAssertTrue(PairSums.rows(of: PairSums.key(0, Int32.max)) == (0, Int32.max))
     }
 }

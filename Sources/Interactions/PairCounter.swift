@@ -1,3 +1,4 @@
+import Contracts
 import Dispatch
 
 /// Sums a value per unordered pair of video rows, so memory grows with the
@@ -89,15 +90,6 @@ public final class PairCounter: @unchecked Sendable {
         pendingKeys.reserveCapacity(self.bufferSize)
         pendingValues.reserveCapacity(self.bufferSize)
     }
-
-    /// The key of the unordered pair {a, b}: smaller row in the high word.
-    @inline(__always)
-    public static func key(_ a: Int32, _ b: Int32) -> UInt64 {
-        a < b ? UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) : UInt64(UInt32(b)) << 32 | UInt64(UInt32(a))
-    }
-
-    @inline(__always)
-    public static func rows(of key: UInt64) -> (Int32, Int32) { (Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key)) }
 
     @inline(__always)
     static func hash(_ key: UInt64) -> UInt64 { (key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15 }
@@ -195,7 +187,7 @@ public final class PairCounter: @unchecked Sendable {
     }
 
     /// All pairs sorted by key (row-major order of the upper triangle).
-    public func sortedEntries() -> (keys: [UInt64], values: [Double]) {
+    public func sortedSums() -> PairSums {
         flush()
         var keys: [UInt64] = [], values: [Double] = []
         let total = count
@@ -208,7 +200,7 @@ public final class PairCounter: @unchecked Sendable {
             }
         }
         RadixSort.sort(&keys, carrying: &values)
-        return (keys, values)
+        return PairSums(keys: keys, values: values)
     }
 }
 

@@ -1,6 +1,7 @@
 import Artifacts
-import Features
+import Contracts
 import Foundation
+import Ingestion
 import Support
 import XCTest
 
@@ -196,14 +197,7 @@ final class TFRecordTests: XCTestCase {
                                               audioKey: "frame_sound", visualDimension: 12, audioDimension: 4, numClasses: 10)
         for kind in TFRecordDecoderKind.allCases {
             let source = TFRecordFrameSource(shards: fixtures.custom.map(\.path), layout: layout, decoder: kind)
-            for want in fixtures.custom.flatMap(\.records) {
-                let video = try XCTUnwrap(source.next())
-                XCTAssertEqual(video.id, want.id)
-                XCTAssertEqual(video.labels, want.labels)
-                XCTAssertEqual(video.visual, want.visual)
-                XCTAssertEqual(video.audio, want.audio)
-            }
-            XCTAssertNil(try source.next())
+            try assertYields(fixtures.custom.flatMap(\.records)) { try source.next().map { ($0.id, $0.labels, $0.visual, $0.audio) } }
         }
     }
 
@@ -253,14 +247,7 @@ final class TFRecordTests: XCTestCase {
         let source = TFRecordVideoSource(shards: try TFRecordShards.expand([fixtures.folder + "/video/*.tfrecord"]))
         let expected = fixtures.video.flatMap(\.records)
         XCTAssertTrue(expected.contains { $0.labels.isEmpty })
-        for want in expected {
-            let video = try XCTUnwrap(source.next())
-            XCTAssertEqual(video.id, want.id)
-            XCTAssertEqual(video.labels, want.labels)
-            XCTAssertEqual(video.visual, want.visual)
-            XCTAssertEqual(video.audio, want.audio)
-        }
-        XCTAssertNil(try source.next())
+        try assertYields(expected) { try source.next().map { ($0.id, $0.labels, $0.visual, $0.audio) } }
     }
 
     // MARK: damage
@@ -459,4 +446,17 @@ final class DirectDecoderTests: XCTestCase {
             }
         }
     }
+}
+
+/// Asserts that a stream of videos yields exactly the fixture's records, in order, then ends.
+private func assertYields(_ records: [TFRecordFixtures.Record], file: StaticString = #filePath, line: UInt = #line,
+                          _ next: () throws -> (id: String, labels: [Int32], visual: [Float], audio: [Float])?) throws {
+    for want in records {
+        let video = try XCTUnwrap(next(), file: file, line: line)
+        XCTAssertEqual(video.id, want.id, file: file, line: line)
+        XCTAssertEqual(video.labels, want.labels, file: file, line: line)
+        XCTAssertEqual(video.visual, want.visual, file: file, line: line)
+        XCTAssertEqual(video.audio, want.audio, file: file, line: line)
+    }
+    XCTAssertNil(try next(), file: file, line: line)
 }

@@ -1,5 +1,6 @@
 import CZlib
 import CZstd
+import Contracts
 import Foundation
 import Support
 

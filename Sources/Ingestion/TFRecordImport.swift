@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 
@@ -111,55 +112,35 @@ public enum VideoLevelImport {
         summary.shards = shards.count
         let progress = writer.progress.progress(total: stream.totalFileBytes, unit: "bytes")
         try writer.write(out, schema: .features, inputs: shards) { file in
-            let root = file.root
-            let ids = try root.createDataset("video_id", type: .string, shape: [0], extendable: true, compression: .none, chunkRows: 4096)
-            let visual = try root.createDataset("visual", type: .float32, shape: [0, layout.visualDimension], extendable: true)
-            let audio = layout.hasAudio
-                ? try root.createDataset("audio", type: .float32, shape: [0, layout.audioDimension], extendable: true) : nil
-            let frameCount = try root.createDataset("frame_count", type: .int32, shape: [0], extendable: true)
-            var pointers: Dataset?, indices: Dataset?
-            if layout.hasLabels {
-                let group = try root.createGroup("labels")
-                try group.setAttribute("num_classes", .int(Int64(layout.numClasses)))
-                pointers = try group.createDataset("indptr", type: .int64, shape: [0], extendable: true)
-                try pointers!.append([Int64(0)])
-                indices = try group.createDataset("indices", type: .int32, shape: [0], extendable: true)
-            }
-            try root.setAttribute("source", .string("tfrecord video-level"))
-
-            var batchIDs: [String] = [], batchVisual: [Float] = [], batchAudio: [Float] = []
-            var batchPointers: [Int64] = [], batchLabels: [Int32] = []
+            let writer = try FeaturesWriter(file: file, visualWidth: layout.visualDimension, audioWidth: layout.hasAudio ? layout.audioDimension : nil,
+                                            numClasses: layout.hasLabels ? layout.numClasses : nil, labelNames: nil)
+            try file.root.setAttribute("source", .string("tfrecord video-level"))
+            var batchVisual: [Float] = [], batchAudio: [Float] = []
             var seen = Set<String>()
             func flush() throws {
-                guard !batchIDs.isEmpty else { return }
-                try ids.append(strings: batchIDs)
-                try visual.append(batchVisual)
-                if let audio { try audio.append(batchAudio) }
-                try frameCount.append([Int32](repeating: 1, count: batchIDs.count))
-                if let pointers { try pointers.append(batchPointers) }
-                if let indices, !batchLabels.isEmpty { try indices.append(batchLabels) }
-                batchIDs.removeAll(keepingCapacity: true)
+                guard !batchVisual.isEmpty else { return }
+                try batchVisual.withUnsafeBufferPointer { v in
+                    try batchAudio.withUnsafeBufferPointer { a in try writer.addFeatures(visual: v, audio: layout.hasAudio ? a : nil) }
+                }
                 batchVisual.removeAll(keepingCapacity: true)
                 batchAudio.removeAll(keepingCapacity: true)
-                batchPointers.removeAll(keepingCapacity: true)
-                batchLabels.removeAll(keepingCapacity: true)
             }
             while let video = try source.next() {
                 guard seen.insert(video.id).inserted else {
                     throw GCMLError(file: stream.lastFile, object: location(stream.lastOffset, video.id),
                                     expected: "unique video ids across all shards", found: "a second record with this id")
                 }
-                batchIDs.append(video.id)
+                // One pre-pooled vector per video: the frame count is not in the records.
+                try writer.addVideo(id: video.id, frameCount: 1, labels: layout.hasLabels ? video.labels : [])
                 batchVisual += video.visual
                 batchAudio += video.audio
                 summary.labels += video.labels.count
-                batchLabels += video.labels
-                batchPointers.append(Int64(summary.labels))
                 summary.videos += 1
-                if batchIDs.count >= 8192 { try flush() }
+                if summary.videos % 8192 == 0 { try flush() }
                 progress.set(stream.consumedFileBytes)
             }
             try flush()
+            try writer.finish()
             try summary.requireVideos(shards)
         }
         progress.finish()

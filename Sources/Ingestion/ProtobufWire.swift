@@ -81,6 +81,7 @@ extension UnsafeRawBufferPointer {
 }
 
 #if canImport(Glibc)
+import Contracts
 import Glibc
 #else
 import Darwin

@@ -1,3 +1,5 @@
+import Artifacts
+import Contracts
 import Foundation
 import Support
 
@@ -31,7 +33,7 @@ public struct VideoIndex: Sendable {
                 lookup(UnsafeBufferPointer(rebasing: a[offsets[row]..<offsets[row + 1]]))
             }
             if let found {
-                throw GCMLError(file: source, object: "/video_id", expected: "unique video ids",
+                throw GCMLError(file: source, object: DatasetPath.videoID, expected: "unique video ids",
                                 found: "\"\(ids[row])\" at rows \(found) and \(row)")
             }
             let h = Self.hash(arena, offsets[row], offsets[row + 1])

@@ -26,38 +26,40 @@ public final class FramesWriter<Element: HDF5Scalar> {
     /// - Parameters:
     ///   - quantization: (min, max) stamped on /visual and /audio when Element is UInt8.
     ///   - numClasses: nil writes no /labels.
+    ///   - labelNames: written as /label_names when given.
     public init(file: HDF5File, visualDimension: Int, audioDimension: Int, quantization: (min: Double, max: Double)? = nil,
-                numClasses: Int?, batchBytes: Int = 32 << 20) throws {
+                numClasses: Int?, labelNames: [String]? = nil, batchBytes: Int = 32 << 20) throws {
         self.visualDimension = visualDimension
         self.audioDimension = audioDimension
         self.numClasses = numClasses
         self.batchBytes = batchBytes
         let root = file.root
-        ids = try root.createDataset("video_id", type: .string, shape: [0], extendable: true, compression: .none, chunkRows: 4096)
-        offsets = try root.createDataset("frame_offsets", type: .int64, shape: [0], extendable: true)
+        ids = try root.createDataset(DatasetPath.videoID, type: .string, shape: [0], extendable: true, compression: .none, chunkRows: 4096)
+        offsets = try root.createDataset(DatasetPath.Frames.offsets, type: .int64, shape: [0], extendable: true)
         try offsets.append([Int64(0)])
-        visual = try root.createDataset("visual", type: Element.elementType, shape: [0, visualDimension], extendable: true)
+        visual = try root.createDataset(DatasetPath.visual, type: Element.elementType, shape: [0, visualDimension], extendable: true)
         audio = audioDimension > 0
-            ? try root.createDataset("audio", type: Element.elementType, shape: [0, audioDimension], extendable: true) : nil
+            ? try root.createDataset(DatasetPath.audio, type: Element.elementType, shape: [0, audioDimension], extendable: true) : nil
         if Element.elementType == .uint8 {
             guard let quantization else {
-                throw GCMLError(file: file.path, object: "/visual", expected: "quantize_min/quantize_max for uint8 features", found: "none given")
+                throw GCMLError(file: file.path, object: DatasetPath.visual, expected: "quantize_min/quantize_max for uint8 features", found: "none given")
             }
             for dataset in [visual, audio].compactMap({ $0 }) {
-                try dataset.setAttribute("quantize_min", .double(quantization.min))
-                try dataset.setAttribute("quantize_max", .double(quantization.max))
+                try dataset.setAttribute(DatasetPath.Frames.quantizeMinAttribute, .double(quantization.min))
+                try dataset.setAttribute(DatasetPath.Frames.quantizeMaxAttribute, .double(quantization.max))
             }
         }
         if let numClasses {
-            let group = try root.createGroup("labels")
-            try group.setAttribute("num_classes", .int(Int64(numClasses)))
-            labelPointers = try group.createDataset("indptr", type: .int64, shape: [0], extendable: true)
+            let group = try root.createGroup(DatasetPath.Labels.group)
+            try group.setAttribute(DatasetPath.Labels.numClassesAttribute, .int(Int64(numClasses)))
+            labelPointers = try root.createDataset(DatasetPath.Labels.indptr, type: .int64, shape: [0], extendable: true)
             try labelPointers!.append([Int64(0)])
-            labelIndices = try group.createDataset("indices", type: .int32, shape: [0], extendable: true)
+            labelIndices = try root.createDataset(DatasetPath.Labels.indices, type: .int32, shape: [0], extendable: true)
         } else {
             labelPointers = nil
             labelIndices = nil
         }
+        if let labelNames { try root.write(DatasetPath.Labels.names, strings: labelNames) }
     }
 
     /// Adds one video: `visual` is frameCount × visualDimension, `audio` frameCount × audioDimension.

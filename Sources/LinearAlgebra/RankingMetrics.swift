@@ -79,12 +79,12 @@ public enum RankingMetrics {
     @inline(__always) static func discount(_ position: Int) -> Double { 1 / log2(Double(position + 2)) }
 
     /// Indices by decreasing score; equal scores keep their input order.
-    static func descendingOrder(_ scores: [Float]) -> [Int] {
+    public static func descendingOrder(_ scores: [Float]) -> [Int] {
         Array(scores.indices).sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
     }
 
     /// Calls `body` with each run of positions in `order` whose scores are equal.
-    static func forEachTieGroup(_ order: [Int], _ scores: [Float], _ body: (Range<Int>) -> Void) {
+    public static func forEachTieGroup(_ order: [Int], _ scores: [Float], _ body: (Range<Int>) -> Void) {
         var start = 0
         while start < order.count {
             var end = start + 1

@@ -1,6 +1,7 @@
+import Contracts
 import Foundation
-import SwiftProtobuf
 import Support
+import SwiftProtobuf
 
 /// Where YouTube-8M (or any corpus of the same shape) keeps its values inside
 /// a tf.train record. Frame level: a SequenceExample whose context holds the

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Graphs
+import Interactions
 import Support
 import XCTest
 
@@ -17,13 +18,13 @@ enum GraphFixtures {
     }
 
     static func sessions(_ text: String, ids: [String], window: Int, skipMalformed: Bool = false) throws
-        -> (pairs: PairCounter, report: InteractionReport) {
+        -> (pairs: PairSums, report: InteractionReport) {
         let path = try folder() + "/sessions.tsv"
         try write(text, to: path)
         return try Interactions.countSessions(path: path, index: try VideoIndex(ids: ids), window: window, skipMalformed: skipMalformed)
     }
 
-    static func pairs(_ text: String, ids: [String], skipMalformed: Bool = false) throws -> (pairs: PairCounter, report: InteractionReport) {
+    static func pairs(_ text: String, ids: [String], skipMalformed: Bool = false) throws -> (pairs: PairSums, report: InteractionReport) {
         let path = try folder() + "/pairs.tsv"
         try write(text, to: path)
         return try Interactions.countPairs(path: path, index: try VideoIndex(ids: ids), skipMalformed: skipMalformed)
