@@ -14,7 +14,7 @@ struct TrainEmbedCommand: Stage {
             (classification of each video's cluster at --classify-level, sampled softmax with --sampled K); \
             --validate and --graph read gcml.graph/1. Writes gcml.model/1 (weights, Adam state, history; \
             rewritten atomically at checkpoints) and, with --embeddings, gcml.embeddings/1 for every video. \
-            Under mpirun or srun the global --batch is split over the ranks (synchronous data parallelism, \
+            Under mpirun or srun the global --batch-size is split over the ranks (synchronous data parallelism, \
             mining over the whole batch); see docs/train-embed.md and docs/cluster.md.
             """)
 
