@@ -67,8 +67,8 @@ let package = Package(
         .target(name: "Interactions", dependencies: ["Contracts", "Artifacts", "Support", "CZstd", "CZlib"], path: "Sources/Interactions"),
         .target(name: "Graphs", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Graphs"),
         .target(name: "Sampling", dependencies: ["Contracts", "Distributed", "Artifacts", "Support"], path: "Sources/Sampling"),
-        .target(name: "Embedding", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Embedding"),
-        .target(name: "Metrics", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Metrics"),
+        .target(name: "Embedding", dependencies: ["Contracts", "Artifacts", "Distributed", "LinearAlgebra", "Support"], path: "Sources/Embedding"),
+        .target(name: "Metrics", dependencies: ["Contracts", "Artifacts", "Distributed", "LinearAlgebra", "Support"], path: "Sources/Metrics"),
         .target(name: "Synthetic", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Reporting"),
         // Bodies of the libFuzzer targets (fuzz/, `make fuzz`), replayed by FuzzTests.
@@ -86,13 +86,13 @@ let package = Package(
         stage("build-graph", ["Contracts", "Interactions", "Graphs", "Artifacts"]),
         stage("affinity-tree", ["Contracts", "Graphs", "Artifacts"]),
         stage("sample-triplets", ["Contracts", "Sampling", "Distributed", "Artifacts"]),
-        stage("train-embed", ["Contracts", "Embedding", "Artifacts"]),
-        stage("eval-map-ndcg", ["Contracts", "Metrics", "LinearAlgebra", "Artifacts"]),
-        stage("eval-gap", ["Contracts", "Metrics", "LinearAlgebra", "Artifacts"]),
+        stage("train-embed", ["Contracts", "Embedding", "Distributed", "Artifacts"]),
+        stage("eval-map-ndcg", ["Contracts", "Metrics", "Distributed", "LinearAlgebra", "Artifacts"]),
+        stage("eval-gap", ["Contracts", "Metrics", "Distributed", "LinearAlgebra", "Artifacts"]),
         stage("gcml-report", ["Contracts", "Reporting", "Artifacts"]),
         // A bench tool, not a stage.
         .executableTarget(name: "gcml-bench", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Ingestion", "Features", "Interactions",
-                                                             "Graphs", "Sampling", "Embedding", "Metrics", "Synthetic", "Support"],
+                                                             "Graphs", "Sampling", "Embedding", "Metrics", "Synthetic", "Distributed", "Support"],
                           path: "Sources/gcml-bench"),
 
         // Tests: one target per module, plus end-to-end tests over the built executables; TestSupport holds

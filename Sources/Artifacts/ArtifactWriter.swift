@@ -22,12 +22,13 @@ public struct ArtifactWriter {
     /// writer has already published every file.
     public func publish() throws { try publication?.commit() }
 
-    /// `Artifact.write` with this program's stamp (or prepared in the publication).
-    public func write(_ path: String, schema: SchemaKind, inputs: [String] = [], body: (HDF5File) throws -> Void) throws {
+    /// `Artifact.write` with this program's stamp (or prepared in the publication); `ranks` is
+    /// how many ranks computed the content (default: the publication's, or 1).
+    public func write(_ path: String, schema: SchemaKind, inputs: [String] = [], ranks: Int? = nil, body: (HDF5File) throws -> Void) throws {
         if let publication {
-            try publication.write(path, schema: schema, parameters: parameters, inputs: inputs, body: body)
+            try publication.write(path, schema: schema, parameters: parameters, inputs: inputs, ranks: ranks, body: body)
             return
         }
-        try Artifact.write(path, schema: schema, createdBy: createdBy, parameters: parameters, inputs: inputs, body: body)
+        try Artifact.write(path, schema: schema, createdBy: createdBy, parameters: parameters, inputs: inputs, ranks: ranks ?? 1, body: body)
     }
 }

@@ -46,8 +46,13 @@ public struct AnnotationSummary: Equatable, Sendable {
 }
 
 /// The annotation evaluation artifact (`gcml.eval.annotation/1`): test videos, their top-K classes
-/// and scores (all scores when asked), the classifier's loss, and the metrics.
+/// and scores (all scores when asked), the classifier's loss, and the metrics. Under several ranks
+/// the per-video rows are one rank's test videos and `scores` cover all of them.
 public struct AnnotationResult {
+    /// How ranks' parts of the artifact join: per-test-video rows concatenated in rank order.
+    public static let partLayout = PartLayout(rows: [DatasetPath.Annotation.testRows, DatasetPath.Annotation.topClass,
+                                                     DatasetPath.Annotation.topScore, DatasetPath.Annotation.predictions])
+
     public var testRows: [Int32]
     public var trainCount: Int
     public var classCount: Int

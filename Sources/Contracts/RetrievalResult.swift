@@ -32,6 +32,16 @@ public struct RetrievalResult {
     public var ndcg: [Double] = []
     public var map = Double.nan
     public var meanNDCG = Double.nan
+    /// Queries and stored candidates of every rank, when this result is one rank's part (its own
+    /// queries, with `map` and `meanNDCG` over all of them); nil when it is the whole evaluation.
+    public var allQueries: Int?
+    public var allCandidates: Int?
+
+    /// How ranks' parts of the artifact join: per-query and per-candidate rows concatenated in rank order.
+    public static let partLayout = PartLayout(
+        rows: [DatasetPath.Retrieval.query, DatasetPath.Retrieval.candidatesIndex, DatasetPath.Retrieval.candidatesScore,
+               DatasetPath.Retrieval.candidatesRelevance, DatasetPath.Retrieval.ap, DatasetPath.Retrieval.ndcg],
+        pointers: [DatasetPath.Retrieval.candidatesIndptr])
 
     public init(k: Int, candidates: RetrievalCandidates, queries: [Int32], eligibleQueries: Int? = nil) {
         self.k = k
@@ -40,8 +50,8 @@ public struct RetrievalResult {
         self.eligibleQueries = eligibleQueries ?? queries.count
     }
 
-    public var queryCount: Int { queries.count }
-    public var meanCandidates: Double { queries.isEmpty ? 0 : Double(index.count) / Double(queries.count) }
+    public var queryCount: Int { allQueries ?? queries.count }
+    public var meanCandidates: Double { queryCount == 0 ? 0 : Double(allCandidates ?? index.count) / Double(queryCount) }
 
     /// Writes the datasets and root attributes of `gcml.eval.retrieval/1`.
     public func write(to file: HDF5File) throws {

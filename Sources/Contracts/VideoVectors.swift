@@ -81,6 +81,9 @@ public struct VideoVectors {
 /// Writes `gcml.embeddings/1` into an open file (inside `Artifact.write`): the ids at once,
 /// the [N, E] embedding one row range at a time as it is computed.
 public final class EmbeddingsWriter {
+    /// Under several ranks each writes the rows of its videos; the parts are concatenated.
+    public static let partLayout = PartLayout(rows: [DatasetPath.videoID, DatasetPath.Embeddings.embedding])
+
     private let embedding: Dataset
     public let dimension: Int
 

@@ -155,17 +155,21 @@ public final class Communicator: @unchecked Sendable {
 
     /// Element-wise reduction over ranks, in place: every rank ends with the same result.
     public func allreduce<T: CommunicatorSummable>(_ values: inout [T], _ operation: Reduction = .sum) {
-        guard let handle, !values.isEmpty else { return }
+        values.withUnsafeMutableBufferPointer { allreduce($0, operation) }
+    }
+
+    /// Element-wise reduction over ranks, in place in memory the caller owns (a model's flat
+    /// gradient is reduced where it lies, without a copy into an array).
+    public func allreduce<T: CommunicatorSummable>(_ buffer: UnsafeMutableBufferPointer<T>, _ operation: Reduction = .sum) {
+        guard let handle, let base = buffer.baseAddress, buffer.count > 0 else { return }
         let op: MPI_Op
         switch operation {
         case .sum: op = gcml_mpi_op_sum()
         case .max: op = gcml_mpi_op_max()
         case .min: op = gcml_mpi_op_min()
         }
-        values.withUnsafeMutableBufferPointer { buffer in
-            forEachPiece(buffer.count) { start, count in
-                _ = MPI_Allreduce(gcml_mpi_in_place(), buffer.baseAddress! + start, Int32(count), T.mpiDatatype, op, handle)
-            }
+        forEachPiece(buffer.count) { start, count in
+            _ = MPI_Allreduce(gcml_mpi_in_place(), base + start, Int32(count), T.mpiDatatype, op, handle)
         }
     }
 

@@ -6,25 +6,24 @@ import Support
 ///
 /// Every rank writes its rows, in rank order, into a part file beside the output
 /// (hidden, named after the job); when every part is complete, rank 0 joins them into
-/// one ordinary artifact (`ArtifactParts.join`: rows concatenated, nothing linked) and
-/// prepares it in its publication (stamped with the publication's `ranks`, validated).
-/// The ranks then agree; only when all succeeded does this return, and the caller's
-/// rank 0 commits the publication. A rank that fails prints its error with its rank and
-/// ends the job (the launcher stops the others), so nothing is renamed and the previous
-/// file at the path stays as it was. Without a launcher this is `publication.write` itself.
+/// one ordinary artifact (`ArtifactParts.join`: rows concatenated, nothing linked) through
+/// its writer: prepared in rank 0's publication (stamped `ranks` = N, validated) and
+/// published by the caller's `commit()`/`publish()` once every rank has agreed. A rank that
+/// fails prints its error with its rank and ends the job (the launcher stops the others),
+/// so nothing is renamed and the previous file at the path stays as it was. Without a
+/// launcher this is `writer.write` itself.
 public enum DistributedArtifact {
-    /// Writes `path` from every rank of `communicator`; `program` names the writer in a rank's error. `publication` is rank 0's (nil on
-    /// the other ranks: only rank 0 locks and publishes the outputs). `body` fills this
+    /// Writes `path` from every rank of `communicator`. `writer` is each rank's; only rank 0's
+    /// writes the joined file (only rank 0 holds the run's publication). `body` fills this
     /// rank's part (or, in a plain run, the whole file) and returns a value; datasets not
     /// in `layout` must be written alike by every rank (rank 0's copy is kept).
     @discardableResult
-    public static func write<R>(_ path: String, schema: SchemaKind, program: String, inputs: [String] = [], layout: PartLayout,
-                                communicator: Communicator, publication: Publication?,
+    public static func write<R>(_ path: String, schema: SchemaKind, inputs: [String] = [], layout: PartLayout,
+                                communicator: Communicator, writer: ArtifactWriter,
                                 body: (HDF5File) throws -> R) throws -> R {
         guard communicator.isLaunched else {
-            guard let publication else { throw GCMLError("\(path): a plain run needs a publication to write into") }
             var result: R?
-            try publication.write(path, schema: schema, inputs: inputs) { result = try body($0) }
+            try writer.write(path, schema: schema, inputs: inputs) { result = try body($0) }
             guard let result else { throw GCMLError("\(path): nothing was written") }
             return result
         }
@@ -46,15 +45,14 @@ public enum DistributedArtifact {
         } catch {
             // The job ends here: remove every rank's part (an open part disappears when its writer is killed).
             for part in parts { try? FileManager.default.removeItem(atPath: part) }
-            communicator.fail(program, error)
+            communicator.fail(writer.createdBy, error)
         }
         // Every part is complete once every rank is past this point (a failed rank has ended the job).
         communicator.barrier()
         var joinError: Error?
         if communicator.isRoot {
             do {
-                guard let publication else { throw GCMLError("\(path): rank 0 has no publication to write into") }
-                try publication.write(path, schema: schema, inputs: inputs) { file in
+                try writer.write(path, schema: schema, inputs: inputs, ranks: communicator.size) { file in
                     try ArtifactParts.join(parts, layout: layout, into: file)
                 }
             } catch {
@@ -67,6 +65,7 @@ public enum DistributedArtifact {
         if !failed.isEmpty { throw GCMLError("\(path): rank 0 could not join the ranks' parts; nothing was published") }
         return result
     }
+
     /// One hidden part per rank beside `path`, named after a token rank 0 draws for this job.
     static func partPaths(_ path: String, communicator: Communicator) -> [String] {
         let url = URL(fileURLWithPath: path)

@@ -101,16 +101,18 @@ public enum Checkpoint {
 
 /// embeddings.h5 (`gcml.embeddings/1`): the unit embedding of every video, written in batches.
 public enum EmbeddingExport {
-    public static func write(_ trainer: Trainer, to file: HDF5File, batch: Int = 4096) throws {
+    /// Writes videos `rows` (all when nil): their ids and embeddings.
+    public static func write(_ trainer: Trainer, rows: Range<Int>? = nil, to file: HDF5File, batch: Int = 4096) throws {
         let features = trainer.features
+        let rows = rows ?? 0..<features.count
         let dim = trainer.options.dim
-        let writer = try EmbeddingsWriter(file: file, videoIDs: features.videoIDs, dimension: dim)
+        let writer = try EmbeddingsWriter(file: file, videoIDs: Array(features.videoIDs[rows]), dimension: dim)
         let buffer = Buffer<Float>(count: batch * dim, repeating: 0)
-        var start = 0
-        while start < features.count {
-            let end = min(features.count, start + batch)
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let end = min(rows.upperBound, start + batch)
             trainer.embed(range: start..<end, into: buffer.pointer)
-            try writer.write(rows: UnsafeBufferPointer(start: buffer.pointer, count: (end - start) * dim), at: start)
+            try writer.write(rows: UnsafeBufferPointer(start: buffer.pointer, count: (end - start) * dim), at: start - rows.lowerBound)
             start = end
         }
     }

@@ -87,10 +87,17 @@ public struct RetrievalValidation: Sendable {
 
     /// MAP given unit `vectors` [rows.count, dim] (any embedding: the model's or raw features normalised).
     public func meanAveragePrecision(vectors: [Float], dim: Int) -> Double {
+        let part = averagePrecisionSum(vectors: vectors, dim: dim, queries: 0..<queries.count)
+        return part.counted == 0 ? 0 : part.sum / Double(part.counted)
+    }
+
+    /// The sum of AP over queries `range` (positions in `queries`) that have a relevant candidate, and how
+    /// many those are: ranks add these up to get the MAP of a split query set.
+    public func averagePrecisionSum(vectors: [Float], dim: Int, queries range: Range<Int>) -> (sum: Double, counted: Int) {
         precondition(vectors.count == rows.count * dim)
         var total = 0.0, counted = 0
         var scored: [(Float, Int32, Float)] = []
-        for q in 0..<queries.count {
+        for q in range {
             scored.removeAll(keepingCapacity: true)
             let qv = Int(queryIndex[q]) * dim
             vectors.withUnsafeBufferPointer { v in
@@ -105,6 +112,6 @@ public struct RetrievalValidation: Sendable {
                 counted += 1
             }
         }
-        return counted == 0 ? 0 : total / Double(counted)
+        return (total, counted)
     }
 }

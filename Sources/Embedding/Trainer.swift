@@ -1,4 +1,5 @@
 import Contracts
+import Distributed
 import Foundation
 import LinearAlgebra
 import Support
@@ -32,7 +33,18 @@ public struct TrainingOptions: Sendable {
 
 /// The training loop: mini-batches drawn from a seeded per-epoch permutation, one forward
 /// and one backward pass of the whole batch (GEMMs), the loss, Adam. All buffers are sized
-/// once; a step allocates nothing.
+/// once; a step allocates nothing (beyond the collectives' arrays under several ranks).
+///
+/// Under N ranks (synchronous data parallelism) every rank draws the same global batch from
+/// the seed and runs the towers forward and backward on its contiguous share of it only.
+/// The batch's embeddings are gathered on every rank, so the loss sees the whole batch:
+/// in-batch mining searches the global batch (each rank mines for its own anchors and the
+/// chosen negatives are gathered), and the loss and its gradient with respect to all of the
+/// batch's embeddings are computed on every rank exactly as one process does (that part is
+/// O(batch · dim)); each rank back-propagates the rows it owns. The parameter gradients are
+/// then summed by an allreduce and every rank takes the same optimiser step, so the replicas
+/// stay equal. The softmax head's gradient comes from the whole gathered batch on every rank
+/// and needs no reduction.
 public final class Trainer {
     public let features: FeatureTable
     public let task: TrainingTask
@@ -48,6 +60,10 @@ public final class Trainer {
     public internal(set) var history = TrainingHistory()
     /// Draws the sampled-softmax candidates; saved in checkpoints.
     public internal(set) var generator: SeededGenerator
+    /// The ranks sharing each batch (`Communicator.serial` for one process).
+    public let communicator: Communicator
+    /// Bytes this rank passed through collectives during training steps (sent and received).
+    public private(set) var communicatedBytes = 0
 
     let exampleCount: Int
     let rowsPerStep: Int
@@ -59,17 +75,29 @@ public final class Trainer {
     private let outputGradient: Buffer<Float>
     private let gram: Buffer<Float>
     private let negatives: Buffer<Int>
+    /// This rank's contiguous share of each batch (triplets or videos): all of it in one process.
+    let share: Range<Int>
+    /// Videos (triplets: rows in one-process layout) or classes (classification) of the whole batch.
+    private let batchVideos: Buffer<Int32>
+    /// The whole batch's embeddings and their loss gradient, gathered from the ranks (unused with one rank).
+    private let batchEmbeddings: Buffer<Float>
+    private let batchGradient: Buffer<Float>
     private var sampler: ClassSampler?
     private let candidates: Buffer<Int32>
     private let candidateCount: Int
     private let eligible: [Int32]
     var lossWindowState = (sum: 0.0, steps: 0)
 
-    public init(features: FeatureTable, task: TrainingTask, options: TrainingOptions) throws {
+    public init(features: FeatureTable, task: TrainingTask, options: TrainingOptions, communicator: Communicator = .serial) throws {
         self.features = features
         self.task = task
         self.options = options
-        guard options.batch >= 1 else { throw GCMLError(parameter: "batchSize", expected: "at least 1", found: "\(options.batch)") }
+        self.communicator = communicator
+        guard options.batch >= communicator.size else {
+            throw GCMLError(parameter: "batchSize", expected: communicator.size == 1 ? "at least 1" : "at least the number of ranks (\(communicator.size))",
+                            found: "\(options.batch)")
+        }
+        share = communicator.share(of: options.batch)
         let shape = TwoTowerShape(visualInput: features.visualWidth, visualHidden: options.visualHidden,
                                   audioInput: features.audioWidth, audioHidden: options.audioHidden, dim: options.dim)
         network = TwoTowerNetwork(shape: shape, seed: options.seed)
@@ -112,11 +140,15 @@ public final class Trainer {
         videoBatch = Buffer(count: rows, repeating: 0)
         outputGradient = Buffer(count: rows * options.dim, repeating: 0)
         if case .triplets = task, options.mining != .none {
-            gram = Buffer(count: rows * rows, repeating: 0)
+            gram = Buffer(count: share.count * rows, repeating: 0)   // the rows of this rank's anchors
         } else {
             gram = Buffer(count: 0, repeating: 0)
         }
         negatives = Buffer(count: options.batch, repeating: 0)
+        batchVideos = Buffer(count: rows, repeating: 0)
+        let gathered = communicator.size > 1 ? rows * options.dim : 0
+        batchEmbeddings = Buffer(count: gathered, repeating: 0)
+        batchGradient = Buffer(count: gathered, repeating: 0)
     }
 
     /// Examples (network inputs: 3 per triplet, 1 per labelled video) per step.
@@ -154,60 +186,108 @@ public final class Trainer {
         videoBatch[row] = video
     }
 
-    /// Loss of the next batch and the gradients (network and head), without updating.
-    func computeGradients() -> Double {
+    /// Loss of the next batch and the gradients (network and head, summed over ranks), without updating.
+    func computeGradients() throws -> Double {
         let b = options.batch
         let first = step * b
         let dim = options.dim
         let audio = audioBatch.map { UnsafePointer($0.pointer) }
+        let local = share.count
+        let loss: Double
         switch task {
         case .triplets(let triplets, let neighbours):
+            // Every rank knows the whole batch's videos; it gathers features for its own triplets only,
+            // laid out as its anchors, then their positives, then their negatives.
             for j in 0..<b {
                 let t = example(first + j)
-                gather(video: triplets.anchor[t], row: j)
-                gather(video: triplets.positive[t], row: b + j)
-                gather(video: triplets.negative[t], row: 2 * b + j)
+                batchVideos[j] = triplets.anchor[t]
+                batchVideos[b + j] = triplets.positive[t]
+                batchVideos[2 * b + j] = triplets.negative[t]
+            }
+            for (l, j) in share.enumerated() {
+                for part in 0..<3 { gather(video: batchVideos[part * b + j], row: part * local + l) }
             }
             let rows = 3 * b
-            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: rows)
+            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: 3 * local)
+            let all = try gatherBatch(z, parts: 3)
+            // Mining for this rank's anchors over the whole batch: their rows of the Gram matrix (one GEMM).
             if options.mining != .none {
-                // All pairwise similarities of the batch: one GEMM.
-                BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: rows, k: dim, a: z, lda: dim, b: z, ldb: dim,
-                          c: gram.pointer, ldc: rows)
+                BLAS.gemm(transposeA: false, transposeB: true, m: local, n: rows, k: dim, a: all + share.lowerBound * dim, lda: dim,
+                          b: all, ldb: dim, c: gram.pointer, ldc: rows)
             }
-            TripletLoss.selectNegatives(gram: gram.pointer, tripletCount: b, videos: videoBatch.pointer, neighbours: neighbours,
-                                        mining: options.mining, into: negatives.pointer)
-            let result = TripletLoss.lossAndGradient(embeddings: z, dim: dim, tripletCount: b, negatives: negatives.pointer,
-                                                     margin: Float(options.margin), gradient: outputGradient.pointer)
-            network.backward(visual: visualBatch.pointer, audio: audio, rows: rows, outputGradient: outputGradient.pointer)
-            return result.loss
+            TripletLoss.selectNegatives(gram: gram.pointer, anchors: options.mining == .none ? 0..<b : share, tripletCount: b, videos: batchVideos.pointer,
+                                        neighbours: neighbours, mining: options.mining, into: negatives.pointer)
+            if communicator.size > 1 && options.mining != .none {
+                let chosen = try communicator.allgatherv(share.map { Int32(negatives[$0]) }).values
+                for j in 0..<b { negatives[j] = Int(chosen[j]) }
+                communicatedBytes += 4 * (b + local)
+            }
+            // The loss and its gradient for every embedding of the batch, as one process computes them.
+            let gradient = communicator.size > 1 ? batchGradient.pointer : outputGradient.pointer
+            loss = TripletLoss.lossAndGradient(embeddings: all, dim: dim, tripletCount: b, negatives: negatives.pointer,
+                                               margin: Float(options.margin), gradient: gradient).loss
+            if communicator.size > 1 {
+                for part in 0..<3 {
+                    (outputGradient.pointer + part * local * dim).update(from: gradient + (part * b + share.lowerBound) * dim, count: local * dim)
+                }
+            }
+            network.backward(visual: visualBatch.pointer, audio: audio, rows: 3 * local, outputGradient: outputGradient.pointer)
         case .classification(let labels):
-            for j in 0..<b { gather(video: eligible[example(first + j)], row: j) }
-            for j in 0..<b { videoBatch[j] = labels.label[Int(videoBatch[j])] }   // now the class of each row
-            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: b)
+            for j in 0..<b { batchVideos[j] = labels.label[Int(eligible[example(first + j)])] }   // the class of each row
+            for (l, j) in share.enumerated() { gather(video: eligible[example(first + j)], row: l) }
+            let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: local)
+            let all = try gatherBatch(z, parts: 1)
+            let gradient = communicator.size > 1 ? batchGradient.pointer : outputGradient.pointer
             let softmax = head!
-            let loss: Double
             if var sampler {
                 sampler.sample(into: candidates.pointer, generator: &generator)
                 self.sampler = sampler
-                loss = softmax.lossAndGradient(embeddings: z, rows: b, labels: videoBatch.pointer, candidates: candidates.pointer,
+                loss = softmax.lossAndGradient(embeddings: all, rows: b, labels: batchVideos.pointer, candidates: candidates.pointer,
                                                candidateCount: candidateCount, logCorrection: { Float(sampler.logExpectedCount($0)) },
-                                               embeddingGradient: outputGradient.pointer)
+                                               embeddingGradient: gradient)
             } else {
-                loss = softmax.lossAndGradient(embeddings: z, rows: b, labels: videoBatch.pointer, candidates: candidates.pointer,
+                loss = softmax.lossAndGradient(embeddings: all, rows: b, labels: batchVideos.pointer, candidates: candidates.pointer,
                                                candidateCount: candidateCount, logCorrection: { _ in 0 },
-                                               embeddingGradient: outputGradient.pointer)
+                                               embeddingGradient: gradient)
             }
-            network.backward(visual: visualBatch.pointer, audio: audio, rows: b, outputGradient: outputGradient.pointer)
-            return loss
+            // This rank's rows are contiguous in the batch.
+            network.backward(visual: visualBatch.pointer, audio: audio, rows: local,
+                             outputGradient: gradient + (communicator.size > 1 ? share.lowerBound * dim : 0))
         }
+        if communicator.size > 1 {
+            let parameters = UnsafeMutableBufferPointer(start: network.gradients.pointer, count: network.parameterCount)
+            communicator.allreduce(parameters)
+            communicatedBytes += 2 * 4 * network.parameterCount
+        }
+        return loss
+    }
+
+    /// The whole batch's embeddings in one-process layout, from each rank's `z` ([parts · share, dim]:
+    /// `parts` blocks, e.g. anchors, positives, negatives). With one rank that is `z` itself.
+    private func gatherBatch(_ z: UnsafeMutablePointer<Float>, parts: Int) throws -> UnsafeMutablePointer<Float> {
+        guard communicator.size > 1 else { return z }
+        let dim = options.dim, b = options.batch, local = share.count
+        let gathered = try communicator.allgatherv(Array(UnsafeBufferPointer(start: z, count: parts * local * dim))).values
+        communicatedBytes += 4 * (gathered.count + parts * local * dim)
+        var offset = 0
+        gathered.withUnsafeBufferPointer { source in
+            for rank in 0..<communicator.size {
+                let range = Partition.range(b, part: rank, of: communicator.size)
+                for part in 0..<parts {
+                    (batchEmbeddings.pointer + (part * b + range.lowerBound) * dim).update(from: source.baseAddress! + offset,
+                                                                                            count: range.count * dim)
+                    offset += range.count * dim
+                }
+            }
+        }
+        return batchEmbeddings.pointer
     }
 
     /// One optimisation step. Throws (leaving the parameters untouched) when the loss is not finite.
     @discardableResult
     public func trainStep() throws -> Double {
         try BLAS.withThreads(options.threads) {
-            let loss = computeGradients()
+            let loss = try computeGradients()
             guard loss.isFinite else {
                 throw GCMLError("step \(step + 1): the loss is \(loss) (not finite); training stopped. Try a smaller \(parameter: "learningRate") or \(parameter: "clip").")
             }
@@ -270,13 +350,13 @@ public final class Trainer {
         try BLAS.withThreads(options.threads) {
             let remaining = max(0, options.steps - step)
             let progress = reporter.progress(total: remaining, unit: "steps")
-            if let validation, options.validateEvery > 0, step == 0 { validate(validation) }
+            if let validation, options.validateEvery > 0, step == 0 { try validate(validation) }
             let started = Date()
             var lastLoss = Double.nan
             while step < options.steps {
                 lastLoss = try trainStep()
                 if let validation, options.validateEvery > 0, step % options.validateEvery == 0 || step == options.steps {
-                    validate(validation)
+                    try validate(validation)
                 }
                 if let checkpoint, options.checkpointEvery > 0, step % options.checkpointEvery == 0, step < options.steps {
                     try checkpoint(self)
@@ -289,10 +369,17 @@ public final class Trainer {
         }
     }
 
-    func validate(_ validation: RetrievalValidation) {
-        let vectors = embed(rows: validation.rows)
+    /// Validation MAP: each rank embeds its share of the sample's videos and scores its share of the
+    /// queries; the vectors are gathered, the AP sums added up.
+    func validate(_ validation: RetrievalValidation) throws {
+        let dim = options.dim
+        var vectors = embed(rows: Array(validation.rows[communicator.share(of: validation.rows.count)]))
+        if communicator.size > 1 { vectors = try communicator.allgatherv(vectors).values }
+        let part = validation.averagePrecisionSum(vectors: vectors, dim: dim, queries: communicator.share(of: validation.queries.count))
+        var sums = [part.sum, Double(part.counted)]
+        communicator.allreduce(&sums)
         history.validationStep.append(Int64(step))
-        history.validationMAP.append(validation.meanAveragePrecision(vectors: vectors, dim: options.dim))
+        history.validationMAP.append(sums[1] == 0 ? 0 : sums[0] / sums[1])
     }
 
     /// Unit embeddings [rows.count, dim] of the given videos, in batches.

@@ -1,5 +1,6 @@
 import Artifacts
 import Contracts
+import Distributed
 import Foundation
 import Support
 
@@ -27,6 +28,8 @@ public struct TrainingSession {
     public var forceResume = false
     public var modelPath: String
     public var embeddingsPath: String?
+    /// The ranks sharing the work (each batch, the validation sample, the embeddings' rows).
+    public var communicator = Communicator.serial
 
     public init(featuresPath: String, modelPath: String) {
         self.featuresPath = featuresPath
@@ -53,23 +56,29 @@ public struct TrainingSession {
         var options = self.options
         options.validateEvery = validationPath == nil ? 0 : options.validateEvery
         options.steps = try totalSteps(examples: task.exampleCount)
-        let trainer = try Trainer(features: table, task: task, options: options)
+        let trainer = try Trainer(features: table, task: task, options: options, communicator: communicator)
         let resuming = resume && FileManager.default.fileExists(atPath: modelPath)
         let inputs = [featuresPath] + [tripletsPath, treePath, graphPath, validationPath].compactMap { $0 }
         if resuming {
             if !forceResume { try refuseChangedOptions(inputs: inputs) }
+            // Every rank restores the same state: the replicas start equal whatever N wrote the checkpoint.
             try Checkpoint.restore(trainer, from: modelPath)
-            note("\(writer.createdBy): resuming \(modelPath) at step \(trainer.step) of \(options.steps)")
-        } else if resume {
+            if communicator.isRoot { note("\(writer.createdBy): resuming \(modelPath) at step \(trainer.step) of \(options.steps)") }
+        } else if resume && communicator.isRoot {
             note("\(writer.createdBy): \(modelPath) does not exist yet, starting at step 0")
         }
         let validation = try validationPath.map {
             try RetrievalValidation.read($0, videos: table.count, featuresPath: featuresPath, queries: validationQueries, seed: options.seed)
         }
         var saved: Int? = resuming ? trainer.step : nil
+        // The replicas are equal, so rank 0 alone writes the model; a failure there ends the job.
+        let communicator = self.communicator
         let checkpoint: (Trainer) throws -> Void = { trainer in
-            try writeModel(trainer, writer: writer, inputs: inputs)
-            try writer.publish()
+            try communicator.agree(writer.createdBy) {
+                guard communicator.isRoot else { return }
+                try writeModel(trainer, writer: writer, inputs: inputs)
+                try writer.publish()
+            }
             saved = trainer.step
         }
         let started = Date()
@@ -81,11 +90,16 @@ public struct TrainingSession {
             throw error.appending(" " + kept + ".")
         }
         let seconds = Date().timeIntervalSince(started)
-        // The final model and its embeddings are published together.
-        try writeModel(trainer, writer: writer, inputs: inputs)
+        // The final model and its embeddings are published together (rank 0 holds the publication).
+        try communicator.agree(writer.createdBy) {
+            if communicator.isRoot { try writeModel(trainer, writer: writer, inputs: inputs) }
+        }
         if let embeddingsPath {
-            try writer.write(embeddingsPath, schema: .embeddings, inputs: [featuresPath, modelPath]) { file in
-                try EmbeddingExport.write(trainer, to: file)
+            // Rows split over ranks, one part each, joined into one artifact.
+            let rows = communicator.share(of: table.count)
+            try writer.write(embeddingsPath, schema: .embeddings, inputs: [featuresPath, modelPath], layout: EmbeddingsWriter.partLayout,
+                             communicator: communicator) { file in
+                try EmbeddingExport.write(trainer, rows: rows, to: file)
             }
         }
         try writer.publish()
@@ -120,7 +134,7 @@ public struct TrainingSession {
     static let trainingRecordAttribute = "training_options"
 
     private func writeModel(_ trainer: Trainer, writer: ArtifactWriter, inputs: [String]) throws {
-        try writer.write(modelPath, schema: .model, inputs: inputs) { file in
+        try writer.write(modelPath, schema: .model, inputs: inputs, ranks: communicator.size) { file in
             try Checkpoint.write(trainer, to: file)
             try file.root.setAttribute(Self.trainingRecordAttribute, json: trainingRecord)
         }
@@ -152,6 +166,9 @@ public struct TrainingSession {
         var lines = ["\(done) steps in \(String(format: "%.1f", seconds)) s"]
         if done > 0 {
             lines[0] += String(format: " (%.1f steps/s, %.0f examples/s)", Double(done) / seconds, Double(done * trainer.examplesPerStep) / seconds)
+        }
+        if done > 0 && trainer.communicator.size > 1 {
+            lines.append("collectives: \(trainer.communicatedBytes / done) bytes per step on rank \(trainer.communicator.rank) of \(trainer.communicator.size)")
         }
         if let loss = trainer.reportedHistory.loss.last { lines.append(String(format: "final loss %.4f at step %d", loss, trainer.step)) }
         if let map = trainer.history.validationMAP.last, let first = trainer.history.validationMAP.first {

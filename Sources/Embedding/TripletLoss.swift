@@ -16,16 +16,20 @@ public enum Mining: String, CaseIterable, Sendable {
 /// negatives; `videos[r]` is the video of row r. On unit vectors ‖x−y‖² = 2 − 2 x·y,
 /// so one GEMM (the Gram matrix of the batch) gives every pairwise distance.
 public enum TripletLoss {
-    /// The negative row for each of the B triplets. A candidate is any batch row whose video is
-    /// not the anchor's, not the positive's and not a known neighbour of the anchor (`neighbours`,
-    /// a CSR adjacency with sorted columns). `gram` is [3B, 3B] row-major, only rows 0..<B are read.
-    public static func selectNegatives<S: NetworkScalar>(gram: UnsafePointer<S>, tripletCount b: Int, videos: UnsafePointer<Int32>,
-                                                         neighbours: CSRGraph?, mining: Mining, into negatives: UnsafeMutablePointer<Int>) {
+    /// The negative row for each triplet in `anchors` (all B when nil), written at its index in
+    /// `negatives`. A candidate is any batch row whose video is not the anchor's, not the positive's
+    /// and not a known neighbour of the anchor (`neighbours`, a CSR adjacency with sorted columns).
+    /// `gram` holds the Gram rows of those anchors: [anchors.count, 3B] row-major (the whole batch
+    /// is searched whichever anchors a rank mines for).
+    public static func selectNegatives<S: NetworkScalar>(gram: UnsafePointer<S>, anchors: Range<Int>? = nil, tripletCount b: Int,
+                                                         videos: UnsafePointer<Int32>, neighbours: CSRGraph?, mining: Mining,
+                                                         into negatives: UnsafeMutablePointer<Int>) {
         let rows = 3 * b
-        for i in 0..<b {
+        let anchors = anchors ?? 0..<b
+        for i in anchors {
             negatives[i] = 2 * b + i
             if mining == .none { continue }
-            let g = gram + i * rows
+            let g = gram + (i - anchors.lowerBound) * rows
             let anchor = videos[i], positive = videos[b + i]
             // Larger similarity = smaller distance; semi-hard: similarity below the positive's.
             let limit = mining == .semihard ? g[b + i] : S.infinity

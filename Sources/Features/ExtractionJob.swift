@@ -28,9 +28,8 @@ public struct ExtractionJob {
         }
         let communicator = options.communicator
         let progress = communicator.isRoot ? writer.progress : ProgressReporter("\(writer.createdBy) rank \(communicator.rank)")
-        let summary = try DistributedArtifact.write(out, schema: .features, program: writer.createdBy,
-                                                    inputs: inputs + (modelPath.map { [$0] } ?? []), layout: FeaturesWriter.partLayout,
-                                                    communicator: communicator, publication: writer.publication) { file in
+        let summary = try writer.write(out, schema: .features, inputs: inputs + (modelPath.map { [$0] } ?? []),
+                                       layout: FeaturesWriter.partLayout, communicator: communicator) { file in
             try FeatureExtraction.run(source: source, options: options, into: file, progress: progress)
         }
         if let savePCAPath, communicator.isRoot {

@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import LinearAlgebra
 import Support
@@ -38,9 +39,12 @@ public struct AnnotationClassifier {
     }
 
     /// Trains on `rows` of `x` ([*, inputs] row-major) with their `labels` (true classes
-    /// per row, aligned with `rows`). Deterministic for a seed.
+    /// per row, aligned with `rows`). Deterministic for a seed. Under several ranks every rank
+    /// draws the same batches and computes the gradient of its contiguous share of each; the
+    /// shares' gradients are summed by an allreduce and every rank takes the same Adam step.
     public static func train(x: [Float], rows: [Int], labels: [[Int32]], classes: Int, inputs: Int,
-                             options: Options, progress: Support.Progress? = nil) -> AnnotationClassifier {
+                             options: Options, communicator: Communicator = .serial,
+                             progress: Support.Progress? = nil) -> AnnotationClassifier {
         precondition(rows.count == labels.count)
         var model = AnnotationClassifier(inputs: inputs, classes: classes)
         guard !rows.isEmpty else { return model }
@@ -64,9 +68,12 @@ public struct AnnotationClassifier {
             order.fisherYatesShuffle(using: &generator)
             var lossSum = 0.0
             for start in stride(from: 0, to: order.count, by: b) {
-                let m = min(b, order.count - start)
+                // The whole batch's size scales the gradient; this rank computes its share's terms.
+                let whole = min(b, order.count - start)
+                let share = Partition.range(whole, part: communicator.rank, of: communicator.size)
+                let first = start + share.lowerBound, m = share.count
                 for i in 0..<m {
-                    let source = rows[order[start + i]] * d
+                    let source = rows[order[first + i]] * d
                     for j in 0..<d { batch[i * d + j] = x[source + j] }
                 }
                 // logits = X·Wᵀ + b
@@ -80,9 +87,9 @@ public struct AnnotationClassifier {
                 }
                 // dL/dz = (σ(z) − y)/m; loss = softplus(z) − y·z, computed stably.
                 for j in 0..<c { gradB[j] = 0 }
-                let scale = 1 / Float(m)
+                let scale = 1 / Float(whole)
                 for i in 0..<m {
-                    let truth = Set(labels[order[start + i]])
+                    let truth = Set(labels[order[first + i]])
                     for label in truth { lossSum -= Double(logits[i * c + Int(label)] + model.bias[Int(label)]) }
                     for j in 0..<c {
                         let z = logits[i * c + j] + model.bias[j]
@@ -101,11 +108,15 @@ public struct AnnotationClassifier {
                         }
                     }
                 }
+                if communicator.size > 1 {
+                    communicator.allreduce(&gradW)
+                    communicator.allreduce(&gradB)
+                }
                 if options.l2 > 0 { for i in 0..<(c * d) { gradW[i] += options.l2 * model.weight[i] } }
                 adamW.step(&model.weight, gradW, learningRate: options.learningRate)
                 adamB.step(&model.bias, gradB, learningRate: options.learningRate)
             }
-            model.lossHistory.append(lossSum / Double(order.count))
+            model.lossHistory.append(communicator.allreduce(lossSum) / Double(order.count))
             progress?.advance(note: String(format: "loss %.4f", model.lossHistory.last!))
         }
         return model

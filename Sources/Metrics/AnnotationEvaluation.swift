@@ -1,5 +1,6 @@
 import Artifacts
 import Contracts
+import Distributed
 import Foundation
 import LinearAlgebra
 import Support
@@ -13,6 +14,9 @@ public struct AnnotationEvaluation {
     public var classifier: AnnotationClassifier.Options
     /// BLAS threads of the classifier (nil: OpenBLAS's setting).
     public var threads: Int?
+    /// The ranks sharing the work: the classifier is trained data-parallel, the test videos are
+    /// split into contiguous shares, and the metrics are taken over all of them.
+    public var communicator = Communicator.serial
 
     /// The split hashes video ids with this salt, so it is independent of other
     /// hash-based choices (e.g. the graph's held-out videos). The value is the one
@@ -52,26 +56,29 @@ public struct AnnotationEvaluation {
         }
         let progress = reporter.progress("training", total: classifier.epochs, unit: "epochs")
         let model = AnnotationClassifier.train(x: vectors.values, rows: trainRows, labels: trainRows.map(labels.labels),
-                                               classes: labels.classCount, inputs: vectors.dimension, options: classifier, progress: progress)
+                                               classes: labels.classCount, inputs: vectors.dimension, options: classifier,
+                                               communicator: communicator, progress: progress)
         progress.finish()
+        let scored = Array(testRows[communicator.share(of: testRows.count)])
         var metrics = AnnotationMetrics(classCount: labels.classCount, topK: topK)
         var predictions: [Float] = []
-        if savePredictions { predictions.reserveCapacity(testRows.count * labels.classCount) }
-        model.predict(x: vectors.values, rows: testRows) { start, scores in
+        if savePredictions { predictions.reserveCapacity(scored.count * labels.classCount) }
+        model.predict(x: vectors.values, rows: scored) { start, scores in
             let count = scores.count / labels.classCount
-            metrics.add(scores: scores, labels: (start..<(start + count)).map { labels.labels(testRows[$0]) })
+            metrics.add(scores: scores, labels: (start..<(start + count)).map { labels.labels(scored[$0]) })
             if savePredictions { predictions.append(contentsOf: scores) }
         }
-        return AnnotationResult(testRows: testRows.map(Int32.init), trainCount: trainRows.count, classCount: labels.classCount,
+        return AnnotationResult(testRows: scored.map(Int32.init), trainCount: trainRows.count, classCount: labels.classCount,
                                 k: metrics.k, topClasses: metrics.topClasses, topScores: metrics.topScores,
-                                predictions: savePredictions ? predictions : nil, scores: metrics.scores(), lossHistory: model.lossHistory)
+                                predictions: savePredictions ? predictions : nil, scores: try metrics.gathered(over: communicator).scores(),
+                                lossHistory: model.lossHistory)
     }
 }
 
 extension AnnotationResult {
     public var json: [String: Any] {
         ["gap": scores.gap, "map": scores.map, "map_positive_classes": scores.mapPositiveClasses, "hit_at_1": scores.hitAt1,
-         "hit_at_5": scores.hitAt5, "perr": scores.perr, "test_videos": testRows.count, "train_videos": trainCount,
+         "hit_at_5": scores.hitAt5, "perr": scores.perr, "test_videos": scores.videos, "train_videos": trainCount,
          "test_videos_without_labels": scores.videosWithoutLabels, "classes": classCount,
          "classes_with_test_positives": scores.classesWithPositives, "top_k": k,
          "final_train_loss": jsonNumber(lossHistory.last ?? .nan)]
@@ -80,7 +87,7 @@ extension AnnotationResult {
     public var summary: String {
         func f(_ x: Double) -> String { String(format: "%.4f", x) }
         return """
-        videos                  \(trainCount) train, \(testRows.count) test (\(scores.videosWithoutLabels) without labels)
+        videos                  \(trainCount) train, \(scores.videos) test (\(scores.videosWithoutLabels) without labels)
         classes                 \(classCount) (\(scores.classesWithPositives) with test labels)
         GAP@\(k)\(String(repeating: " ", count: max(1, 20 - String(k).count)))\(f(scores.gap))
         MAP                     \(f(scores.map)) (over classes with test labels: \(f(scores.mapPositiveClasses)))

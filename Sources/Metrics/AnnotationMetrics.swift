@@ -1,4 +1,5 @@
 import Contracts
+import Distributed
 import LinearAlgebra
 import Foundation
 
@@ -95,6 +96,24 @@ public struct AnnotationMetrics {
             while position > 0 && x > row[Int(selection[position - 1])] { position -= 1 }
             selection.insert(Int32(cls), at: position)
         }
+    }
+
+    /// The metrics of every rank's videos, when each rank added a contiguous share of the test
+    /// videos: the per-video top-K lists are gathered in rank order and the counts summed, so
+    /// `scores()` sees what one process adding all videos would (the PERR sum up to rounding).
+    public func gathered(over communicator: Communicator) throws -> AnnotationMetrics {
+        guard communicator.size > 1 else { return self }
+        var all = AnnotationMetrics(classCount: classCount, topK: k)
+        all.topClasses = try communicator.allgatherv(topClasses).values
+        all.topScores = try communicator.allgatherv(topScores).values
+        all.topIsTrue = try communicator.allgatherv(topIsTrue.map { Int8($0 ? 1 : 0) }).values.map { $0 != 0 }
+        all.classPositives = classPositives
+        communicator.allreduce(&all.classPositives)
+        var counts = [hits1, hits5, videosWithoutLabels, videos]
+        communicator.allreduce(&counts)
+        (all.hits1, all.hits5, all.videosWithoutLabels, all.videos) = (counts[0], counts[1], counts[2], counts[3])
+        all.perrSum = communicator.allreduce(perrSum)
+        return all
     }
 
     public func scores() -> Scores {

@@ -1,5 +1,6 @@
 import Artifacts
 import Contracts
+import Distributed
 import Foundation
 import LinearAlgebra
 import Support
@@ -30,9 +31,12 @@ public struct RetrievalEvaluation {
     public var maxQueries: Int?
     public var seed: UInt64
     public var threads: Int
+    /// The ranks sharing the queries: each ranks a contiguous share (a query's candidates and
+    /// negatives depend on the query alone), MAP and NDCG are taken over all of them.
+    public var communicator: Communicator
 
     public init(k: Int = 60, candidates: Candidates = .heldoutRandom, negatives: Int = 100, queries: Queries = .both,
-                maxQueries: Int? = nil, seed: UInt64 = 0, threads: Int = BLAS.threads) {
+                maxQueries: Int? = nil, seed: UInt64 = 0, threads: Int = BLAS.threads, communicator: Communicator = .serial) {
         self.k = k
         self.candidates = candidates
         self.negatives = negatives
@@ -40,6 +44,7 @@ public struct RetrievalEvaluation {
         self.maxQueries = maxQueries
         self.seed = seed
         self.threads = threads
+        self.communicator = communicator
     }
 
     /// The query rows (ascending) of `graph` for `queries`: videos with held-out edges,
@@ -68,7 +73,8 @@ public struct RetrievalEvaluation {
         return pool[0..<limit].sorted()
     }
 
-    /// Evaluates `vectors` (unit rows, [graph.nodeCount, dimension] row-major).
+    /// Evaluates `vectors` (unit rows, [graph.nodeCount, dimension] row-major). Under several ranks the
+    /// result holds this rank's queries and the MAP and NDCG of all of them.
     public func evaluate(vectors: [Float], dimension: Int, graph: RelationalGraph, graphPath: String = "graph",
                          progress reporter: ProgressReporter = .unnamed) throws -> RetrievalResult {
         precondition(vectors.count == graph.nodeCount * dimension, "evaluate: vectors do not match the graph")
@@ -80,14 +86,16 @@ public struct RetrievalEvaluation {
             throw GCMLError(file: graphPath, object: "/heldout", expected: "at least one \(queries.rawValue) query with held-out edges",
                             found: "none")
         }
-        let rows = Self.sampleQueries(eligible, limit: maxQueries, seed: seed)
+        // Each rank ranks a contiguous share of the (sampled) queries.
+        let sampled = Self.sampleQueries(eligible, limit: maxQueries, seed: seed)
+        let rows = Array(sampled[communicator.share(of: sampled.count)])
         let progress = reporter.progress(total: rows.count, unit: "queries")
         var result = RetrievalResult(k: k, candidates: candidates, queries: rows.map(Int32.init), eligibleQueries: eligible.count)
         switch candidates {
         case .heldoutRandom: rankSampled(rows, vectors, dimension, graph, &result, progress)
         case .all: rankCorpus(rows, vectors, dimension, graph, &result, progress)
         }
-        result.finish()
+        try result.finish(communicator: communicator)
         progress.finish(note: String(format: "MAP %.4f, NDCG@%d %.4f", result.map, k, result.meanNDCG))
         return result
     }
@@ -225,9 +233,15 @@ extension RetrievalResult {
         ndcg.append(RankingMetrics.ndcg(scores: scores, relevance: relevance, k: k) ?? .nan)
     }
 
-    /// MAP and mean NDCG over the queries with at least one relevant candidate.
-    mutating func finish() {
-        let aps = ap.filter { !$0.isNaN }, ndcgs = ndcg.filter { !$0.isNaN }
+    /// MAP and mean NDCG over the queries (of all ranks, gathered in query order, so the sums are
+    /// the one-process sums) with at least one relevant candidate.
+    mutating func finish(communicator: Communicator = .serial) throws {
+        let allAP = try communicator.allgatherv(ap).values, allNDCG = try communicator.allgatherv(ndcg).values
+        if communicator.size > 1 {
+            allQueries = allAP.count
+            allCandidates = Int(communicator.allreduce(Int64(index.count)))
+        }
+        let aps = allAP.filter { !$0.isNaN }, ndcgs = allNDCG.filter { !$0.isNaN }
         map = aps.isEmpty ? .nan : aps.reduce(0, +) / Double(aps.count)
         meanNDCG = ndcgs.isEmpty ? .nan : ndcgs.reduce(0, +) / Double(ndcgs.count)
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Artifacts
-import Distributed
 import Foundation
 import Support
 
@@ -43,18 +42,6 @@ extension Stage {
     /// `ranks`: how many ranks compute the outputs (stamped on each; only rank 0 opens the publication).
     public func publication(outputs: [(String, String?)], inputs: [(String, String?)], ranks: Int = 1) throws -> Publication {
         try Publication(stage: Self.stageName, parameters: StageParameters.of(self), outputs: outputs, inputs: inputs, ranks: ranks)
-    }
-
-    /// Runs `body` on every rank of `world`: a rank's error, in this stage's option names, is
-    /// printed with its rank and ends the job (in a plain run it is thrown as usual).
-    public func onEveryRank(_ world: Communicator, _ body: () throws -> Void) throws {
-        try world.agree(Self.stageName) {
-            do {
-                try body()
-            } catch let error as GCMLError {
-                throw error.renamingParameters(Self.optionName)
-            }
-        }
     }
 
     /// Progress lines labelled with this stage's name.

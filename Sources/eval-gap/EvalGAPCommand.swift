@@ -1,6 +1,7 @@
 import ArgumentParser
 import Artifacts
 import Contracts
+import Distributed
 import LinearAlgebra
 import Metrics
 import StageKit
@@ -15,7 +16,8 @@ struct EvalGAPCommand: Stage {
         Trains one sigmoid FC layer (BCE, Adam, L2) on the training videos' vectors and scores the test \
         videos. Reads any per-video vectors (gcml.embeddings/1 by default, or FILE:/dataset) and labels \
         from gcml.features/1 or gcml.frames/1; \
-        writes gcml.eval.annotation/1. See docs/evaluation.md.
+        writes gcml.eval.annotation/1. Under mpirun or srun the classifier is trained data-parallel and the \
+        test videos are split over the ranks (one artifact). See docs/evaluation.md.
         """)
 
     enum Defaults: OptimiserDefaults {
@@ -45,19 +47,27 @@ struct EvalGAPCommand: Stage {
     }
 
     func execute() throws {
-        let publication = try publication(outputs: [("--out", out), ("--json", json)],
-                                          inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path), ("--labels", labels)])
-        defer { publication.close() }
-        let videoLabels = try VideoLabels.read(labels)
-        let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
-        let options = AnnotationClassifier.Options(epochs: Int(optimiser.epochCount ?? 0), batchSize: optimiser.batchSize,
-                                                   learningRate: Float(optimiser.learningRate), l2: l2, seed: seed.seed)
-        let evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options,
-                                              threads: threads.threads)
-        let result = try evaluation.evaluate(vectors: input, labels: videoLabels, progress: progress)
-        try publication.writer.write(out, schema: .annotation, inputs: [input.path, labels]) { file in try result.write(to: file) }
-        if let json { try publication.writeJSON(json, result.json) }
-        try publication.commit()
-        print(result.summary)
+        let world = Communicator.world
+        try onEveryRank(world) {
+            // Only rank 0 locks and publishes the outputs; the ranks share the test videos.
+            let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--json", json)],
+                                                             inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path),
+                                                                      ("--labels", labels)], ranks: world.size) : nil
+            defer { publication?.close() }
+            let videoLabels = try VideoLabels.read(labels)
+            let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
+            let options = AnnotationClassifier.Options(epochs: Int(optimiser.epochCount ?? 0), batchSize: optimiser.batchSize,
+                                                       learningRate: Float(optimiser.learningRate), l2: l2, seed: seed.seed)
+            var evaluation = AnnotationEvaluation(testFraction: testFraction, topK: topK, savePredictions: savePredictions, classifier: options,
+                                                  threads: threads.threads)
+            evaluation.communicator = world
+            let result = try evaluation.evaluate(vectors: input, labels: videoLabels, progress: progress)
+            try (publication?.writer ?? writer).write(out, schema: .annotation, inputs: [input.path, labels], layout: AnnotationResult.partLayout,
+                                                      communicator: world) { file in try result.write(to: file) }
+            guard let publication else { return }
+            if let json { try publication.writeJSON(json, result.json) }
+            try publication.commit()
+            print(result.summary)
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Artifacts
 import Contracts
+import Distributed
 import LinearAlgebra
 import Metrics
 import StageKit
@@ -13,7 +14,8 @@ struct EvalMapNDCGCommand: Stage {
         abstract: "Related-video retrieval on the graph's held-out edges: MAP and NDCG@k of cosine rankings.",
         discussion: """
         Reads any per-video vectors (gcml.embeddings/1 by default, or FILE:/dataset such as \
-        features.h5:/visual) and gcml.graph/1; writes gcml.eval.retrieval/1. See docs/evaluation.md.
+        features.h5:/visual) and gcml.graph/1; writes gcml.eval.retrieval/1. Under mpirun or srun the \
+        queries are split over the ranks (one artifact, the same numbers). See docs/evaluation.md.
         """)
 
     @Option(help: "Vectors as FILE[:/dataset] (float32 [N,D]; default dataset /embedding).") var vectors: String
@@ -37,21 +39,28 @@ struct EvalMapNDCGCommand: Stage {
     }
 
     func execute() throws {
-        let publication = try publication(outputs: [("--out", out), ("--json", json)],
-                                          inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path), ("--graph", graph)])
-        defer { publication.close() }
-        let relational = try RelationalGraph.read(graph)
-        var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
-        try input.checkAligned(with: relational.videoIDs, of: graph)
-        let zeros = input.normalizeRows()
-        if zeros > 0 { note("\(zeros) zero vectors in \(vectors) score 0 against every video") }
-        let evaluation = RetrievalEvaluation(k: k, candidates: candidates, negatives: negatives, queries: queries,
-                                             maxQueries: maxQueries, seed: seed.seed, threads: threads.threads)
-        let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph,
-                                             progress: progress)
-        try publication.writer.write(out, schema: .retrieval, inputs: [input.path, graph]) { file in try result.write(to: file) }
-        if let json { try publication.writeJSON(json, result.json) }
-        try publication.commit()
-        print(result.summary)
+        let world = Communicator.world
+        try onEveryRank(world) {
+            // Only rank 0 locks and publishes the outputs; every rank ranks its share of the queries.
+            let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--json", json)],
+                                                             inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path),
+                                                                      ("--graph", graph)], ranks: world.size) : nil
+            defer { publication?.close() }
+            let relational = try RelationalGraph.read(graph)
+            var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")
+            try input.checkAligned(with: relational.videoIDs, of: graph)
+            let zeros = input.normalizeRows()
+            if zeros > 0 && world.isRoot { note("\(zeros) zero vectors in \(vectors) score 0 against every video") }
+            let evaluation = RetrievalEvaluation(k: k, candidates: candidates, negatives: negatives, queries: queries,
+                                                 maxQueries: maxQueries, seed: seed.seed, threads: threads.threads, communicator: world)
+            let result = try evaluation.evaluate(vectors: input.values, dimension: input.dimension, graph: relational, graphPath: graph,
+                                                 progress: progress)
+            try (publication?.writer ?? writer).write(out, schema: .retrieval, inputs: [input.path, graph], layout: RetrievalResult.partLayout,
+                                                      communicator: world) { file in try result.write(to: file) }
+            guard let publication else { return }
+            if let json { try publication.writeJSON(json, result.json) }
+            try publication.commit()
+            print(result.summary)
+        }
     }
 }

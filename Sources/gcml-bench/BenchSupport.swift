@@ -126,5 +126,11 @@ enum BenchSupport {
         return (result, max(0, peak.bytes - start))
     }
 
+    /// The integer after option `name` in a bench's arguments, or `fallback`.
+    static func intOption(_ arguments: [String], _ name: String, _ fallback: Int) -> Int {
+        guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else { return fallback }
+        return v
+    }
+
     static func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 }

@@ -8,10 +8,7 @@ import Support
 /// compared with the same model in PyTorch (bench/train.py) when torch is importable.
 enum TrainBench {
     static func run(_ arguments: [String]) throws {
-        func value(_ name: String, _ fallback: Int) -> Int {
-            guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else { return fallback }
-            return v
-        }
+        func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
         let threads = value("--threads", 2), steps = value("--steps", 40), videos = value("--videos", 20_000)
         let classes = value("--classes", 50_000), sampled = value("--sampled", 2048)
         print("train-embed bench: \(threads) threads, \(steps) timed steps, \(videos) videos (1500 visual + 128 audio)")

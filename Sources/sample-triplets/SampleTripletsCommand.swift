@@ -59,8 +59,8 @@ struct SampleTripletsCommand: Stage {
         // Each rank draws a contiguous run of blocks, so the parts join in the one-process order.
         let blocks = world.share(of: sampler.blockCount(for: count))
         let progress = world.isRoot ? progress.progress(total: count, unit: "triplets") : nil
-        let statistics = try DistributedArtifact.write(out, schema: .triplets, program: Self.stageName, inputs: inputs.paths,
-                                                       layout: TripletWriter.partLayout, communicator: world, publication: publication) { file in
+        let statistics = try (publication?.writer ?? writer).write(out, schema: .triplets, inputs: inputs.paths,
+                                                                   layout: TripletWriter.partLayout, communicator: world) { file in
             let triplets = try TripletWriter(file: file)
             let statistics = try sampler.sample(count: count, blocks: blocks, progress: progress, sink: triplets.append).summed(over: world)
             try statistics.write(to: file)

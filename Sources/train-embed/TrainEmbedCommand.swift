@@ -1,5 +1,6 @@
 import ArgumentParser
 import Contracts
+import Distributed
 import Embedding
 import Artifacts
 import StageKit
@@ -14,7 +15,8 @@ struct TrainEmbedCommand: Stage {
             (classification of each video's cluster at --classify-level, sampled softmax with --sampled K); \
             --validate and --graph read gcml.graph/1. Writes gcml.model/1 (weights, Adam state, history; \
             rewritten atomically at checkpoints) and, with --embeddings, gcml.embeddings/1 for every video. \
-            See docs/train-embed.md.
+            Under mpirun or srun the global --batch-size is split over the ranks (synchronous data parallelism, \
+            mining over the whole batch); see docs/train-embed.md and docs/cluster.md.
             """)
 
     enum Defaults: OptimiserDefaults {
@@ -79,10 +81,18 @@ struct TrainEmbedCommand: Stage {
     }
 
     func execute() throws {
-        let publication = try publication(outputs: [("--out", out), ("--embeddings", embeddings)],
-                                          inputs: [("--features", features), ("--triplets", triplets), ("--tree", tree),
-                                                   ("--graph", graph), ("--validate", validationGraph)])
-        defer { publication.close() }
+        let world = Communicator.world
+        let summary = try onEveryRank(world) { try execute(world) }
+        if world.isRoot { print("\(Self.stageName): " + summary) }
+    }
+
+    func execute(_ world: Communicator) throws -> String {
+        // Only rank 0 locks and publishes the outputs; the others compute and write parts.
+        let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--embeddings", embeddings)],
+                                                         inputs: [("--features", features), ("--triplets", triplets), ("--tree", tree),
+                                                                  ("--graph", graph), ("--validate", validationGraph)],
+                                                         ranks: world.size) : nil
+        defer { publication?.close() }
         var session = TrainingSession(featuresPath: features, modelPath: out)
         (session.tripletsPath, session.treePath, session.classifyLevel, session.minimumClusterSize) = (triplets, tree, classifyLevel, minClusterSize)
         (session.graphPath, session.validationPath, session.validationQueries) = (graph, validationGraph, validateQueries)
@@ -95,6 +105,7 @@ struct TrainEmbedCommand: Stage {
         (options.logEvery, options.validateEvery, options.checkpointEvery, options.seed) = (logEvery, validateEvery, checkpointEvery, seed.seed)
         options.threads = threads.threads
         session.options = options
-        print("\(Self.stageName): " + (try session.run(writer: publication.writer)))
+        session.communicator = world
+        return try session.run(writer: publication?.writer ?? writer)
     }
 }

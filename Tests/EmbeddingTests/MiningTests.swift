@@ -49,8 +49,21 @@ final class MiningTests: XCTestCase {
                         }
                     }
                 }
-                XCTAssertEqual(chosen, reference(z: z, dim: dim, b: b, videos: videos, neighbours: pairs, mining: mining),
-                               "trial \(trial), \(mining)")
+                let expected = reference(z: z, dim: dim, b: b, videos: videos, neighbours: pairs, mining: mining)
+                XCTAssertEqual(chosen, expected, "trial \(trial), \(mining)")
+                // Mining in shares (as ranks do: each its anchors' Gram rows over the whole batch) picks the same.
+                var split = [Int](repeating: -1, count: b)
+                for anchors in [0..<(b / 3), (b / 3)..<(2 * b / 3), (2 * b / 3)..<b] {
+                    gram.withUnsafeBufferPointer { g in
+                        videos.withUnsafeBufferPointer { v in
+                            split.withUnsafeMutableBufferPointer { out in
+                                TripletLoss.selectNegatives(gram: g.baseAddress! + anchors.lowerBound * 3 * b, anchors: anchors, tripletCount: b,
+                                                            videos: v.baseAddress!, neighbours: graph, mining: mining, into: out.baseAddress!)
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(split, expected, "trial \(trial), \(mining), in three shares")
             }
         }
     }

@@ -1,0 +1,142 @@
+import Artifacts
+import Foundation
+import XCTest
+
+/// Relative L2 difference ‖a − b‖ / ‖a‖ (0 for two empty or zero vectors).
+func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count)
+    var difference = 0.0, norm = 0.0
+    for i in a.indices {
+        difference += Double(a[i] - b[i]) * Double(a[i] - b[i])
+        norm += Double(a[i]) * Double(a[i])
+    }
+    return norm == 0 ? difference.squareRoot() : (difference / norm).squareRoot()
+}
+
+/// The root attribute `ranks` of an artifact.
+func ranksAttribute(_ path: String) throws -> Int64? {
+    let file = try HDF5File.open(path)
+    defer { try? file.close() }
+    return try file.root.intAttribute("ranks")
+}
+
+/// train-embed and its embeddings under 3 ranks (mpirun) against one process: the global batch
+/// is split, mining and the loss see the whole batch, so the weights after 100 steps match.
+extension TrainEmbedTests {
+    /// Every layer's weights and biases of a model.h5, concatenated in a fixed order.
+    func weights(_ path: String) throws -> [Float] {
+        let file = try Artifact.open(path, as: .model)
+        defer { try? file.close() }
+        var values: [Float] = []
+        for layer in ["visual/fc1", "visual/fc2", "audio/fc1", "audio/fc2"] {
+            values += try file.root.read("\(layer)/weight") as [Float]
+            values += try file.root.read("\(layer)/bias") as [Float]
+        }
+        if file.root.exists("classifier/weight") { values += try file.root.read("classifier/weight") as [Float] }
+        return values
+    }
+
+    /// One process and 3 ranks with the same global batch (12: 4 per rank) for 100 steps.
+    func compareOneAndThreeRanks(_ task: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let args = task + ["--features", folder + "/features.h5", "--hidden", "16", "--audio-hidden", "8", "--dim", "8",
+                           "--batch-size", "12", "--steps", "100", "--threads", "1", "--log-every", "10", "--graph", folder + "/graph.h5"]
+        try Executables.succeed("train-embed", args + ["--out", folder + "/one.h5", "--embeddings", folder + "/one-embeddings.h5"])
+        let three = try Launch.run(Launch.mpirun(3, "train-embed", args + ["--out", folder + "/three.h5", "--embeddings", folder + "/three-embeddings.h5"]))
+        XCTAssertEqual(three.status, 0, three.stderr, file: file, line: line)
+        let difference = relativeDifference(try weights(folder + "/one.h5"), try weights(folder + "/three.h5"))
+        XCTAssertLessThanOrEqual(difference, 1e-3, "relative L2 difference of the weights", file: file, line: line)
+        let one = try read(folder + "/one-embeddings.h5", "embedding"), split = try read(folder + "/three-embeddings.h5", "embedding")
+        XCTAssertEqual(one.count, videos * 8, file: file, line: line)
+        XCTAssertLessThanOrEqual(relativeDifference(one, split), 1e-3, "embeddings", file: file, line: line)
+        let ids = try HDF5File.open(folder + "/three-embeddings.h5")
+        XCTAssertEqual(try ids.root.readStrings("video_id"), (0..<videos).map { "vid\($0)" }, "rows in one-process order", file: file, line: line)
+        try ids.close()
+        XCTAssertEqual(try ranksAttribute(folder + "/one.h5"), 1, file: file, line: line)
+        XCTAssertEqual(try ranksAttribute(folder + "/three.h5"), 3, file: file, line: line)
+        XCTAssertEqual(try ranksAttribute(folder + "/three-embeddings.h5"), 3, file: file, line: line)
+        // The loss history (the same global batches) agrees too.
+        let lossOne: [Double] = try HDF5File.open(folder + "/one.h5").root.read("history/loss")
+        let lossThree: [Double] = try HDF5File.open(folder + "/three.h5").root.read("history/loss")
+        XCTAssertEqual(lossOne.count, 10, file: file, line: line)
+        for (a, b) in zip(lossOne, lossThree) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(a)), file: file, line: line) }
+    }
+
+    func testTripletTrainingOnThreeRanksMatchesOneProcess() throws {
+        try compareOneAndThreeRanks(["--triplets", folder + "/triplets.h5", "--mining", "semihard"])
+    }
+
+    func testSampledSoftmaxTrainingOnThreeRanksMatchesOneProcess() throws {
+        try compareOneAndThreeRanks(["--tree", folder + "/tree.h5", "--classify-level", "1", "--sampled", "2"])
+    }
+
+    /// A checkpoint written by 3 ranks resumes on 2 ranks and ends where one uninterrupted process does.
+    func testResumeWithAnotherNumberOfRanksEqualsUninterruptedRun() throws {
+        let args = ["--triplets", folder + "/triplets.h5", "--features", folder + "/features.h5", "--hidden", "16", "--audio-hidden", "8",
+                    "--dim", "8", "--batch-size", "12", "--threads", "1", "--graph", folder + "/graph.h5"]
+        try Executables.succeed("train-embed", args + ["--steps", "40", "--out", folder + "/whole.h5"])
+        let first = try Launch.run(Launch.mpirun(3, "train-embed", args + ["--steps", "20", "--out", folder + "/resumed.h5"]))
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let second = try Launch.run(Launch.mpirun(2, "train-embed", args + ["--steps", "40", "--resume", "--out", folder + "/resumed.h5"]))
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertLessThanOrEqual(relativeDifference(try weights(folder + "/whole.h5"), try weights(folder + "/resumed.h5")), 1e-3)
+        XCTAssertEqual(try ranksAttribute(folder + "/resumed.h5"), 2)
+    }
+
+    func testBatchSmallerThanTheRanksIsRejectedByName() throws {
+        let run = try Launch.run(Launch.mpirun(3, "train-embed", ["--triplets", folder + "/triplets.h5", "--features", folder + "/features.h5",
+                                                                  "--batch-size", "2", "--steps", "1", "--out", folder + "/m.h5"]))
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("--batch-size") && run.stderr.contains("number of ranks (3)"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/m.h5"))
+    }
+}
+
+/// eval-map-ndcg and eval-gap under 3 ranks against one process.
+extension EvalTests {
+    func testRetrievalOnThreeRanksEqualsOneProcess() throws {
+        for mode in ["heldout+random", "all"] {
+            let args = ["--vectors", folder + "/features.h5:/visual", "--graph", folder + "/graph.h5", "--candidates", mode, "--k", "10",
+                        "--negatives", "20", "--seed", "3", "--threads", "1"]
+            try Executables.succeed("eval-map-ndcg", args + ["--out", folder + "/one.h5"])
+            let three = try Launch.run(Launch.mpirun(3, "eval-map-ndcg", args + ["--out", folder + "/three.h5"]))
+            XCTAssertEqual(three.status, 0, three.stderr)
+            XCTAssertEqual(three.stdout.components(separatedBy: "MAP").count, 2, "one summary (rank 0): \(three.stdout)")
+            let one = try Artifact.open(folder + "/one.h5", as: .retrieval), split = try Artifact.open(folder + "/three.h5", as: .retrieval)
+            for name in ["map", "ndcg_at_k"] {
+                let a = try XCTUnwrap(one.root.doubleAttribute(name)), b = try XCTUnwrap(split.root.doubleAttribute(name))
+                XCTAssertTrue(a > 0 && a < 1, "\(mode) \(name) \(a): not a degenerate case")
+                XCTAssertEqual(a, b, accuracy: 1e-6, "\(mode) \(name)")
+            }
+            for name in ["query", "candidates/index"] {
+                XCTAssertEqual(try one.root.read(name, as: Int32.self), try split.root.read(name, as: Int32.self), "\(mode) \(name)")
+            }
+            XCTAssertEqual(try one.root.read("candidates/indptr", as: Int64.self), try split.root.read("candidates/indptr", as: Int64.self))
+            let apOne = try one.root.read("ap", as: Double.self), apThree = try split.root.read("ap", as: Double.self)
+            XCTAssertEqual(apOne.count, apThree.count)
+            for (a, b) in zip(apOne, apThree) where !a.isNaN { XCTAssertEqual(a, b, accuracy: 1e-6, mode) }
+            XCTAssertEqual(try one.root.intAttribute("ranks"), 1)
+            XCTAssertEqual(try split.root.intAttribute("ranks"), 3)
+            try one.close()
+            try split.close()
+        }
+    }
+
+    func testAnnotationOnThreeRanksMatchesOneProcess() throws {
+        let args = ["--vectors", folder + "/features.h5:/visual", "--labels", folder + "/features.h5", "--epochs", "20",
+                    "--learning-rate", "0.05", "--batch-size", "16", "--test-fraction", "0.3", "--save-predictions", "--seed", "2", "--threads", "1"]
+        try Executables.succeed("eval-gap", args + ["--out", folder + "/one.h5"])
+        let three = try Launch.run(Launch.mpirun(3, "eval-gap", args + ["--out", folder + "/three.h5"]))
+        XCTAssertEqual(three.status, 0, three.stderr)
+        let one = try Artifact.open(folder + "/one.h5", as: .annotation), split = try Artifact.open(folder + "/three.h5", as: .annotation)
+        for name in ["gap", "map", "hit_at_1", "hit_at_5", "perr"] {
+            let a = try XCTUnwrap(one.root.doubleAttribute(name)), b = try XCTUnwrap(split.root.doubleAttribute(name))
+            XCTAssertEqual(a, b, accuracy: 1e-3, name)
+        }
+        XCTAssertEqual(try one.root.read("test_rows", as: Int32.self), try split.root.read("test_rows", as: Int32.self))
+        XCTAssertEqual(try one.root.dataset("predictions").shape, try split.root.dataset("predictions").shape)
+        XCTAssertLessThanOrEqual(relativeDifference(try one.root.read("predictions"), try split.root.read("predictions")), 1e-3)
+        XCTAssertEqual(try split.root.intAttribute("ranks"), 3)
+        try one.close()
+        try split.close()
+    }
+}
