@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "eval-map-ndcg", targets: ["eval-map-ndcg"]),
         .executable(name: "eval-gap", targets: ["eval-gap"]),
         .executable(name: "gcml-report", targets: ["gcml-report"]),
+        .executable(name: "gcml-ablation-report", targets: ["gcml-ablation-report"]),
         .executable(name: "gcml-bench", targets: ["gcml-bench"]),
     ],
     dependencies: [
@@ -68,6 +69,7 @@ let package = Package(
         stage("eval-map-ndcg", ["Metrics", "Graphs", "LinearAlgebra", "Artifacts", "Support"]),
         stage("eval-gap", ["Metrics", "LinearAlgebra", "Artifacts", "Support"]),
         stage("gcml-report", ["Reporting", "Artifacts", "Support"]),
+        stage("gcml-ablation-report", ["Reporting", "Support"]),
         stage("gcml-bench", ["Artifacts", "LinearAlgebra", "Features", "Graphs", "Sampling",
                              "Embedding", "Metrics", "Synthetic", "Support"]),
 

@@ -124,6 +124,17 @@ enum SchemaCatalog {
             return SchemaSpec(schema: kind.identifier, about: "embedding model weights, optimiser state and training history", datasets: [
                 DatasetSpec("/history/step", [.int64], ["S"], about: "training step of each logged loss"),
                 DatasetSpec("/history/loss", [.float64, .float32], ["S"], about: "training loss"),
+                DatasetSpec("/history/presampled_negative_chosen", [.float64, .float32], ["S"], required: false, together: "mining",
+                            about: "triplet training: share of triplets (0-1) whose own pre-sampled negative in-batch mining kept, per logged window"),
+                DatasetSpec("/history/active_fraction", [.float64, .float32], ["S"], required: false, together: "mining",
+                            about: "triplet training: share of triplets (0-1) with a non-zero hinge loss, per logged window"),
+                DatasetSpec("/history/anchor_negative_distance", [.float64, .float32], ["S"], required: false, together: "mining",
+                            about: "triplet training: mean Euclidean distance (0-2) between anchor and chosen negative embeddings, per logged window"),
+                DatasetSpec("/history/validation_step", [.int64], ["V"], required: false, together: "validation", about: "training step of each validation"),
+                DatasetSpec("/history/validation_map", [.float64, .float32], ["V"], required: false, together: "validation",
+                            about: "held-out retrieval MAP among sampled candidates (held-out neighbours + random videos)"),
+                DatasetSpec("/history/validation_map_full_corpus", [.float64, .float32], ["V"], required: false,
+                            about: "held-out retrieval MAP of the same queries ranked against the whole corpus"),
             ], rootAttributes: [], layerGroups: true)
         case .embeddings:
             return SchemaSpec(schema: kind.identifier, about: "unit-norm embedding of every video", datasets: [

@@ -35,12 +35,22 @@ public enum Checkpoint {
         try root.write("optimizer/step", [Int64(trainer.step)])
         try root.write("state/rng", trainer.generator.stateWords.map { Int64(bitPattern: $0) })
         try root.write("state/loss_window", [trainer.lossWindowState.sum, Double(trainer.lossWindowState.steps)])
+        let mining = trainer.miningWindowState
+        try root.write("state/mining_window", [mining.ownNegative, mining.active, mining.distance])
         let history = trainer.reportedHistory
         try root.write("history/step", history.step)
         try root.write("history/loss", history.loss)
+        if trainer.isTriplet {
+            try root.write("history/presampled_negative_chosen", history.presampledNegativeChosen)
+            try root.write("history/active_fraction", history.activeFraction)
+            try root.write("history/anchor_negative_distance", history.anchorNegativeDistance)
+        }
         if !history.validationStep.isEmpty {
             try root.write("history/validation_step", history.validationStep)
             try root.write("history/validation_map", history.validationMAP)
+            if !history.validationMAPFullCorpus.isEmpty {
+                try root.write("history/validation_map_full_corpus", history.validationMAPFullCorpus)
+            }
         }
         try root.setAttribute("steps", .int(Int64(trainer.step)))
         try root.setAttribute("wall_seconds", .double(trainer.wallSeconds))
@@ -96,17 +106,46 @@ public enum Checkpoint {
             let window: [Double] = try root.read("state/loss_window")
             if window.count == 2 { trainer.lossWindowState = (window[0], Int(window[1])) }
         }
+        if root.exists("state/mining_window") {
+            let window: [Double] = try root.read("state/mining_window")
+            if window.count == 3 { trainer.miningWindowState = (window[0], window[1], window[2]) }
+        }
         var history = TrainingHistory()
         history.step = try root.read("history/step")
         history.loss = try root.read("history/loss")
         if root.exists("history/validation_step") {
             history.validationStep = try root.read("history/validation_step")
             history.validationMAP = try root.read("history/validation_map")
+            if root.exists("history/validation_map_full_corpus") {
+                history.validationMAPFullCorpus = try root.read("history/validation_map_full_corpus")
+            }
+        }
+        if trainer.isTriplet {
+            if root.exists("history/presampled_negative_chosen") {
+                history.presampledNegativeChosen = try root.read("history/presampled_negative_chosen")
+                history.activeFraction = try root.read("history/active_fraction")
+                history.anchorNegativeDistance = try root.read("history/anchor_negative_distance")
+            } else {
+                // A model written before mining statistics were logged: its windows are unknown.
+                let unknown = [Double](repeating: .nan, count: history.step.count)
+                (history.presampledNegativeChosen, history.activeFraction, history.anchorNegativeDistance) = (unknown, unknown, unknown)
+            }
+            guard [history.presampledNegativeChosen.count, history.activeFraction.count, history.anchorNegativeDistance.count]
+                    .allSatisfy({ $0 == history.step.count }) else {
+                throw GCMLError(file: path, object: "/history/presampled_negative_chosen, /history/active_fraction, /history/anchor_negative_distance",
+                                expected: "\(history.step.count) values each (one per /history/step)",
+                                found: "\(history.presampledNegativeChosen.count), \(history.activeFraction.count), \(history.anchorNegativeDistance.count)")
+            }
         }
         if trainer.lossWindowState.steps > 0, !history.step.isEmpty {
             // The last logged point was a partial window that the resumed run goes on filling.
             history.step.removeLast()
             history.loss.removeLast()
+            if history.presampledNegativeChosen.count > history.step.count {
+                history.presampledNegativeChosen.removeLast()
+                history.activeFraction.removeLast()
+                history.anchorNegativeDistance.removeLast()
+            }
         }
         trainer.history = history
     }

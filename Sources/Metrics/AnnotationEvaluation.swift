@@ -177,12 +177,12 @@ public struct AnnotationResult {
         try root.setAttribute("hit_at_1", .double(scores.hitAt1))
         try root.setAttribute("hit_at_5", .double(scores.hitAt5))
         try root.setAttribute("perr", .double(scores.perr))
-        try root.setAttribute("map_positive_classes", .double(scores.mapPositiveClasses))
+        try root.setAttribute("map_all_classes", .double(scores.mapAllClasses))
         try root.setAttribute("num_classes", .int(Int64(classCount)))
     }
 
     public var json: [String: Any] {
-        ["gap": scores.gap, "map": scores.map, "map_positive_classes": scores.mapPositiveClasses, "hit_at_1": scores.hitAt1,
+        ["gap": scores.gap, "map": scores.map, "map_all_classes": scores.mapAllClasses, "hit_at_1": scores.hitAt1,
          "hit_at_5": scores.hitAt5, "perr": scores.perr, "test_videos": testRows.count, "train_videos": trainCount,
          "test_videos_without_labels": scores.videosWithoutLabels, "classes": classCount,
          "classes_with_test_positives": scores.classesWithPositives, "top_k": k,
@@ -195,7 +195,7 @@ public struct AnnotationResult {
         videos                  \(trainCount) train, \(testRows.count) test (\(scores.videosWithoutLabels) without labels)
         classes                 \(classCount) (\(scores.classesWithPositives) with test labels)
         GAP@\(k)\(String(repeating: " ", count: max(1, 20 - String(k).count)))\(f(scores.gap))
-        MAP                     \(f(scores.map)) (over classes with test labels: \(f(scores.mapPositiveClasses)))
+        MAP                     \(f(scores.map)) (over the classes with test labels; over all classes, empty ones as 0: \(f(scores.mapAllClasses)))
         Hit@1                   \(f(scores.hitAt1))
         Hit@5                   \(f(scores.hitAt5))
         PERR                    \(f(scores.perr))

@@ -75,6 +75,20 @@ public struct CorpusRanking {
     }
 }
 
+extension CorpusRanking.Result {
+    /// Average precision of query q over the full ranking, its targets being the relevant videos:
+    /// target j has precision (targets scoring ≥ s_j) / (videos scoring ≥ s_j). NaN without targets.
+    public func averagePrecision(query q: Int) -> Double {
+        let ts = targetScores[q], counts = targetCounts[q]
+        var ap = 0.0
+        for j in ts.indices {
+            let above = ts.reduce(0) { $0 + ($1 >= ts[j] ? 1 : 0) }
+            ap += Double(above) / Double(counts[j])
+        }
+        return ap / Double(ts.count)
+    }
+}
+
 /// Where the visitors write: each query's entries belong to the one worker that scans it.
 struct Output {
     let top: UnsafeMutableBufferPointer<Int32>

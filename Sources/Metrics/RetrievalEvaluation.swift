@@ -170,15 +170,7 @@ public struct RetrievalEvaluation {
                 scores.append(ranked.targetScores[q][t])
                 relevance.append(weight[targets[q][t]] ?? 0)
             }
-            // AP over the full ranking: target j has precision (targets scoring ≥ s_j) / (videos scoring ≥ s_j).
-            let ts = ranked.targetScores[q], counts = ranked.targetCounts[q]
-            var ap = 0.0
-            for j in ts.indices {
-                let above = ts.reduce(0) { $0 + ($1 >= ts[j] ? 1 : 0) }
-                ap += Double(above) / Double(counts[j])
-            }
-            ap /= Double(ts.count)
-            result.append(candidates: candidates, scores: scores, relevance: relevance, k: k, ap: ap)
+            result.append(candidates: candidates, scores: scores, relevance: relevance, k: k, ap: ranked.averagePrecision(query: q))
         }
     }
 }

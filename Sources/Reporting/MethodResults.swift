@@ -8,6 +8,13 @@ public struct RetrievalScores: Equatable, Sendable {
     public var ndcg: Double
     public var k: Int?
     public var queries: Int
+
+    public init(map: Double, ndcg: Double, k: Int?, queries: Int) {
+        self.map = map
+        self.ndcg = ndcg
+        self.k = k
+        self.queries = queries
+    }
 }
 
 /// Annotation metrics of one `gcml.eval.annotation/1` file.
@@ -24,7 +31,50 @@ public struct TrainingHistory: Equatable, Sendable {
     public var steps: Int?
     public var wallSeconds: Double?
     public var loss: LearningCurve
+    /// Held-out retrieval MAP on the sampled candidates (neighbours + random videos).
     public var validationMAP: LearningCurve?
+    /// Held-out retrieval MAP of the same queries ranked against the whole corpus.
+    public var validationMAPFullCorpus: LearningCurve?
+    /// In-batch mining statistics per logged window (triplet training only).
+    public var presampledNegativeChosen: LearningCurve?
+    public var activeFraction: LearningCurve?
+    public var anchorNegativeDistance: LearningCurve?
+
+    public init(steps: Int? = nil, wallSeconds: Double? = nil, loss: LearningCurve, validationMAP: LearningCurve? = nil,
+                validationMAPFullCorpus: LearningCurve? = nil, presampledNegativeChosen: LearningCurve? = nil,
+                activeFraction: LearningCurve? = nil, anchorNegativeDistance: LearningCurve? = nil) {
+        self.steps = steps
+        self.wallSeconds = wallSeconds
+        self.loss = loss
+        self.validationMAP = validationMAP
+        self.validationMAPFullCorpus = validationMAPFullCorpus
+        self.presampledNegativeChosen = presampledNegativeChosen
+        self.activeFraction = activeFraction
+        self.anchorNegativeDistance = anchorNegativeDistance
+    }
+
+    /// The validation curve of a measure.
+    public func validation(_ measure: ValidationMeasure) -> LearningCurve? {
+        switch measure {
+        case .sampled: return validationMAP
+        case .fullCorpus: return validationMAPFullCorpus
+        }
+    }
+}
+
+/// The two validation measures train-embed can log.
+public enum ValidationMeasure: String, CaseIterable, Sendable {
+    /// Held-out neighbours + random candidates (saturates early on easy corpora).
+    case sampled
+    /// The same held-out queries ranked against every video (harder, resolves differences longer).
+    case fullCorpus = "full_corpus"
+
+    public var label: String {
+        switch self {
+        case .sampled: return "validation MAP (sampled candidates)"
+        case .fullCorpus: return "validation MAP (full corpus)"
+        }
+    }
 }
 
 /// Everything the report knows about one method: each piece is nil when its file is absent.
@@ -110,18 +160,23 @@ public struct MethodResults: Sendable {
             throw GCMLError(file: path, object: "/history/loss", expected: "\(loss.steps.count) values (one per /history/step)",
                             found: "\(loss.values.count)")
         }
-        var validation: LearningCurve?
-        if root.exists("/history/validation_step"), root.exists("/history/validation_map") {
-            let steps = try readSteps(root, "/history/validation_step")
-            let values = try readValues(root, "/history/validation_map")
+        /// A curve of `values` against the steps of `stepsPath`; nil when either dataset is absent or empty.
+        func curve(_ stepsPath: String, _ valuesPath: String) throws -> LearningCurve? {
+            guard root.exists(stepsPath), root.exists(valuesPath) else { return nil }
+            let steps = try readSteps(root, stepsPath)
+            let values = try readValues(root, valuesPath)
             guard steps.count == values.count else {
-                throw GCMLError(file: path, object: "/history/validation_map", expected: "\(steps.count) values (one per /history/validation_step)",
-                                found: "\(values.count)")
+                throw GCMLError(file: path, object: valuesPath, expected: "\(steps.count) values (one per \(stepsPath))", found: "\(values.count)")
             }
-            if !steps.isEmpty { validation = LearningCurve(steps: steps, values: values) }
+            return steps.isEmpty ? nil : LearningCurve(steps: steps, values: values)
         }
         let steps = try root.intAttribute("steps").map(Int.init) ?? loss.finalStep
-        return TrainingHistory(steps: steps, wallSeconds: try wallSeconds(root), loss: loss, validationMAP: validation)
+        return TrainingHistory(steps: steps, wallSeconds: try wallSeconds(root), loss: loss,
+                               validationMAP: try curve("/history/validation_step", "/history/validation_map"),
+                               validationMAPFullCorpus: try curve("/history/validation_step", "/history/validation_map_full_corpus"),
+                               presampledNegativeChosen: try curve("/history/step", "/history/presampled_negative_chosen"),
+                               activeFraction: try curve("/history/step", "/history/active_fraction"),
+                               anchorNegativeDistance: try curve("/history/step", "/history/anchor_negative_distance"))
     }
 
     /// Wall time: the `wall_seconds` attribute, else the same key in the `parameters` JSON; nil otherwise.

@@ -11,8 +11,8 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Each method is a folder holding some of retrieval.h5, retrieval-all.h5, annotation.h5 and model.h5; \
             by default the folders gcml, cdml, cluster and raw of --run-dir. Missing files show as — in the report. \
-            Writes --out (Markdown), the same name with .json, and learning_curves.svg, training_loss.svg and \
-            level_sizes.svg next to it. See docs/report.md.
+            Writes --out (Markdown), the same name with .json, and learning_curves.svg, learning_curves_full_corpus.svg, \
+            training_loss.svg, mining.svg and level_sizes.svg next to it. See docs/report.md.
             """)
 
     @Option(help: "Run folder holding one subfolder per method (and tree.h5, truth.h5 by default).") var runDir: String
@@ -23,7 +23,10 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Cluster tree (gcml.tree/1); default <run-dir>/tree.h5 when present.") var tree: String?
     @Option(help: "Latent truth (gcml.truth/1) for NMI/ARI; default <run-dir>/truth.h5 when present.") var truth: String?
     @Option(help: "Report title.") var title = "gcml comparison report"
-    @Option(help: "Method whose final validation MAP the others must reach.") var baseline = "cdml"
+    @Option(help: "Baseline triplet method: speed-up = its steps to the target / the contender's.") var baseline = "cdml"
+    @Option(help: "Triplet method measured against the baseline.") var contender = "gcml"
+    @Option(help: "Learning-speed target: this fraction of the better final validation MAP of contender and baseline.")
+    var targetFraction = LearningSpeed.defaultFraction
     @Option(help: "Untrained method the others are compared with.") var raw = "raw"
 
     static let defaultMethods = ["gcml", "cdml", "cluster", "raw"]
@@ -39,7 +42,11 @@ struct ReportCommand: ParsableCommand {
         let truthPath = truth ?? existing(runDir + "/truth.h5")
         if truthPath != nil && treePath == nil { note("gcml-report: truth given but no tree: NMI/ARI skipped") }
         let levels = try treePath.map { try TreeStatistics.read(treePath: $0, truthPath: truthPath) }
-        let report = ComparisonReport(title: title, runDirectory: runDir, methods: results, baselineName: baseline, rawName: raw,
+        guard targetFraction > 0, targetFraction <= 1 else {
+            throw GCMLError(file: "--target-fraction", expected: "a fraction in (0, 1]", found: String(targetFraction))
+        }
+        let report = ComparisonReport(title: title, runDirectory: runDir, methods: results, baselineName: baseline, contenderName: contender,
+                                      targetFraction: targetFraction, rawName: raw,
                                       tree: levels, treePath: treePath, truthPath: truthPath)
         let path = out ?? runDir + "/report.md"
         try report.write(to: path)

@@ -44,6 +44,10 @@ struct TrainEmbedCommand: ParsableCommand {
     var graph: String?
     @Option(help: "Relational graph (gcml.graph/1) for held-out retrieval MAP during training.") var validate: String?
     @Option(help: "Validate every N steps.") var validateEvery = 100
+    @Option(help: ArgumentHelp("Also validate at these steps: 'log' (10, 20, 50, 100, 200, 500 … below --validate-every) or a list like 10,20,50.",
+                               valueName: "log|STEPS")) var validateAt: String?
+    @Flag(help: "Also rank the validation queries against the whole corpus (harder; /history/validation_map_full_corpus).")
+    var validateFullCorpus = false
     @Option(help: "Held-out queries in the validation sample.") var validateQueries = 500
     @Option(help: "Log the mean loss every N steps.") var logEvery = 10
     @Option(help: "Rewrite model.h5 every N steps (0 = only at the end).") var checkpointEvery = 0
@@ -73,6 +77,9 @@ struct TrainEmbedCommand: ParsableCommand {
         options.sampled = sampled
         options.logEvery = logEvery
         options.validateEvery = validate == nil ? 0 : validateEvery
+        if let validateAt, validate != nil {
+            options.validateAt = try ValidationSchedule.parse(validateAt, every: validateEvery).extra
+        }
         options.checkpointEvery = checkpointEvery
         options.seed = seed
         switch (steps, epochs) {
@@ -92,7 +99,7 @@ struct TrainEmbedCommand: ParsableCommand {
             }
         }
         let validation = try validate.map {
-            try RetrievalValidation.read($0, videos: table.count, featuresPath: features, queries: validateQueries, seed: seed)
+            try RetrievalValidation.readWithFullCorpus($0, videos: table.count, featuresPath: features, queries: validateQueries, seed: seed)
         }
         let inputs = [features] + [triplets, tree, graph, validate].compactMap { $0 }
         var saved: Int? = resume && FileManager.default.fileExists(atPath: out) ? trainer.step : nil
@@ -105,7 +112,7 @@ struct TrainEmbedCommand: ParsableCommand {
         let started = Date()
         let firstStep = trainer.step
         do {
-            try trainer.run(validation: validation, checkpoint: write)
+            try trainer.run(validation: validation?.sampled, fullCorpus: validateFullCorpus ? validation?.fullCorpus : nil, checkpoint: write)
         } catch let error as GCMLError {
             let kept = saved.map { "\(out) keeps the last good checkpoint (step \($0))" } ?? "no checkpoint of this run was written"
             throw GCMLError(error.message + " " + kept + ".")
