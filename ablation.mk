@@ -1,7 +1,7 @@
 # `make ablation`: the paper's claims over repeated runs (included by the Makefile).
 # Every run trains with the pipeline's features, graph and tree (built by `make all` rules), its own
 # triplets (sampled with the run's seed) and its own training seed; evaluation candidates use $(SEED),
-# so seeds are paired on the same evaluation. Output: $(ABLATION)/report.md, report.json, SVG plots.
+# so seeds are paired on the same evaluation; validation queries likewise use $(SEED) (--validate-seed). Output: $(ABLATION)/report.md, report.json, SVG plots.
 # The pipeline file sets the sizes (ABLATION_* variables); the defaults below are the tiny ones.
 #
 # Experiments (runs shared between experiments are trained once):
@@ -60,7 +60,7 @@ $(ablation_runs)/$(call ablation_triplet_run,$(1),$(2),$(3),$(4))/model.h5 $(abl
     $(FEATURES) $(call ablation_triplets,$(1),$(4)) $(GRAPH) $(TRAIN_EMBED)
 	@mkdir -p $$(@D)
 	$(TRAIN_EMBED) --features $(FEATURES) --triplets $(call ablation_triplets,$(1),$(4)) --out $$(@D)/model.h5 --embeddings $$(@D)/embeddings.h5 \
-	  --validate $(GRAPH) --batch $(2) --steps $(ABLATION_STEPS) --mining $(3) $(ABLATION_TRAIN_ARGS) --threads 1 --seed $(4)
+	  --validate $(GRAPH) --validate-seed $(SEED) --batch $(2) --steps $(ABLATION_STEPS) --mining $(3) $(ABLATION_TRAIN_ARGS) --threads 1 --seed $(4)
 $(call ABLATION_EVAL,$(call ablation_triplet_run,$(1),$(2),$(3),$(4)))
 endef
 
@@ -71,7 +71,7 @@ $(ablation_runs)/$(call ablation_cluster_run,$(1),$(2),$(3))/model.h5 $(ablation
     $(FEATURES) $(TREE) $(GRAPH) $(TRAIN_EMBED)
 	@mkdir -p $$(@D)
 	$(TRAIN_EMBED) --features $(FEATURES) --tree $(TREE) --classify-level $(1) --out $$(@D)/model.h5 --embeddings $$(@D)/embeddings.h5 \
-	  --validate $(GRAPH) --batch $(ABLATION_CLASSIFY_BATCH) --steps $(ABLATION_STEPS) $(if $(filter sampled,$(2)),--sampled $(ABLATION_SAMPLED),) \
+	  --validate $(GRAPH) --validate-seed $(SEED) --batch $(ABLATION_CLASSIFY_BATCH) --steps $(ABLATION_STEPS) $(if $(filter sampled,$(2)),--sampled $(ABLATION_SAMPLED),) \
 	  $(ABLATION_CLASSIFY_ARGS) --threads 1 --seed $(3)
 $(call ABLATION_EVAL,$(call ablation_cluster_run,$(1),$(2),$(3)))
 endef
@@ -101,7 +101,7 @@ $(ABLATION_MANIFEST): ablation-manifest-check
 	@printf '# gcml ablation manifest (written by make ablation PIPELINE=$(PIPELINE))\n' > $@.tmp
 	@printf 'note\t%s\n' 'Pipeline $(PIPELINE): $(ABLATION_NOTE) Seeds $(ABLATION_SEEDS) (triplet sampling and training); evaluation seed $(SEED) for every run.' >> $@.tmp
 	@printf 'note\t%s\n' 'Triplet runs: $(ABLATION_TRIPLET_COUNT) triplets, train-embed $(ABLATION_TRAIN_ARGS); default batch $(ABLATION_BATCH). Classification: batch $(ABLATION_CLASSIFY_BATCH), sampled softmax with $(ABLATION_SAMPLED) candidates (the full softmax when a level has no more classes than that).' >> $@.tmp
-	@printf 'axis\tbatch\tbatch size (triplets per step)\naxis\tcluster\ttree level of the cluster labels\n' >> $@.tmp
+	@printf 'axis\tbatch\tbatch size (triplets per step)\naxis\tnegatives\ttree level of the sibling negatives (random: table only)\naxis\tcluster\ttree level of the cluster labels\n' >> $@.tmp
 	@$(foreach s,$(ABLATION_SEEDS),$(foreach b,$(ABLATION_BATCHES),\
 	  $(call manifest_run,batch,GCML batch $(b),GCML,$(b),$(s),$(call ablation_triplet_run,L1,$(b),semihard,$(s))) \
 	  $(call manifest_run,batch,CDML batch $(b),CDML,$(b),$(s),$(call ablation_triplet_run,random,$(b),semihard,$(s)))))

@@ -17,3 +17,4 @@ ABLATION_STEPS          ?= 300
 ABLATION_TRAIN_ARGS     ?= --hidden 128 --audio-hidden 32 --dim 32 --validate-every 100 --validate-at log --validate-full-corpus --log-every 25
 ABLATION_CLASSIFY_BATCH ?= 128
 ABLATION_SAMPLED        ?= 16
+ABLATION_NOTE           ?= Training as in make all (300 steps, the same model); nothing shortened.

@@ -25,17 +25,22 @@ public struct Spread: Equatable, Sendable {
 
 /// Two configurations compared seed by seed: the difference A − B of each seed both ran,
 /// and a verdict that calls one better only when the mean difference exceeds `threshold`
-/// standard errors of the paired differences (the spread across seeds).
+/// standard errors of the paired differences (the spread across seeds) and is at least
+/// `negligible` in size (a consistent 0.0005 of MAP is real but says nothing about a method).
 public struct PairedComparison: Equatable, Sendable {
     public var differences: [Double]
     public var threshold: Double
+    public var negligible: Double
 
-    public init(a: [Int: Double], b: [Int: Double], threshold: Double = 2) {
+    public static let defaultNegligible = 0.001
+
+    public init(a: [Int: Double], b: [Int: Double], threshold: Double = 2, negligible: Double = defaultNegligible) {
         differences = a.keys.sorted().compactMap { seed in
             guard let x = a[seed], let y = b[seed], x.isFinite, y.isFinite else { return nil }
             return x - y
         }
         self.threshold = threshold
+        self.negligible = negligible
     }
 
     public var pairs: Int { differences.count }
@@ -45,6 +50,8 @@ public struct PairedComparison: Equatable, Sendable {
 
     public enum Verdict: Equatable, Sendable {
         case aBetter, bBetter, noClearDifference
+        /// Beyond the seed spread but smaller than `negligible`.
+        case negligible
         /// Fewer than two seeds ran both: no spread to judge by.
         case tooFewSeeds
     }
@@ -52,6 +59,7 @@ public struct PairedComparison: Equatable, Sendable {
     public var verdict: Verdict {
         guard pairs >= 2, let mean = meanDifference, let se = standardError else { return .tooFewSeeds }
         guard abs(mean) > threshold * se, mean != 0 else { return .noClearDifference }
+        guard abs(mean) >= negligible else { return .negligible }
         return mean > 0 ? .aBetter : .bBetter
     }
 }

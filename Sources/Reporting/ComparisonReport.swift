@@ -60,9 +60,16 @@ public struct ComparisonReport {
         StepsToReach.compute(method.training?.validation(measure), target: learningSpeed(measure).target)
     }
 
-    /// The validation measures some trained method logged.
+    /// The validation measures some trained method logged; the full-corpus one is left out when it equals the
+    /// sampled one for every method (small corpora, where the sampled candidates are already the whole corpus).
     var measures: [ValidationMeasure] {
-        ValidationMeasure.allCases.filter { measure in trained.contains { $0.training?.validation(measure) != nil } }
+        let logged = ValidationMeasure.allCases.filter { measure in trained.contains { $0.training?.validation(measure) != nil } }
+        return measuresCoincide ? logged.filter { $0 != .fullCorpus } : logged
+    }
+
+    var measuresCoincide: Bool {
+        trained.contains { $0.training?.validationMAPFullCorpus != nil }
+            && trained.allSatisfy { $0.training?.validationMAPFullCorpus == $0.training?.validationMAP }
     }
 
     // MARK: formatting
@@ -207,6 +214,10 @@ public struct ComparisonReport {
         out.append("")
         if measures.isEmpty {
             out.append("No validation curves were logged (train with validation to get them).")
+            out.append("")
+        }
+        if measuresCoincide {
+            out.append("The full-corpus validation equals the sampled one here: on a corpus of at most 3000 videos the validation already ranks the whole corpus.")
             out.append("")
         }
         for measure in measures {
@@ -397,7 +408,7 @@ public struct ComparisonReport {
         let files = try ReportFiles(reportPath: path)
         let save = files.save
         let learning = learningCurvesSVG(), loss = lossCurvesSVG(), sizes = levelSizesSVG()
-        let full = learningCurvesSVG(.fullCorpus), mining = miningSVG()
+        let full = measuresCoincide ? nil : learningCurvesSVG(.fullCorpus), mining = miningSVG()
         if let learning { try save(learning, Self.learningCurvesFile) }
         if let full { try save(full, Self.fullCorpusCurvesFile) }
         if let mining { try save(mining, Self.miningFile) }

@@ -49,6 +49,8 @@ struct TrainEmbedCommand: ParsableCommand {
     @Flag(help: "Also rank the validation queries against the whole corpus (harder; /history/validation_map_full_corpus).")
     var validateFullCorpus = false
     @Option(help: "Held-out queries in the validation sample.") var validateQueries = 500
+    @Option(help: "Seed of the validation sample (default: --seed); fix it to validate runs of different seeds on the same queries.")
+    var validateSeed: UInt64?
     @Option(help: "Log the mean loss every N steps.") var logEvery = 10
     @Option(help: "Rewrite model.h5 every N steps (0 = only at the end).") var checkpointEvery = 0
     @Flag(help: "Continue from --out (weights, optimiser, step, generator, history).") var resume = false
@@ -99,7 +101,7 @@ struct TrainEmbedCommand: ParsableCommand {
             }
         }
         let validation = try validate.map {
-            try RetrievalValidation.readWithFullCorpus($0, videos: table.count, featuresPath: features, queries: validateQueries, seed: seed)
+            try RetrievalValidation.readWithFullCorpus($0, videos: table.count, featuresPath: features, queries: validateQueries, seed: validateSeed ?? seed)
         }
         let inputs = [features] + [triplets, tree, graph, validate].compactMap { $0 }
         var saved: Int? = resume && FileManager.default.fileExists(atPath: out) ? trainer.step : nil

@@ -27,6 +27,8 @@ final class AblationStatisticsTests: XCTestCase {
         XCTAssertEqual(PairedComparison(a: [1: 0.55, 2: 0.56, 3: 0.61], b: [1: 0.50, 2: 0.60, 3: 0.60]).verdict, .noClearDifference)
         // Identical results: no difference at all.
         XCTAssertEqual(PairedComparison(a: [1: 0.5, 2: 0.6], b: [1: 0.5, 2: 0.6]).verdict, .noClearDifference)
+        // Consistent but tiny (0.0005 ± 0.00001): real, yet not a difference worth calling.
+        XCTAssertEqual(PairedComparison(a: [1: 0.5005, 2: 0.6005, 3: 0.7006], b: [1: 0.5, 2: 0.6, 3: 0.7]).verdict, .negligible)
         // Seeds are paired: only seed 2 ran both.
         let one = PairedComparison(a: [1: 0.9, 2: 0.8], b: [2: 0.1, 3: 0.2])
         XCTAssertEqual(one.pairs, 1)
@@ -121,5 +123,39 @@ final class AblationReportTests: XCTestCase {
         XCTAssertThrowsError(try AblationManifest.parse("run\tbatch\tA\tA\t32\t1\tf\ncompare\tbatch\tA\tB\n", path: "m.tsv", base: ".")) { error in
             XCTAssertTrue("\(error)".contains("'B'"), "\(error)")
         }
+    }
+}
+
+extension ReportTests {
+    /// gcml-ablation-report on a planted folder: a manifest and two configurations × two seeds of real artifacts.
+    func testAblationReportExecutableWritesTablesJSONAndPlots() throws {
+        let folder = try Executables.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var manifest = "note\tplanted runs\naxis\tbatch\tbatch size\n"
+        for (config, series, maps) in [("GCML batch 32", "GCML", [0.61, 0.63]), ("CDML batch 32", "CDML", [0.41, 0.42])] {
+            for (seed, map) in zip([1, 2], maps) {
+                let run = "runs/\(series)-\(seed)"
+                try writeRetrieval("\(folder)/\(run)/retrieval.h5", map: map, ndcg: map)
+                try writeModel("\(folder)/\(run)/model.h5", steps: [100, 200], loss: [0.5, 0.4], validation: ([0, 100, 200], [0.1, 0.3, map / 2]),
+                               wallSeconds: 1)
+                manifest += "run\tbatch\t\(config)\t\(series)\t32\t\(seed)\t\(run)\n"
+            }
+        }
+        manifest += "compare\tbatch\tGCML batch 32\tCDML batch 32\n"
+        try manifest.write(toFile: folder + "/manifest.tsv", atomically: true, encoding: .utf8)
+        _ = try Executables.succeed("gcml-ablation-report", ["--manifest", folder + "/manifest.tsv"])
+        let report = try String(contentsOfFile: folder + "/report.md", encoding: .utf8)
+        XCTAssertEqual(row(report, "GCML batch 32")[2], "0.6200 ± 0.0141")
+        XCTAssertTrue(report.contains("planted runs"))
+        XCTAssertTrue(report.contains("](batch_map.svg)"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/batch_map.svg"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/report.json"))) as? [String: Any]
+        let comparisons = json?["comparisons"] as? [[String: Any]] ?? []
+        XCTAssertEqual(comparisons.first?["verdict"] as? String, "GCML batch 32 better")
+        // A manifest naming a configuration without runs is an error naming the file.
+        try "compare\tbatch\tA\tB\n".write(toFile: folder + "/bad.tsv", atomically: true, encoding: .utf8)
+        let failure = try Executables.run("gcml-ablation-report", ["--manifest", folder + "/bad.tsv"])
+        XCTAssertNotEqual(failure.status, 0)
+        XCTAssertTrue(failure.stderr.contains("bad.tsv"), failure.stderr)
     }
 }
