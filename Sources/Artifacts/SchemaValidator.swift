@@ -51,7 +51,7 @@ public enum SchemaValidator {
                 for level in 1...levels {
                     var concrete = dataset
                     concrete.path = dataset.path.replacingOccurrences(of: "{l}", with: String(level))
-                    if dataset.path.hasSuffix("/parent") { concrete.required = level < levels }
+                    if dataset.path.hasSuffix("/" + DatasetPath.Tree.parent) { concrete.required = level < levels }
                     specs.append((concrete, concrete.path, dataset.shape.map { $0.replacingOccurrences(of: "{l}", with: String(level)) }))
                 }
             }
@@ -91,7 +91,7 @@ public enum SchemaValidator {
             for (symbol, size) in zip(shape, found.shape) {
                 try bind(symbol, size: size, sizes: &sizes, file: name, path: path, shape: found.shape)
             }
-            if path == "/video_id" { try checkUnique(found, file: name) }
+            if path == DatasetPath.videoID { try checkUnique(found, file: name) }
             if let target = dataset.indexes, root.exists(target) {
                 try checkPointers(found, into: try root.dataset(target), file: name)
             }
@@ -141,7 +141,7 @@ public enum SchemaValidator {
     }
 
     private static func levelCount(_ root: Group, name: String) throws -> Int {
-        let levels = try root.childNames().compactMap { $0.hasPrefix("level_") ? Int($0.dropFirst(6)) : nil }.sorted()
+        let levels = try root.childNames().compactMap { $0.hasPrefix(DatasetPath.Tree.levelPrefix) ? Int($0.dropFirst(DatasetPath.Tree.levelPrefix.count)) : nil }.sorted()
         guard !levels.isEmpty, levels == Array(1...levels.count) else {
             throw GCMLError(file: name, object: "/level_*", expected: "groups level_1 … level_L", found: levels.isEmpty ? "none" : "levels \(levels)")
         }
@@ -149,10 +149,10 @@ public enum SchemaValidator {
     }
 
     private static func checkQuantisation(_ root: Group, name: String) throws {
-        for modality in ["visual", "audio"] where root.exists(modality) {
+        for modality in DatasetPath.modalities where root.exists(modality) {
             let dataset = try root.dataset(modality)
             if dataset.elementType == .uint8 {
-                for attribute in ["quantize_min", "quantize_max"] where try dataset.doubleAttribute(attribute) == nil {
+                for attribute in [DatasetPath.Frames.quantizeMinAttribute, DatasetPath.Frames.quantizeMaxAttribute] where try dataset.doubleAttribute(attribute) == nil {
                     throw GCMLError(file: name, object: "/\(modality) attribute '\(attribute)'",
                                     expected: "a number (uint8 features are dequantised with it)", found: "nothing")
                 }

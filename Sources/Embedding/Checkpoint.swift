@@ -41,15 +41,15 @@ public enum Checkpoint {
         try root.write("history/step", history.step)
         try root.write("history/loss", history.loss)
         if trainer.isTriplet {
-            try root.write("history/presampled_negative_chosen", history.presampledNegativeChosen)
-            try root.write("history/active_fraction", history.activeFraction)
-            try root.write("history/anchor_negative_distance", history.anchorNegativeDistance)
+            try root.write(DatasetPath.Model.historyPresampledNegativeChosen, history.presampledNegativeChosen)
+            try root.write(DatasetPath.Model.historyActiveFraction, history.activeFraction)
+            try root.write(DatasetPath.Model.historyAnchorNegativeDistance, history.anchorNegativeDistance)
         }
         if !history.validationStep.isEmpty {
             try root.write("history/validation_step", history.validationStep)
             try root.write("history/validation_map", history.validationMAP)
             if !history.validationMAPFullCorpus.isEmpty {
-                try root.write("history/validation_map_full_corpus", history.validationMAPFullCorpus)
+                try root.write(DatasetPath.Model.historyValidationMAPFullCorpus, history.validationMAPFullCorpus)
             }
         }
         try root.setAttribute("steps", .int(Int64(trainer.step)))
@@ -116,15 +116,15 @@ public enum Checkpoint {
         if root.exists("history/validation_step") {
             history.validationStep = try root.read("history/validation_step")
             history.validationMAP = try root.read("history/validation_map")
-            if root.exists("history/validation_map_full_corpus") {
-                history.validationMAPFullCorpus = try root.read("history/validation_map_full_corpus")
+            if root.exists(DatasetPath.Model.historyValidationMAPFullCorpus) {
+                history.validationMAPFullCorpus = try root.read(DatasetPath.Model.historyValidationMAPFullCorpus)
             }
         }
         if trainer.isTriplet {
-            if root.exists("history/presampled_negative_chosen") {
-                history.presampledNegativeChosen = try root.read("history/presampled_negative_chosen")
-                history.activeFraction = try root.read("history/active_fraction")
-                history.anchorNegativeDistance = try root.read("history/anchor_negative_distance")
+            if root.exists(DatasetPath.Model.historyPresampledNegativeChosen) {
+                history.presampledNegativeChosen = try root.read(DatasetPath.Model.historyPresampledNegativeChosen)
+                history.activeFraction = try root.read(DatasetPath.Model.historyActiveFraction)
+                history.anchorNegativeDistance = try root.read(DatasetPath.Model.historyAnchorNegativeDistance)
             } else {
                 // A model written before mining statistics were logged: its windows are unknown.
                 let unknown = [Double](repeating: .nan, count: history.step.count)

@@ -1,4 +1,4 @@
-import Graphs
+import Contracts
 import LinearAlgebra
 import Metrics
 

@@ -1,5 +1,5 @@
+import Contracts
 import Foundation
-import Graphs
 import LinearAlgebra
 import Support
 
@@ -94,7 +94,7 @@ public final class Trainer {
         networkAdam = AdamState(count: network.parameterCount)
         generator = SeededGenerator(seed: options.seed ^ 0x5EED_5A3F_1ED5_0F7A)
         switch task {
-        case .triplets(let triplets):
+        case .triplets(let triplets, _):
             exampleCount = triplets.count
             rowsPerStep = 3 * options.batch
             eligible = []
@@ -179,7 +179,7 @@ public final class Trainer {
         let dim = options.dim
         let audio = audioBatch.map { UnsafePointer($0.pointer) }
         switch task {
-        case .triplets(let triplets):
+        case .triplets(let triplets, let neighbours):
             for j in 0..<b {
                 let t = example(first + j)
                 gather(video: triplets.anchor[t], row: j)
@@ -193,7 +193,7 @@ public final class Trainer {
                 BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: rows, k: dim, a: z, lda: dim, b: z, ldb: dim,
                           c: gram.pointer, ldc: rows)
             }
-            TripletLoss.selectNegatives(gram: gram.pointer, tripletCount: b, videos: videoBatch.pointer, neighbours: triplets.neighbours,
+            TripletLoss.selectNegatives(gram: gram.pointer, tripletCount: b, videos: videoBatch.pointer, neighbours: neighbours,
                                         mining: options.mining, into: negatives.pointer)
             let result = TripletLoss.lossAndGradient(embeddings: z, dim: dim, tripletCount: b, negatives: negatives.pointer,
                                                      margin: Float(options.margin), gradient: outputGradient.pointer)

@@ -1,4 +1,4 @@
-import Graphs
+import Contracts
 
 /// How the negative of each triplet is chosen inside a mini-batch.
 public enum Mining: String, CaseIterable, Sendable {

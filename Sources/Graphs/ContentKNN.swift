@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import LinearAlgebra
 import Support
@@ -30,6 +31,11 @@ public enum ContentKNN {
                                        threads: threads, progress: { progress.set($0) })
         progress.finish()
         return result
+    }
+
+    /// The kNN graph over the `/visual` features of `table`.
+    public static func graph(_ table: FeatureTable, k: Int, threads: Int = 1) -> UndirectedEdges {
+        graph(Matrix(rows: table.count, columns: table.visualWidth, values: table.visual), k: k, threads: threads)
     }
 
     /// The undirected kNN graph: an edge wherever either endpoint lists the other among

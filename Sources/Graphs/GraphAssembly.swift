@@ -1,3 +1,4 @@
+import Contracts
 import Support
 
 /// From weighted undirected edges to the `gcml.graph/1` content: minimum weight,

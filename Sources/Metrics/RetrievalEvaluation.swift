@@ -1,6 +1,6 @@
 import Artifacts
+import Contracts
 import Foundation
-import Graphs
 import LinearAlgebra
 import Support
 

@@ -172,11 +172,11 @@ public struct MethodResults: Sendable {
         }
         let steps = try root.intAttribute("steps").map(Int.init) ?? loss.finalStep
         return TrainingHistory(steps: steps, wallSeconds: try wallSeconds(root), loss: loss,
-                               validationMAP: try curve("/history/validation_step", "/history/validation_map"),
-                               validationMAPFullCorpus: try curve("/history/validation_step", "/history/validation_map_full_corpus"),
-                               presampledNegativeChosen: try curve("/history/step", "/history/presampled_negative_chosen"),
-                               activeFraction: try curve("/history/step", "/history/active_fraction"),
-                               anchorNegativeDistance: try curve("/history/step", "/history/anchor_negative_distance"))
+                               validationMAP: try curve(DatasetPath.Model.historyValidationStep, DatasetPath.Model.historyValidationMAP),
+                               validationMAPFullCorpus: try curve(DatasetPath.Model.historyValidationStep, DatasetPath.Model.historyValidationMAPFullCorpus),
+                               presampledNegativeChosen: try curve(DatasetPath.Model.historyStep, DatasetPath.Model.historyPresampledNegativeChosen),
+                               activeFraction: try curve(DatasetPath.Model.historyStep, DatasetPath.Model.historyActiveFraction),
+                               anchorNegativeDistance: try curve(DatasetPath.Model.historyStep, DatasetPath.Model.historyAnchorNegativeDistance))
     }
 
     /// Wall time: the `wall_seconds` attribute, else the same key in the `parameters` JSON; nil otherwise.

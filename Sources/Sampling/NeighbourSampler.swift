@@ -1,4 +1,4 @@
-import Graphs
+import Contracts
 import Support
 
 /// Draws a neighbour of a node in proportion to edge weight (Walker/Vose alias table per

@@ -1,4 +1,4 @@
-import Graphs
+import Contracts
 import Support
 
 /// The tree arranged for drawing sibling clusters and their videos with few dependent

@@ -1,5 +1,5 @@
+import Contracts
 import Dispatch
-import Graphs
 import Support
 
 /// One block of triplets (video rows); `count` of the arrays' entries are valid.
@@ -16,40 +16,6 @@ public final class TripletBlock: @unchecked Sendable {
         positive = anchor
         negative = anchor
         negativeLevel = [Int8](repeating: 0, count: capacity)
-    }
-}
-
-/// What happened while sampling: per-level counts, fallbacks, rejected draws.
-public struct TripletStatistics: Equatable, Sendable {
-    public var triplets = 0
-    /// Triplets by the level their negative actually came from (index 0 = random, 1…L).
-    public var negativeLevels: [Int]
-    /// Triplets by the level asked for (index 0 = random strategy).
-    public var requestedLevels: [Int]
-    /// Triplets that moved up at least one level because the anchor's cluster had no sibling.
-    public var fallbackNoSibling = 0
-    /// Triplets that moved up at least one level because every draw at a level was rejected.
-    public var fallbackRejected = 0
-    /// Negative draws rejected for being the anchor, the positive or a train neighbour of the anchor.
-    public var rejectedDraws = 0
-    /// Random negatives found by scanning after the bounded random draws all failed.
-    public var scans = 0
-
-    public init(levels: Int) {
-        negativeLevels = [Int](repeating: 0, count: levels + 1)
-        requestedLevels = negativeLevels
-    }
-
-    mutating func add(_ other: TripletStatistics) {
-        triplets += other.triplets
-        for i in negativeLevels.indices {
-            negativeLevels[i] += other.negativeLevels[i]
-            requestedLevels[i] += other.requestedLevels[i]
-        }
-        fallbackNoSibling += other.fallbackNoSibling
-        fallbackRejected += other.fallbackRejected
-        rejectedDraws += other.rejectedDraws
-        scans += other.scans
     }
 }
 

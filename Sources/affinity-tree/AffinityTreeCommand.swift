@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Contracts
 import Graphs
 import Support
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Artifacts
+import Contracts
 import Foundation
 import Graphs
 import Support
@@ -46,10 +47,11 @@ struct BuildGraphCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rows = try FeatureRows.read(features, visual: knn != nil)
+        let rows = knn != nil ? try FeatureTable.read(features, audio: false)
+            : FeatureTable(videoIDs: try FeatureTable.readVideoIDs(features), visual: [], visualWidth: 0, audio: nil, audioWidth: 0)
         let edges: UndirectedEdges, report: InteractionReport, source: String
-        if let knn, let visual = rows.visual {
-            (edges, report, source) = (ContentKNN.graph(visual, k: knn, threads: threads), InteractionReport(), features)
+        if let knn {
+            (edges, report, source) = (ContentKNN.graph(rows, k: knn, threads: threads), InteractionReport(), features)
         } else {
             let index = try VideoIndex(ids: rows.videoIDs, source: features)
             source = sessions ?? pairs!

@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Graphs
 import Support

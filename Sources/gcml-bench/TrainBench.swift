@@ -1,3 +1,4 @@
+import Contracts
 import Embedding
 import Foundation
 import Support
@@ -25,14 +26,13 @@ enum TrainBench {
         let anchor = (0..<count).map { _ in Int32(generator.below(videos)) }
         let positive = anchor.map { ($0 + 1 + Int32(generator.below(50))) % Int32(videos) }
         let negative = (0..<count).map { _ in Int32(generator.below(videos)) }
-        var triplets = TripletSet(anchor: anchor, positive: positive, negative: negative, neighbours: nil)
-        triplets.neighbours = triplets.pairNeighbours(videos: videos)
+        let triplets = TripletSet(anchor: anchor, positive: positive, negative: negative)
         var options = TrainingOptions()
         options.batch = 256
         options.steps = steps + 3
         options.logEvery = 1_000_000
         let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
-        let tripletRate = only == "softmax" ? .nan : try measure("triplet (semi-hard)", features: features, task: .triplets(triplets), options: options, steps: steps,
+        let tripletRate = only == "softmax" ? .nan : try measure("triplet (semi-hard)", features: features, task: .triplets(triplets, neighbours: triplets.pairNeighbours(videos: videos)), options: options, steps: steps,
                                       examples: 768)
 
         let labels = ClassLabels(label: (0..<videos).map { _ in Int32(generator.below(classes)) }, cluster: (0..<classes).map(Int32.init))

@@ -1,5 +1,5 @@
+import Contracts
 import Embedding
-import Graphs
 import Support
 import XCTest
 

@@ -1,7 +1,7 @@
 import Artifacts
+import Contracts
 import Embedding
 import Foundation
-import Graphs
 import Support
 import XCTest
 
@@ -11,6 +11,9 @@ struct TopicCorpus {
     var features: FeatureTable
     var topic: [Int]
     var triplets: TripletSet
+    /// The triplets' symmetrised anchor–positive pairs (the known neighbours mining skips).
+    var neighbours: CSRGraph
+    var tripletTask: TrainingTask { .triplets(triplets, neighbours: neighbours) }
     var heldout: CSRGraph
 
     init(videos: Int = 400, topics: Int = 8, width: Int = 32, audioWidth: Int = 8, nuisances: Int = 12, triplets count: Int = 3000,
@@ -42,8 +45,8 @@ struct TopicCorpus {
             while topic[n] == topic[a] { n = generator.below(videos) }
             anchor.append(Int32(a)); positive.append(Int32(p)); negative.append(Int32(n))
         }
-        let set = TripletSet(anchor: anchor, positive: positive, negative: negative, neighbours: nil)
-        self.triplets = TripletSet(anchor: anchor, positive: positive, negative: negative, neighbours: set.pairNeighbours(videos: videos))
+        self.triplets = TripletSet(anchor: anchor, positive: positive, negative: negative)
+        neighbours = triplets.pairNeighbours(videos: videos)
         // Held-out relations: every same-topic pair (a perfect topic embedding has MAP 1).
         var rows: [Int32] = [], columns: [Int32] = []
         for group in members {
@@ -115,7 +118,7 @@ final class TrainingTests: XCTestCase {
         let corpus = Self.corpus
         var options = smallOptions(steps: 300)
         options.validateEvery = 100
-        let trainer = try Trainer(features: corpus.features, task: .triplets(corpus.triplets), options: options)
+        let trainer = try Trainer(features: corpus.features, task: corpus.tripletTask, options: options)
         let validation = RetrievalValidation(train: CSRGraph(nodes: corpus.features.count), heldout: corpus.heldout, queries: 150, seed: 1)
         // Validation loss: fresh topic triplets with their given negatives (the semi-hard training loss
         // itself need not fall much, since mining gets harder as the model improves).
@@ -179,7 +182,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testResumedTripletRunEqualsUninterruptedRun() throws {
-        try checkResumeEqualsUninterrupted(task: .triplets(Self.corpus.triplets)) { $0.mining = .semihard; $0.clipNorm = 1 }
+        try checkResumeEqualsUninterrupted(task: Self.corpus.tripletTask) { $0.mining = .semihard; $0.clipNorm = 1 }
     }
 
     func testResumedSampledSoftmaxRunEqualsUninterruptedRun() throws {
@@ -194,7 +197,7 @@ final class TrainingTests: XCTestCase {
         func train(seed: UInt64) throws -> [Float] {
             var options = smallOptions(steps: 10)
             options.seed = seed
-            let trainer = try Trainer(features: Self.corpus.features, task: .triplets(Self.corpus.triplets), options: options)
+            let trainer = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: options)
             try trainer.run()
             return trainer.embed(rows: [0, 1, 2, 3])
         }
@@ -211,7 +214,7 @@ final class TrainingTests: XCTestCase {
                 options.validateEvery = 20
                 options.validateAt = ValidationSchedule.logSpaced(below: 20).union([3])
             }
-            let trainer = try Trainer(features: Self.corpus.features, task: .triplets(Self.corpus.triplets), options: options)
+            let trainer = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: options)
             let train = CSRGraph(nodes: Self.corpus.features.count)
             let sampled = RetrievalValidation(train: train, heldout: Self.corpus.heldout, queries: 50, seed: 3)
             try trainer.run(validation: validate ? sampled : nil,
@@ -229,7 +232,7 @@ final class TrainingTests: XCTestCase {
     func testMiningStatisticsAreLoggedPerWindowAsShares() throws {
         var options = smallOptions(steps: 20)
         options.logEvery = 5
-        let mined = try Trainer(features: Self.corpus.features, task: .triplets(Self.corpus.triplets), options: options)
+        let mined = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: options)
         try mined.run()
         let h = mined.history
         XCTAssertEqual(h.step, [5, 10, 15, 20])
@@ -241,7 +244,7 @@ final class TrainingTests: XCTestCase {
         // Semi-hard mining over 3 × 32 rows replaces most pre-sampled negatives.
         XCTAssertLessThan(h.presampledNegativeChosen.reduce(0, +) / 4, 0.5)
         options.mining = .none
-        let unmined = try Trainer(features: Self.corpus.features, task: .triplets(Self.corpus.triplets), options: options)
+        let unmined = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: options)
         try unmined.run()
         XCTAssertEqual(unmined.history.presampledNegativeChosen, [1, 1, 1, 1])
         // Classification logs no mining statistics.
@@ -251,7 +254,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testFullCorpusValidationMatchesABruteForceRanking() throws {
-        let trainer = try Trainer(features: Self.corpus.features, task: .triplets(Self.corpus.triplets), options: smallOptions(steps: 3))
+        let trainer = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: smallOptions(steps: 3))
         try trainer.run()
         let n = Self.corpus.features.count, dim = trainer.options.dim
         let all = trainer.embed(rows: (0..<n).map(Int32.init))
@@ -272,7 +275,11 @@ final class TrainingTests: XCTestCase {
         for q in queries.map(Int.init) {
             let excluded = Set(train.neighbours(q).map { Int(train.indices[$0]) } + [q])
             let relevant = Set(Self.corpus.heldout.neighbours(q).map { Int(Self.corpus.heldout.indices[$0]) }).subtracting(excluded)
-            let score = { (v: Int) -> Double in (0..<dim).reduce(0.0) { $0 + Double(all[q * dim + $1]) * Double(all[v * dim + $1]) } }
+            func score(_ v: Int) -> Double {
+                var sum = 0.0
+                for c in 0..<dim { sum += Double(all[q * dim + c]) * Double(all[v * dim + c]) }
+                return sum
+            }
             let ranked = (0..<n).filter { !excluded.contains($0) }.sorted { score($0) > score($1) }
             var hits = 0, ap = 0.0
             for (i, v) in ranked.enumerated() where relevant.contains(v) { hits += 1; ap += Double(hits) / Double(i + 1) }
@@ -282,7 +289,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testEmbeddingsAreUnitRowsForEveryVideo() throws {
-        let trainer = try Trainer(features: Self.corpus.features, task: .triplets(Self.corpus.triplets), options: smallOptions(steps: 2))
+        let trainer = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: smallOptions(steps: 2))
         try trainer.run()
         let n = Self.corpus.features.count, dim = trainer.options.dim
         var all = [Float](repeating: 0, count: n * dim)

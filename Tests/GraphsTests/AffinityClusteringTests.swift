@@ -1,3 +1,4 @@
+import Contracts
 import Graphs
 import Support
 import XCTest

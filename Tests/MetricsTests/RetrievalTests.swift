@@ -1,5 +1,5 @@
+import Contracts
 import Foundation
-import Graphs
 import Metrics
 import Support
 import XCTest

@@ -54,14 +54,3 @@ extension ClusterTree {
         try file.root.setAttribute("level_size_max", .ints(s.map(\.sizeMax)))
     }
 }
-
-extension RelationalGraph {
-    /// Only the `/train` CSR of a validated `gcml.graph/1` file (stages that never need
-    /// video ids or held-out edges skip loading them: at 1 M videos the ids alone cost ~50 MB).
-    public static func readTrain(_ path: String) throws -> CSRGraph {
-        let file = try Artifact.open(path, as: .graph)
-        defer { try? file.close() }
-        let nodes = try file.root.dataset("video_id").rows
-        return try CSRGraph.read(from: file.root, group: "train", nodes: nodes)
-    }
-}

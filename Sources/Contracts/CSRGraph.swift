@@ -65,65 +65,40 @@ public struct CSRGraph: Equatable, Sendable {
         return CSRGraph(indptr: indptr, indices: outCols, weights: outVals)
     }
 
-    /// Writes `<group>/indptr`, `<group>/indices`, `<group>/weights`.
+    /// The first row whose columns are not strictly increasing (nil when all rows are sorted).
+    public func firstUnsortedRow() -> Int? {
+        for node in 0..<nodeCount {
+            let row = neighbours(node)
+            if row.count > 1 {
+                for e in row.lowerBound..<(row.upperBound - 1) where indices[e] >= indices[e + 1] { return node }
+            }
+        }
+        return nil
+    }
+
+    /// Writes the CSR members of `group` (e.g. `DatasetPath.Graph.train`).
     public func write(to root: Group, group: String) throws {
-        try root.write("\(group)/indptr", indptr)
-        try root.write("\(group)/indices", indices)
-        try root.write("\(group)/weights", weights)
+        try root.write("\(group)/\(DatasetPath.CSR.indptr)", indptr)
+        try root.write("\(group)/\(DatasetPath.CSR.indices)", indices)
+        try root.write("\(group)/\(DatasetPath.CSR.weights)", weights)
     }
 
     /// Reads a CSR group and checks its structure (monotone pointers, indices in range).
     public static func read(from root: Group, group: String, nodes: Int) throws -> CSRGraph {
-        let graph = CSRGraph(indptr: try root.read("\(group)/indptr"), indices: try root.read("\(group)/indices"),
-                             weights: try root.read("\(group)/weights"))
+        let indptrPath = "\(group)/\(DatasetPath.CSR.indptr)", indicesPath = "\(group)/\(DatasetPath.CSR.indices)"
+        let graph = CSRGraph(indptr: try root.read(indptrPath), indices: try root.read(indicesPath),
+                             weights: try root.read("\(group)/\(DatasetPath.CSR.weights)"))
         let file = root.file.path
         guard graph.indptr.count == nodes + 1 else {
-            throw GCMLError(file: file, object: "/\(group)/indptr", expected: "\(nodes + 1) pointers", found: "\(graph.indptr.count)")
+            throw GCMLError(file: file, object: indptrPath, expected: "\(nodes + 1) pointers", found: "\(graph.indptr.count)")
         }
         for i in 0..<nodes where graph.indptr[i] > graph.indptr[i + 1] {
-            throw GCMLError(file: file, object: "/\(group)/indptr", expected: "non-decreasing pointers", found: "a decrease at row \(i)")
+            throw GCMLError(file: file, object: indptrPath, expected: "non-decreasing pointers", found: "a decrease at row \(i)")
         }
         if let bad = graph.indices.firstIndex(where: { $0 < 0 || Int($0) >= nodes }) {
-            throw GCMLError(file: file, object: "/\(group)/indices", expected: "video rows in 0..<\(nodes)", found: "\(graph.indices[bad]) at entry \(bad)")
+            throw GCMLError(file: file, object: indicesPath, expected: "video rows in 0..<\(nodes)", found: "\(graph.indices[bad]) at entry \(bad)")
         }
         return graph
     }
 }
 
-/// The relational graph artifact (`gcml.graph/1`): train edges for learning,
-/// held-out edges and cold-start nodes for evaluation.
-public struct RelationalGraph: Sendable {
-    public var videoIDs: [String]
-    public var train: CSRGraph
-    public var heldout: CSRGraph
-    public var heldoutNodes: [Int32]
-
-    public init(videoIDs: [String], train: CSRGraph, heldout: CSRGraph, heldoutNodes: [Int32]) {
-        self.videoIDs = videoIDs
-        self.train = train
-        self.heldout = heldout
-        self.heldoutNodes = heldoutNodes
-    }
-
-    public var nodeCount: Int { videoIDs.count }
-
-    /// Opens and validates a `gcml.graph/1` file.
-    public static func read(_ path: String) throws -> RelationalGraph {
-        let file = try Artifact.open(path, as: .graph)
-        defer { try? file.close() }
-        let root = file.root
-        let ids = try root.readStrings("video_id")
-        return RelationalGraph(videoIDs: ids,
-                               train: try CSRGraph.read(from: root, group: "train", nodes: ids.count),
-                               heldout: try CSRGraph.read(from: root, group: "heldout", nodes: ids.count),
-                               heldoutNodes: try root.read("heldout_nodes"))
-    }
-
-    /// Writes the datasets of contract v1 into an open file (inside `Artifact.write`).
-    public func write(to file: HDF5File) throws {
-        try file.root.write("video_id", strings: videoIDs)
-        try train.write(to: file.root, group: "train")
-        try heldout.write(to: file.root, group: "heldout")
-        try file.root.write("heldout_nodes", heldoutNodes)
-    }
-}

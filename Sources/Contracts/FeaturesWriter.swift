@@ -2,8 +2,9 @@ import Artifacts
 
 /// Streams a `gcml.features/1` body into an open file: per-video metadata
 /// (id, frame count, labels) and feature rows are appended in blocks to
-/// extendable datasets, so the output never has to fit in memory.
-final class FeaturesWriter {
+/// extendable datasets, so the output never has to fit in memory, and each
+/// part of the artifact can be written as soon as it is known.
+public final class FeaturesWriter {
     private let visual: Dataset
     private let audio: Dataset?
     private let ids: Dataset
@@ -17,26 +18,26 @@ final class FeaturesWriter {
     private var labelTotal: Int64 = 0
     private let flushEvery = 4096
 
-    init(file: HDF5File, visualWidth: Int, audioWidth: Int?, numClasses: Int?, labelNames: [String]?) throws {
+    public init(file: HDF5File, visualWidth: Int, audioWidth: Int?, numClasses: Int?, labelNames: [String]?) throws {
         let root = file.root
-        ids = try root.createDataset("video_id", type: .string, shape: [0], extendable: true, compression: .none)
-        frameCounts = try root.createDataset("frame_count", type: .int32, shape: [0], extendable: true)
-        visual = try root.createDataset("visual", type: .float32, shape: [0, visualWidth], extendable: true)
-        audio = try audioWidth.map { try root.createDataset("audio", type: .float32, shape: [0, $0], extendable: true) }
+        ids = try root.createDataset(DatasetPath.videoID, type: .string, shape: [0], extendable: true, compression: .none)
+        frameCounts = try root.createDataset(DatasetPath.Features.frameCount, type: .int32, shape: [0], extendable: true)
+        visual = try root.createDataset(DatasetPath.visual, type: .float32, shape: [0, visualWidth], extendable: true)
+        audio = try audioWidth.map { try root.createDataset(DatasetPath.audio, type: .float32, shape: [0, $0], extendable: true) }
         if let numClasses {
-            let labels = try root.createGroup("labels")
-            try labels.setAttribute("num_classes", .int(Int64(numClasses)))
-            labelPointers = try root.createDataset("labels/indptr", type: .int64, shape: [0], extendable: true)
-            labelIndices = try root.createDataset("labels/indices", type: .int32, shape: [0], extendable: true)
+            let labels = try root.createGroup(DatasetPath.Labels.group)
+            try labels.setAttribute(DatasetPath.Labels.numClassesAttribute, .int(Int64(numClasses)))
+            labelPointers = try root.createDataset(DatasetPath.Labels.indptr, type: .int64, shape: [0], extendable: true)
+            labelIndices = try root.createDataset(DatasetPath.Labels.indices, type: .int32, shape: [0], extendable: true)
             pendingPointers = [0]
         } else {
             labelPointers = nil
             labelIndices = nil
         }
-        if let labelNames { try root.write("label_names", strings: labelNames) }
+        if let labelNames { try root.write(DatasetPath.Labels.names, strings: labelNames) }
     }
 
-    func addVideo(id: String, frameCount: Int, labels: [Int32]) throws {
+    public func addVideo(id: String, frameCount: Int, labels: [Int32]) throws {
         pendingIDs.append(id)
         pendingCounts.append(Int32(clamping: frameCount))
         if labelPointers != nil {
@@ -47,7 +48,7 @@ final class FeaturesWriter {
         if pendingIDs.count >= flushEvery { try flushMetadata() }
     }
 
-    func addFeatures(visual rows: UnsafeBufferPointer<Float>, audio audioRows: UnsafeBufferPointer<Float>?) throws {
+    public func addFeatures(visual rows: UnsafeBufferPointer<Float>, audio audioRows: UnsafeBufferPointer<Float>?) throws {
         try visual.append(rows)
         if let audio, let audioRows { try audio.append(audioRows) }
     }
@@ -65,5 +66,5 @@ final class FeaturesWriter {
         pendingIndices.removeAll(keepingCapacity: true)
     }
 
-    func finish() throws { try flushMetadata() }
+    public func finish() throws { try flushMetadata() }
 }

@@ -1,0 +1,61 @@
+import Artifacts
+import Support
+
+/// The relational graph artifact (`gcml.graph/1`): train edges for learning,
+/// held-out edges and cold-start nodes for evaluation.
+public struct RelationalGraph: Sendable {
+    public var videoIDs: [String]
+    public var train: CSRGraph
+    public var heldout: CSRGraph
+    public var heldoutNodes: [Int32]
+
+    public init(videoIDs: [String], train: CSRGraph, heldout: CSRGraph, heldoutNodes: [Int32]) {
+        self.videoIDs = videoIDs
+        self.train = train
+        self.heldout = heldout
+        self.heldoutNodes = heldoutNodes
+    }
+
+    public var nodeCount: Int { videoIDs.count }
+
+    /// Opens and validates a `gcml.graph/1` file.
+    public static func read(_ path: String) throws -> RelationalGraph {
+        let file = try Artifact.open(path, as: .graph)
+        defer { try? file.close() }
+        let root = file.root
+        let ids = try root.readStrings(DatasetPath.videoID)
+        let nodes: [Int32] = try root.read(DatasetPath.Graph.heldoutNodes)
+        if let bad = nodes.firstIndex(where: { $0 < 0 || Int($0) >= ids.count }) {
+            throw GCMLError(file: path, object: DatasetPath.Graph.heldoutNodes, expected: "video rows in 0..<\(ids.count)",
+                            found: "\(nodes[bad]) at entry \(bad)")
+        }
+        return RelationalGraph(videoIDs: ids,
+                               train: try CSRGraph.read(from: root, group: DatasetPath.Graph.train, nodes: ids.count),
+                               heldout: try CSRGraph.read(from: root, group: DatasetPath.Graph.heldout, nodes: ids.count),
+                               heldoutNodes: nodes)
+    }
+
+    /// Only the `/train` CSR of a validated `gcml.graph/1` file (stages that never need
+    /// video ids or held-out edges skip loading them: at 1 M videos the ids alone cost ~50 MB).
+    public static func readTrain(_ path: String) throws -> CSRGraph {
+        let file = try Artifact.open(path, as: .graph)
+        defer { try? file.close() }
+        let nodes = try file.root.dataset(DatasetPath.videoID).rows
+        return try CSRGraph.read(from: file.root, group: DatasetPath.Graph.train, nodes: nodes)
+    }
+
+    /// Only the number of videos of a validated `gcml.graph/1` file.
+    public static func readNodeCount(_ path: String) throws -> Int {
+        let file = try Artifact.open(path, as: .graph)
+        defer { try? file.close() }
+        return try file.root.dataset(DatasetPath.videoID).rows
+    }
+
+    /// Writes the datasets of contract v1 into an open file (inside `Artifact.write`).
+    public func write(to file: HDF5File) throws {
+        try file.root.write(DatasetPath.videoID, strings: videoIDs)
+        try train.write(to: file.root, group: DatasetPath.Graph.train)
+        try heldout.write(to: file.root, group: DatasetPath.Graph.heldout)
+        try file.root.write(DatasetPath.Graph.heldoutNodes, heldoutNodes)
+    }
+}
