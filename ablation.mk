@@ -22,6 +22,8 @@ ABLATION_CLASSIFY_BATCH ?= 128
 ABLATION_CLASSIFY_ARGS ?= $(ABLATION_TRAIN_ARGS)
 ABLATION_SAMPLED       ?= 16
 ABLATION_EVAL_ARGS     ?= $(EVAL_ARGS)
+# Extra options of the full-corpus evaluation (the demo ranks its ~20 000 videos for the cold-start queries only).
+ABLATION_FULL_EVAL_ARGS ?=
 ABLATION_JOBS          ?= 2
 ABLATION_NOTE          ?= Training shortened to $(ABLATION_STEPS) steps per run.
 GCML_ABLATION_REPORT   ?= $(BIN)/gcml-ablation-report
@@ -49,7 +51,7 @@ define ABLATION_EVAL
 $(ablation_runs)/$(1)/retrieval.h5: $(ablation_runs)/$(1)/embeddings.h5 $(GRAPH) $(EVAL_MAP_NDCG)
 	$(EVAL_MAP_NDCG) --vectors $$< --graph $(GRAPH) --out $$@ $(ABLATION_EVAL_ARGS) --seed $(SEED) --threads 1
 $(ablation_runs)/$(1)/retrieval-all.h5: $(ablation_runs)/$(1)/embeddings.h5 $(GRAPH) $(EVAL_MAP_NDCG)
-	$(EVAL_MAP_NDCG) --vectors $$< --graph $(GRAPH) --out $$@ --candidates all $(ABLATION_EVAL_ARGS) --seed $(SEED) --threads 1
+	$(EVAL_MAP_NDCG) --vectors $$< --graph $(GRAPH) --out $$@ --candidates all $(ABLATION_EVAL_ARGS) $(ABLATION_FULL_EVAL_ARGS) --seed $(SEED) --threads 1
 ABLATION_OUTPUTS += $(ablation_runs)/$(1)/retrieval.h5 $(ablation_runs)/$(1)/retrieval-all.h5
 endef
 
