@@ -159,3 +159,23 @@ extension ReportTests {
         XCTAssertTrue(failure.stderr.contains("bad.tsv"), failure.stderr)
     }
 }
+
+final class ComparisonMeasuresTests: XCTestCase {
+    func testFullCorpusSectionIsLeftOutWhenItEqualsTheSampledOneUpToRounding() {
+        func method(_ name: String, _ values: [Double], offset: Double) -> MethodResults {
+            var m = MethodResults(name: name, folder: "/nowhere")
+            m.training = TrainingHistory(steps: 200, loss: LearningCurve(steps: [200], values: [0.1]),
+                                         validationMAP: LearningCurve(steps: [0, 100, 200], values: values),
+                                         validationMAPFullCorpus: LearningCurve(steps: [0, 100, 200], values: values.map { $0 + offset }))
+            return m
+        }
+        let close = ComparisonReport(title: "t", runDirectory: "/r", methods: [method("gcml", [0.1, 0.2, 0.3], offset: 1e-6),
+                                                                               method("cdml", [0.1, 0.2, 0.25], offset: -1e-6)])
+        let text = close.markdown(learningCurves: true, lossCurves: false, levelSizes: false)
+        XCTAssertTrue(text.contains("equals the sampled one"), text)
+        XCTAssertFalse(text.contains("### Validation MAP (full corpus)"), text)
+        let apart = ComparisonReport(title: "t", runDirectory: "/r", methods: [method("gcml", [0.1, 0.2, 0.3], offset: -0.05),
+                                                                               method("cdml", [0.1, 0.2, 0.25], offset: -0.05)])
+        XCTAssertTrue(apart.markdown(learningCurves: true, lossCurves: false, levelSizes: false).contains("### Validation MAP (full corpus)"))
+    }
+}
