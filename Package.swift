@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "eval-map-ndcg", targets: ["eval-map-ndcg"]),
         .executable(name: "eval-gap", targets: ["eval-gap"]),
         .executable(name: "gcml-report", targets: ["gcml-report"]),
+        .executable(name: "gcml-ablation-report", targets: ["gcml-ablation-report"]),
         .executable(name: "gcml-bench", targets: ["gcml-bench"]),
     ],
     dependencies: [
@@ -67,7 +68,7 @@ let package = Package(
         .target(name: "Synthetic", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Reporting"),
         // Bodies of the libFuzzer targets (fuzz/, `make fuzz`), replayed by FuzzTests.
-        .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Features", "Graphs", "Support"], path: "Sources/FuzzTargets"),
+        .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Features", "Ingestion", "Interactions", "Graphs", "Support"], path: "Sources/FuzzTargets"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
         .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
                                                  "Metrics", "Synthetic", argumentParser], path: "Sources/StageKit"),
@@ -84,6 +85,7 @@ let package = Package(
         stage("eval-map-ndcg", ["Contracts", "Metrics", "LinearAlgebra", "Artifacts"]),
         stage("eval-gap", ["Contracts", "Metrics", "LinearAlgebra", "Artifacts"]),
         stage("gcml-report", ["Contracts", "Reporting", "Artifacts"]),
+        stage("gcml-ablation-report", ["Contracts", "Reporting", "Artifacts"]),
         // A bench tool, not a stage.
         .executableTarget(name: "gcml-bench", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Ingestion", "Features", "Interactions",
                                                              "Graphs", "Sampling", "Embedding", "Metrics", "Synthetic", "Support"],

@@ -1,5 +1,7 @@
 import Artifacts
 import Features
+import Ingestion
+import Interactions
 import Foundation
 import Graphs
 import Support
@@ -40,7 +42,7 @@ public enum FuzzTargets {
                 try TextInput.forEachLine(in: text) { line, number in try counter.consume(line, lineNumber: number) }
                 pairs = counter.pairs
             }
-            _ = UndirectedEdges.from(pairs, nodes: index.count, weighting: .count)
+            _ = UndirectedEdges.from(pairs.sortedSums(), nodes: index.count, weighting: .count)
         } catch {}
     }
 
