@@ -1,7 +1,7 @@
 import Artifacts
-import Features
+import Ingestion
 import Foundation
-import Graphs
+import Interactions
 import Support
 
 /// The bodies of the libFuzzer targets (fuzz/*.swift; `make fuzz`), kept in a library so
