@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "Synthetic", dependencies: ["Contracts", "Artifacts", "LinearAlgebra", "Support"], path: "Sources/Synthetic"),
         .target(name: "Reporting", dependencies: ["Contracts", "Artifacts", "Support"], path: "Sources/Reporting"),
         // Bodies of the libFuzzer targets (fuzz/, `make fuzz`), replayed by FuzzTests.
-        .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Ingestion", "Interactions", "Support"], path: "Sources/FuzzTargets"),
+        .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Ingestion", "Interactions", "Graphs", "Support"], path: "Sources/FuzzTargets"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
         .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
                                                  "Metrics", "Synthetic", argumentParser], path: "Sources/StageKit"),

@@ -1,6 +1,7 @@
 import Artifacts
 import Ingestion
 import Foundation
+import Graphs
 import Interactions
 import Support
 
@@ -34,13 +35,14 @@ public enum FuzzTargets {
             if mode & 1 == 0 {
                 var counter = CoWatchCounter(index: index, window: Int(mode >> 2) % 7 + 2, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)
                 try TextInput.forEachLine(in: text) { line, number in try counter.consume(line, lineNumber: number) }
+                counter.finish()
                 pairs = counter.pairs
             } else {
                 var counter = PairListCounter(index: index, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)
                 try TextInput.forEachLine(in: text) { line, number in try counter.consume(line, lineNumber: number) }
                 pairs = counter.pairs
             }
-            _ = UndirectedEdges.from(pairs, nodes: index.count, weighting: .count)
+            _ = UndirectedEdges.from(pairs.sortedSums(), nodes: index.count, weighting: .count)
         } catch {}
     }
 
