@@ -1,9 +1,8 @@
 import Artifacts
-import Features
 import Ingestion
-import Interactions
 import Foundation
 import Graphs
+import Interactions
 import Support
 
 /// The bodies of the libFuzzer targets (fuzz/*.swift; `make fuzz`), kept in a library so
@@ -36,6 +35,7 @@ public enum FuzzTargets {
             if mode & 1 == 0 {
                 var counter = CoWatchCounter(index: index, window: Int(mode >> 2) % 7 + 2, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)
                 try TextInput.forEachLine(in: text) { line, number in try counter.consume(line, lineNumber: number) }
+                counter.finish()
                 pairs = counter.pairs
             } else {
                 var counter = PairListCounter(index: index, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)
