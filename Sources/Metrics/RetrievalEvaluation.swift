@@ -229,7 +229,7 @@ extension RetrievalResult {
 
     public var summary: String {
         """
-        queries                 \(queryCount)\(queryCount < eligibleQueries ? " (a sample of \(eligibleQueries), --max-queries)" : "")
+        queries                 \(queryCount)\(queryCount < eligibleQueries ? " (a seeded sample of \(eligibleQueries))" : "")
         candidates              \(candidates.rawValue) (\(String(format: "%.1f", meanCandidates)) stored per query)
         MAP                     \(String(format: "%.4f", map))
         NDCG@\(k)\(String(repeating: " ", count: max(1, 19 - String(k).count)))\(String(format: "%.4f", meanNDCG))

@@ -352,7 +352,7 @@ public struct ComparisonReport {
                                  values: histograms.map { h in (0..<bins).map { $0 < h.count ? Double(h[$0]) : 0 } }, logScale: true)
     }
 
-    /// How many queries each retrieval evaluation used, saying when they were a sample (`--max-queries`).
+    /// How many queries each retrieval evaluation used, saying when they were a seeded sample.
     func queriesSentence() -> String? {
         func describe(_ scores: [RetrievalSummary], _ what: String) -> String? {
             guard !scores.isEmpty else { return nil }
@@ -361,7 +361,7 @@ public struct ComparisonReport {
                 score.eligibleQueries.map { $0 > score.queries ? "\(score.queries) of \($0)" : "\(score.queries)" } ?? "\(score.queries)"
             })
             return "\(what): \(counts.sorted().joined(separator: ", ")) queries"
-                + (sampled.isEmpty ? "" : " (a seeded uniform sample of the eligible queries, --max-queries)")
+                + (sampled.isEmpty ? "" : " (a seeded uniform sample of the eligible queries)")
         }
         let parts = [describe(methods.compactMap(\.retrieval), "sampled candidates"),
                      describe(methods.compactMap(\.retrievalAll), "full corpus")].compactMap { $0 }

@@ -115,7 +115,7 @@ final class ReportTests: XCTestCase {
                        ["Raw features (untrained)", "0.3111", "0.4000", "—", "—", "0.5011", "0.4022", "0.6033", "0.7044", "—", "—"])
 
         // Query counts, and that the full-corpus evaluation was a sample (--max-queries) of 9 eligible queries.
-        XCTAssertTrue(report.contains("Queries per retrieval evaluation — sampled candidates: 2 queries; full corpus: 2 of 9 queries (a seeded uniform sample of the eligible queries, --max-queries)."), report)
+        XCTAssertTrue(report.contains("Queries per retrieval evaluation — sampled candidates: 2 queries; full corpus: 2 of 9 queries (a seeded uniform sample of the eligible queries)."), report)
 
         // Learning speed, sampled candidates: target 0.95 × max(0.41, 0.40) = 0.3895; GCML first at or above it
         // at step 200, CDML at 300 → 1.5×. Full corpus: identical curves → no speed-up.
