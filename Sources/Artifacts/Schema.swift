@@ -136,6 +136,10 @@ public enum DatasetPath {
         public static let historyLoss = "/history/loss"
         public static let historyValidationStep = "/history/validation_step"
         public static let historyValidationMAP = "/history/validation_map"
+        public static let historyValidationMAPFullCorpus = "/history/validation_map_full_corpus"
+        public static let historyPresampledNegativeChosen = "/history/presampled_negative_chosen"
+        public static let historyActiveFraction = "/history/active_fraction"
+        public static let historyAnchorNegativeDistance = "/history/anchor_negative_distance"
     }
 
     public enum Embeddings {
@@ -232,6 +236,18 @@ enum SchemaCatalog {
             return SchemaSpec(schema: kind.identifier, about: "embedding model weights, optimiser state and training history", datasets: [
                 DatasetSpec(DatasetPath.Model.historyStep, [.int64], ["S"], about: "training step of each logged loss"),
                 DatasetSpec(DatasetPath.Model.historyLoss, [.float64, .float32], ["S"], about: "training loss"),
+                DatasetSpec(DatasetPath.Model.historyPresampledNegativeChosen, [.float64, .float32], ["S"], required: false, together: "mining",
+                            about: "triplet training: share of triplets (0-1) whose own pre-sampled negative in-batch mining kept, per logged window"),
+                DatasetSpec(DatasetPath.Model.historyActiveFraction, [.float64, .float32], ["S"], required: false, together: "mining",
+                            about: "triplet training: share of triplets (0-1) with a non-zero hinge loss, per logged window"),
+                DatasetSpec(DatasetPath.Model.historyAnchorNegativeDistance, [.float64, .float32], ["S"], required: false, together: "mining",
+                            about: "triplet training: mean Euclidean distance (0-2) between anchor and chosen negative embeddings, per logged window"),
+                DatasetSpec(DatasetPath.Model.historyValidationStep, [.int64], ["V"], required: false, together: "validation",
+                            about: "training step of each validation"),
+                DatasetSpec(DatasetPath.Model.historyValidationMAP, [.float64, .float32], ["V"], required: false, together: "validation",
+                            about: "held-out retrieval MAP among sampled candidates (held-out neighbours + random videos)"),
+                DatasetSpec(DatasetPath.Model.historyValidationMAPFullCorpus, [.float64, .float32], ["V"], required: false,
+                            about: "held-out retrieval MAP of the same queries ranked against the whole corpus"),
             ], rootAttributes: [], layerGroups: true)
         case .embeddings:
             return SchemaSpec(schema: kind.identifier, about: "unit-norm embedding of every video", datasets: [

@@ -5,8 +5,9 @@ import Support
 public struct AnnotationScores: Equatable, Sendable {
     public var gap: Double
     public var map: Double
-    /// Mean AP over the classes that have true labels among the test videos only.
-    public var mapPositiveClasses: Double
+    /// Mean AP over all C classes, a class without test positives counting 0 (not YouTube-8M's MAP,
+    /// which `map` is: over the classes with test positives only).
+    public var mapAllClasses: Double
     public var hitAt1: Double
     public var hitAt5: Double
     public var perr: Double
@@ -14,11 +15,11 @@ public struct AnnotationScores: Equatable, Sendable {
     public var videosWithoutLabels: Int
     public var classesWithPositives: Int
 
-    public init(gap: Double, map: Double, mapPositiveClasses: Double, hitAt1: Double, hitAt5: Double, perr: Double,
+    public init(gap: Double, map: Double, mapAllClasses: Double, hitAt1: Double, hitAt5: Double, perr: Double,
                 videos: Int, videosWithoutLabels: Int, classesWithPositives: Int) {
         self.gap = gap
         self.map = map
-        self.mapPositiveClasses = mapPositiveClasses
+        self.mapAllClasses = mapAllClasses
         self.hitAt1 = hitAt1
         self.hitAt5 = hitAt5
         self.perr = perr
@@ -90,14 +91,14 @@ public struct AnnotationResult {
         try root.setAttribute(Attribute.hitAt1, .double(scores.hitAt1))
         try root.setAttribute(Attribute.hitAt5, .double(scores.hitAt5))
         try root.setAttribute(Attribute.perr, .double(scores.perr))
-        try root.setAttribute(Attribute.mapPositiveClasses, .double(scores.mapPositiveClasses))
+        try root.setAttribute(Attribute.mapAllClasses, .double(scores.mapAllClasses))
         try root.setAttribute(DatasetPath.Labels.numClassesAttribute, .int(Int64(classCount)))
     }
 
     /// Root attribute names.
     public enum Attribute {
         public static let gap = "gap", map = "map", hitAt1 = "hit_at_1", hitAt5 = "hit_at_5", perr = "perr"
-        public static let mapPositiveClasses = "map_positive_classes"
+        public static let mapAllClasses = "map_all_classes"
     }
 
     /// The headline numbers of a validated `gcml.eval.annotation/1` file (its root attributes).

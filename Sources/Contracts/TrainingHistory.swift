@@ -2,12 +2,20 @@ import Artifacts
 import Support
 
 /// The training history of a model (`gcml.model/1`, `/history/*`): the loss every few steps and,
-/// when asked, the validation MAP. Written by the trainer's checkpoints, read on resume and by the report.
+/// when asked, the validation MAP (sampled candidates and, optionally, the full corpus); for triplet
+/// training also the mining statistics of each logged window. Written by the trainer's checkpoints, read on resume and by the report.
 public struct TrainingHistory: Equatable, Sendable {
     public var step: [Int64] = []
     public var loss: [Double] = []
+    /// Per logged window (triplet training; empty otherwise): mean share of triplets whose own pre-sampled
+    /// negative mining kept, mean share of active triplets (non-zero hinge), mean anchor–negative distance.
+    public var presampledNegativeChosen: [Double] = []
+    public var activeFraction: [Double] = []
+    public var anchorNegativeDistance: [Double] = []
     public var validationStep: [Int64] = []
     public var validationMAP: [Double] = []
+    /// The same validation queries ranked against the whole corpus (empty when not measured).
+    public var validationMAPFullCorpus: [Double] = []
 
     public init() {}
 
@@ -26,7 +34,20 @@ public struct TrainingHistory: Equatable, Sendable {
         if !validationStep.isEmpty {
             try root.write(DatasetPath.Model.historyValidationStep, validationStep)
             try root.write(DatasetPath.Model.historyValidationMAP, validationMAP)
+            if !validationMAPFullCorpus.isEmpty {
+                try root.write(DatasetPath.Model.historyValidationMAPFullCorpus, validationMAPFullCorpus)
+            }
         }
+        if hasMiningStatistics {
+            try root.write(DatasetPath.Model.historyPresampledNegativeChosen, presampledNegativeChosen)
+            try root.write(DatasetPath.Model.historyActiveFraction, activeFraction)
+            try root.write(DatasetPath.Model.historyAnchorNegativeDistance, anchorNegativeDistance)
+        }
+    }
+
+    /// True when the mining statistics were logged (triplet training).
+    public var hasMiningStatistics: Bool {
+        !presampledNegativeChosen.isEmpty || !activeFraction.isEmpty || !anchorNegativeDistance.isEmpty
     }
 
     /// Reads `/history/*` of an open model file. Steps may be int32 or int64, values float32 or
@@ -41,6 +62,22 @@ public struct TrainingHistory: Equatable, Sendable {
             history.validationMAP = try reals(root, DatasetPath.Model.historyValidationMAP)
             try checkLengths(history.validationStep, history.validationMAP, values: DatasetPath.Model.historyValidationMAP,
                              steps: DatasetPath.Model.historyValidationStep, file: file.path)
+            if root.exists(DatasetPath.Model.historyValidationMAPFullCorpus) {
+                history.validationMAPFullCorpus = try reals(root, DatasetPath.Model.historyValidationMAPFullCorpus)
+                try checkLengths(history.validationStep, history.validationMAPFullCorpus, values: DatasetPath.Model.historyValidationMAPFullCorpus,
+                                 steps: DatasetPath.Model.historyValidationStep, file: file.path)
+            }
+        }
+        let mining = [DatasetPath.Model.historyPresampledNegativeChosen, DatasetPath.Model.historyActiveFraction,
+                      DatasetPath.Model.historyAnchorNegativeDistance]
+        if mining.contains(where: { root.exists($0) }) {
+            var curves: [[Double]] = []
+            for path in mining {
+                let values = try reals(root, path)
+                try checkLengths(history.step, values, values: path, steps: DatasetPath.Model.historyStep, file: file.path)
+                curves.append(values)
+            }
+            (history.presampledNegativeChosen, history.activeFraction, history.anchorNegativeDistance) = (curves[0], curves[1], curves[2])
         }
         return history
     }

@@ -36,6 +36,8 @@ public enum Checkpoint {
         try root.write("optimizer/step", [Int64(trainer.step)])
         try root.write("state/rng", trainer.generator.stateWords.map { Int64(bitPattern: $0) })
         try root.write("state/loss_window", [trainer.lossWindowState.sum, Double(trainer.lossWindowState.steps)])
+        let mining = trainer.miningWindowState
+        try root.write("state/mining_window", [mining.ownNegative, mining.active, mining.distance])
         try ModelRun(history: trainer.reportedHistory, steps: trainer.step, wallSeconds: trainer.wallSeconds).write(to: file)
         let shape = network.shape
         try root.setAttribute("architecture", json: [
@@ -89,11 +91,25 @@ public enum Checkpoint {
             let window: [Double] = try root.read("state/loss_window")
             if window.count == 2 { trainer.lossWindowState = (window[0], Int(window[1])) }
         }
+        if root.exists("state/mining_window") {
+            let window: [Double] = try root.read("state/mining_window")
+            if window.count == 3 { trainer.miningWindowState = (window[0], window[1], window[2]) }
+        }
         var history = try TrainingHistory.read(from: file)
+        if trainer.isTriplet, !history.hasMiningStatistics {
+            // A model written before mining statistics were logged: its windows are unknown.
+            let unknown = [Double](repeating: .nan, count: history.step.count)
+            (history.presampledNegativeChosen, history.activeFraction, history.anchorNegativeDistance) = (unknown, unknown, unknown)
+        }
         if trainer.lossWindowState.steps > 0, !history.step.isEmpty {
             // The last logged point was a partial window that the resumed run goes on filling.
             history.step.removeLast()
             history.loss.removeLast()
+            if history.presampledNegativeChosen.count > history.step.count {
+                history.presampledNegativeChosen.removeLast()
+                history.activeFraction.removeLast()
+                history.anchorNegativeDistance.removeLast()
+            }
         }
         trainer.history = history
     }

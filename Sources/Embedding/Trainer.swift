@@ -22,6 +22,8 @@ public struct TrainingOptions: Sendable {
     public var proposal = Proposal.uniform
     public var logEvery = 10
     public var validateEvery = 0
+    /// Steps to validate at besides the multiples of `validateEvery` (e.g. log-spaced, `ValidationSchedule.logSpaced`).
+    public var validateAt: Set<Int> = []
     public var checkpointEvery = 0
     public var seed: UInt64 = 1
     /// BLAS threads of the GEMMs (the rest of a step is single-threaded, so results do not depend on it
@@ -87,6 +89,9 @@ public final class Trainer {
     private let candidateCount: Int
     private let eligible: [Int32]
     var lossWindowState = (sum: 0.0, steps: 0)
+    /// Sums over the current log window of the per-step mining shares and mean distance (triplets only).
+    var miningWindowState = (ownNegative: 0.0, active: 0.0, distance: 0.0)
+    private var lastMining: (ownNegative: Double, active: Double, distance: Double)?
 
     public init(features: FeatureTable, task: TrainingTask, options: TrainingOptions, communicator: Communicator = .serial) throws {
         self.features = features
@@ -224,8 +229,11 @@ public final class Trainer {
             }
             // The loss and its gradient for every embedding of the batch, as one process computes them.
             let gradient = communicator.size > 1 ? batchGradient.pointer : outputGradient.pointer
-            loss = TripletLoss.lossAndGradient(embeddings: all, dim: dim, tripletCount: b, negatives: negatives.pointer,
-                                               margin: Float(options.margin), gradient: gradient).loss
+            let result = TripletLoss.lossAndGradient(embeddings: all, dim: dim, tripletCount: b, negatives: negatives.pointer,
+                                                     margin: Float(options.margin), gradient: gradient)
+            loss = result.loss
+            let mined = TripletLoss.miningStatistics(embeddings: all, dim: dim, tripletCount: b, negatives: negatives.pointer)
+            lastMining = (Double(mined.ownNegativeChosen) / Double(b), Double(result.active) / Double(b), mined.distanceSum / Double(b))
             if communicator.size > 1 {
                 for part in 0..<3 {
                     (outputGradient.pointer + part * local * dim).update(from: gradient + (part * b + share.lowerBound) * dim, count: local * dim)
@@ -320,6 +328,11 @@ public final class Trainer {
             }
             lossWindowState.sum += loss
             lossWindowState.steps += 1
+            if let mining = lastMining {
+                miningWindowState.ownNegative += mining.ownNegative
+                miningWindowState.active += mining.active
+                miningWindowState.distance += mining.distance
+            }
             if step % max(1, options.logEvery) == 0 { flushLoss() }
             return loss
         }
@@ -329,34 +342,52 @@ public final class Trainer {
     /// shows); `history` itself keeps only completed log windows so that a resumed run logs the same points.
     public var reportedHistory: TrainingHistory {
         var result = history
-        if lossWindowState.steps > 0 {
-            result.step.append(Int64(step))
-            result.loss.append(lossWindowState.sum / Double(lossWindowState.steps))
-        }
+        if lossWindowState.steps > 0 { Self.appendWindow(&result, step: step, loss: lossWindowState, mining: miningWindowState, isTriplet: isTriplet) }
         return result
     }
 
+    var isTriplet: Bool { if case .triplets = task { return true }; return false }
+
     private func flushLoss() {
         guard lossWindowState.steps > 0 else { return }
-        history.step.append(Int64(step))
-        history.loss.append(lossWindowState.sum / Double(lossWindowState.steps))
+        Self.appendWindow(&history, step: step, loss: lossWindowState, mining: miningWindowState, isTriplet: isTriplet)
         lossWindowState = (0, 0)
+        miningWindowState = (0, 0, 0)
     }
+
+    /// One logged point: the window's mean loss and, for triplets, its mean mining statistics.
+    private static func appendWindow(_ history: inout TrainingHistory, step: Int, loss: (sum: Double, steps: Int),
+                                     mining: (ownNegative: Double, active: Double, distance: Double), isTriplet: Bool) {
+        let n = Double(loss.steps)
+        history.step.append(Int64(step))
+        history.loss.append(loss.sum / n)
+        if isTriplet {
+            history.presampledNegativeChosen.append(mining.ownNegative / n)
+            history.activeFraction.append(mining.active / n)
+            history.anchorNegativeDistance.append(mining.distance / n)
+        }
+    }
+
+    /// When validation is due.
+    public var validationSchedule: ValidationSchedule { ValidationSchedule(every: options.validateEvery, extra: options.validateAt) }
 
     /// Trains until `options.steps`, validating and checkpointing as configured.
     /// `checkpoint` is called every `checkpointEvery` steps (it writes model.h5).
-    public func run(validation: RetrievalValidation? = nil, progress reporter: ProgressReporter = .unnamed,
-                    checkpoint: ((Trainer) throws -> Void)? = nil) throws {
+    /// Validation reads the network and scratch buffers only: it draws no random numbers, so the same
+    /// seed gives the same weights with or without it.
+    public func run(validation: RetrievalValidation? = nil, fullCorpus: FullCorpusValidation? = nil,
+                    progress reporter: ProgressReporter = .unnamed, checkpoint: ((Trainer) throws -> Void)? = nil) throws {
         try BLAS.withThreads(options.threads) {
             let remaining = max(0, options.steps - step)
             let progress = reporter.progress(total: remaining, unit: "steps")
-            if let validation, options.validateEvery > 0, step == 0 { try validate(validation) }
+            let schedule = validationSchedule
+            if let validation, !schedule.isEmpty, step == 0 { try validate(validation, fullCorpus: fullCorpus) }
             let started = Date()
             var lastLoss = Double.nan
             while step < options.steps {
                 lastLoss = try trainStep()
-                if let validation, options.validateEvery > 0, step % options.validateEvery == 0 || step == options.steps {
-                    try validate(validation)
+                if let validation, schedule.isDue(step: step, lastStep: options.steps) {
+                    try validate(validation, fullCorpus: fullCorpus)
                 }
                 if let checkpoint, options.checkpointEvery > 0, step % options.checkpointEvery == 0, step < options.steps {
                     try checkpoint(self)
@@ -371,7 +402,7 @@ public final class Trainer {
 
     /// Validation MAP: each rank embeds its share of the sample's videos and scores its share of the
     /// queries; the vectors are gathered, the AP sums added up.
-    func validate(_ validation: RetrievalValidation) throws {
+    func validate(_ validation: RetrievalValidation, fullCorpus: FullCorpusValidation? = nil) throws {
         let dim = options.dim
         var vectors = embed(rows: Array(validation.rows[communicator.share(of: validation.rows.count)]))
         if communicator.size > 1 { vectors = try communicator.allgatherv(vectors).values }
@@ -380,6 +411,13 @@ public final class Trainer {
         communicator.allreduce(&sums)
         history.validationStep.append(Int64(step))
         history.validationMAP.append(sums[1] == 0 ? 0 : sums[0] / sums[1])
+        // Every rank embeds the whole corpus (the full-corpus measure is not split over ranks).
+        if let fullCorpus {
+            let corpus = Buffer<Float>(count: features.count * options.dim, repeating: 0)
+            embed(range: 0..<features.count, into: corpus.pointer)
+            history.validationMAPFullCorpus.append(fullCorpus.meanAveragePrecision(
+                corpus: UnsafeBufferPointer(start: corpus.pointer, count: features.count * options.dim), rows: features.count, dim: options.dim))
+        }
     }
 
     /// Unit embeddings [rows.count, dim] of the given videos, in batches.

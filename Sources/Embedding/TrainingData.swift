@@ -89,8 +89,15 @@ extension TrainingTask {
 extension RetrievalValidation {
     /// Validation queries from a `gcml.graph/1` file over the same videos as the features.
     public static func read(_ path: String, videos: Int, featuresPath: String, queries: Int, seed: UInt64) throws -> RetrievalValidation {
+        try readWithFullCorpus(path, videos: videos, featuresPath: featuresPath, queries: queries, seed: seed).sampled
+    }
+
+    /// The sampled validation and, on the same queries, the full-corpus one.
+    public static func readWithFullCorpus(_ path: String, videos: Int, featuresPath: String, queries: Int,
+                                          seed: UInt64) throws -> (sampled: RetrievalValidation, fullCorpus: FullCorpusValidation) {
         let relational = try RelationalGraph.read(path)
         try TrainingTask.checkNodes(relational.nodeCount, file: path, videos: videos, featuresPath: featuresPath)
-        return RetrievalValidation(graph: relational, queries: queries, seed: seed)
+        let sampled = RetrievalValidation(graph: relational, queries: queries, seed: seed)
+        return (sampled, FullCorpusValidation(train: relational.train, heldout: relational.heldout, queries: sampled.queries))
     }
 }

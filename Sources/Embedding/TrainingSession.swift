@@ -18,6 +18,10 @@ public struct TrainingSession {
     /// Graph for held-out retrieval MAP during training, and how many queries it samples.
     public var validationPath: String?
     public var validationQueries = 500
+    /// Seed of the validation sample (default: the training seed), so runs of different seeds validate on the same queries.
+    public var validationSeed: UInt64?
+    /// Also rank the validation queries against the whole corpus (`/history/validation_map_full_corpus`).
+    public var validateFullCorpus = false
     public var options = TrainingOptions()
     /// Steps in total (resumed ones included), or epochs over the examples; neither: one epoch.
     public var steps: Int?
@@ -54,7 +58,7 @@ public struct TrainingSession {
         let task = try TrainingTask.load(triplets: tripletsPath, tree: treePath, level: classifyLevel, minimumClusterSize: minimumClusterSize,
                                          graph: graphPath ?? validationPath, videos: table.count, featuresPath: featuresPath)
         var options = self.options
-        options.validateEvery = validationPath == nil ? 0 : options.validateEvery
+        if validationPath == nil { (options.validateEvery, options.validateAt) = (0, []) }
         options.steps = try totalSteps(examples: task.exampleCount)
         let trainer = try Trainer(features: table, task: task, options: options, communicator: communicator)
         let resuming = resume && FileManager.default.fileExists(atPath: modelPath)
@@ -68,7 +72,8 @@ public struct TrainingSession {
             note("\(writer.createdBy): \(modelPath) does not exist yet, starting at step 0")
         }
         let validation = try validationPath.map {
-            try RetrievalValidation.read($0, videos: table.count, featuresPath: featuresPath, queries: validationQueries, seed: options.seed)
+            try RetrievalValidation.readWithFullCorpus($0, videos: table.count, featuresPath: featuresPath, queries: validationQueries,
+                                                       seed: validationSeed ?? options.seed)
         }
         var saved: Int? = resuming ? trainer.step : nil
         // The replicas are equal, so rank 0 alone writes the model; a failure there ends the job.
@@ -84,7 +89,7 @@ public struct TrainingSession {
         let started = Date()
         let firstStep = trainer.step
         do {
-            try trainer.run(validation: validation, progress: writer.progress, checkpoint: checkpoint)
+            try trainer.run(validation: validation?.sampled, fullCorpus: validateFullCorpus ? validation?.fullCorpus : nil, progress: writer.progress, checkpoint: checkpoint)
         } catch let error as GCMLError {
             let kept = saved.map { "\(modelPath) keeps the last good checkpoint (step \($0))" } ?? "no checkpoint of this run was written"
             throw error.appending(" " + kept + ".")

@@ -87,4 +87,18 @@ public enum TripletLoss {
         }
         return (total / Double(b), active)
     }
+
+    /// What in-batch mining did to one batch (the paper's evidence for smart negatives): how many
+    /// triplets kept their own pre-sampled negative (row 2B+i), and the summed anchor–negative
+    /// Euclidean distance of the chosen negatives (unit vectors: ‖a−n‖ = √(2 − 2a·n)).
+    public static func miningStatistics<S: NetworkScalar>(embeddings z: UnsafePointer<S>, dim: Int, tripletCount b: Int,
+                                                          negatives: UnsafePointer<Int>) -> (ownNegativeChosen: Int, distanceSum: Double) {
+        var own = 0, distance = 0.0
+        for i in 0..<b {
+            if negatives[i] == 2 * b + i { own += 1 }
+            let an = Double(Kernels.dot(dim, z + i * dim, z + negatives[i] * dim))
+            distance += max(0, 2 - 2 * an).squareRoot()
+        }
+        return (own, distance)
+    }
 }

@@ -1,8 +1,7 @@
 import Artifacts
-import Features
+import Ingestion
 import Foundation
 import Graphs
-import Ingestion
 import Interactions
 import Support
 
@@ -36,6 +35,7 @@ public enum FuzzTargets {
             if mode & 1 == 0 {
                 var counter = CoWatchCounter(index: index, window: Int(mode >> 2) % 7 + 2, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)
                 try TextInput.forEachLine(in: text) { line, number in try counter.consume(line, lineNumber: number) }
+                counter.finish()
                 pairs = counter.pairs
             } else {
                 var counter = PairListCounter(index: index, source: "fuzz.tsv", skipMalformed: mode & 2 != 0)

@@ -77,7 +77,7 @@ public struct AnnotationEvaluation {
 
 extension AnnotationResult {
     public var json: [String: Any] {
-        ["gap": scores.gap, "map": scores.map, "map_positive_classes": scores.mapPositiveClasses, "hit_at_1": scores.hitAt1,
+        ["gap": scores.gap, "map": scores.map, "map_all_classes": scores.mapAllClasses, "hit_at_1": scores.hitAt1,
          "hit_at_5": scores.hitAt5, "perr": scores.perr, "test_videos": scores.videos, "train_videos": trainCount,
          "test_videos_without_labels": scores.videosWithoutLabels, "classes": classCount,
          "classes_with_test_positives": scores.classesWithPositives, "top_k": k,
@@ -90,7 +90,7 @@ extension AnnotationResult {
         videos                  \(trainCount) train, \(scores.videos) test (\(scores.videosWithoutLabels) without labels)
         classes                 \(classCount) (\(scores.classesWithPositives) with test labels)
         GAP@\(k)\(String(repeating: " ", count: max(1, 20 - String(k).count)))\(f(scores.gap))
-        MAP                     \(f(scores.map)) (over classes with test labels: \(f(scores.mapPositiveClasses)))
+        MAP                     \(f(scores.map)) (over the classes with test labels; over all classes, empty ones as 0: \(f(scores.mapAllClasses)))
         Hit@1                   \(f(scores.hitAt1))
         Hit@5                   \(f(scores.hitAt5))
         PERR                    \(f(scores.perr))

@@ -11,8 +11,10 @@ import Foundation
 ///   AP = Σ over true pairs of precision at their rank / (number of true labels of
 ///   all test videos) — `calculate_gap`.
 /// - MAP: per class, the same over the pairs of that class in the pooled top-K,
-///   divided by the class's true labels; 0 for a class without true labels or
-///   pairs; the mean over all C classes — `MeanAveragePrecisionCalculator`.
+///   divided by the class's true labels (0 for a class never in a top-K); the mean
+///   over the classes that have a true label among the test videos — the current
+///   `MeanAveragePrecisionCalculator`, whose `filter_empty_classes` defaults to true.
+///   (Counting empty classes as 0 would bias MAP low whenever a class has no test positive.)
 /// - Hit@1: fraction of videos whose best class is true — `calculate_hit_at_one`.
 /// - Hit@5: fraction of videos with a true class among their best 5.
 /// - PERR: mean over videos of the precision of their best n classes, n = their
@@ -132,8 +134,8 @@ public struct AnnotationMetrics {
             if classPositives[c] > 0 { apPositiveSum += ap; positiveClasses += 1 }
         }
         let n = Double(max(videos, 1))
-        return Scores(gap: gap, map: apSum / Double(classCount),
-                      mapPositiveClasses: positiveClasses == 0 ? 0 : apPositiveSum / Double(positiveClasses),
+        return Scores(gap: gap, map: positiveClasses == 0 ? 0 : apPositiveSum / Double(positiveClasses),
+                      mapAllClasses: apSum / Double(classCount),
                       hitAt1: Double(hits1) / n, hitAt5: Double(hits5) / n, perr: perrSum / n,
                       videos: videos, videosWithoutLabels: videosWithoutLabels, classesWithPositives: positiveClasses)
     }

@@ -76,6 +76,23 @@ public struct CorpusRanking {
     }
 }
 
+extension CorpusRanking.Result {
+    /// Average precision of query q over the full ranking, its targets being the relevant videos:
+    /// target j has precision (targets scoring ≥ s_j) / (videos scoring ≥ s_j). NaN without targets.
+    public func averagePrecision(query q: Int) -> Double {
+        let ts = targetScores[q], counts = targetCounts[q]
+        let descending = ts.sorted(by: >)
+        var ap = 0.0
+        for j in ts.indices {
+            // Targets scoring ≥ ts[j]: the prefix of the descending scores that is ≥ it (binary search).
+            var lo = 0, hi = descending.count
+            while lo < hi { let mid = (lo + hi) / 2; if descending[mid] >= ts[j] { lo = mid + 1 } else { hi = mid } }
+            ap += Double(lo) / Double(counts[j])
+        }
+        return ap / Double(ts.count)
+    }
+}
+
 /// Where the visitors write: each query's entries belong to the one worker that scans it.
 struct Output {
     let top: UnsafeMutableBufferPointer<Int32>

@@ -202,18 +202,7 @@ public struct RetrievalEvaluation {
                 scores.append(ranked.targetScores[q][t])
                 relevance.append(weight[targets[q][t]] ?? 0)
             }
-            // AP over the full ranking: target j has precision (targets scoring ≥ s_j) / (videos scoring ≥ s_j).
-            let ts = ranked.targetScores[q], counts = ranked.targetCounts[q]
-            let descending = ts.sorted(by: >)
-            var ap = 0.0
-            for j in ts.indices {
-                // Targets scoring ≥ ts[j]: the prefix of the descending scores that is ≥ it.
-                var lo = 0, hi = descending.count
-                while lo < hi { let mid = (lo + hi) / 2; if descending[mid] >= ts[j] { lo = mid + 1 } else { hi = mid } }
-                ap += Double(lo) / Double(counts[j])
-            }
-            ap /= Double(ts.count)
-            result.append(candidates: candidates, scores: scores, relevance: relevance, k: k, ap: ap)
+            result.append(candidates: candidates, scores: scores, relevance: relevance, k: k, ap: ranked.averagePrecision(query: q))
         }
     }
 }
@@ -254,7 +243,7 @@ extension RetrievalResult {
 
     public var summary: String {
         """
-        queries                 \(queryCount)\(queryCount < eligibleQueries ? " (a sample of \(eligibleQueries), --max-queries)" : "")
+        queries                 \(queryCount)\(queryCount < eligibleQueries ? " (a seeded sample of \(eligibleQueries))" : "")
         candidates              \(candidates.rawValue) (\(String(format: "%.1f", meanCandidates)) stored per query)
         MAP                     \(String(format: "%.4f", map))
         NDCG@\(k)\(String(repeating: " ", count: max(1, 19 - String(k).count)))\(String(format: "%.4f", meanNDCG))

@@ -10,8 +10,12 @@ public struct ComparisonReport {
     public var title: String
     public var runDirectory: String
     public var methods: [MethodResults]
-    /// The method whose final validation MAP the others must reach (CDML).
+    /// The baseline triplet method (CDML): speed-ups are its steps over the contender's.
     public var baselineName: String
+    /// The triplet method measured against the baseline (GCML).
+    public var contenderName: String
+    /// Learning speed is measured to this fraction of the better final validation MAP of contender and baseline.
+    public var targetFraction: Double
     /// The no-training method that learned methods are compared with.
     public var rawName: String
     /// Per-level tree statistics; nil when no tree was given.
@@ -21,12 +25,15 @@ public struct ComparisonReport {
     /// The program named as the report's author (the stage sets its own name).
     public var generatedBy = "gcml"
 
-    public init(title: String, runDirectory: String, methods: [MethodResults], baselineName: String = "cdml", rawName: String = "raw",
+    public init(title: String, runDirectory: String, methods: [MethodResults], baselineName: String = "cdml", contenderName: String = "gcml",
+                targetFraction: Double = LearningSpeed.defaultFraction, rawName: String = "raw",
                 tree: [TreeLevelStatistics]? = nil, treePath: String? = nil, truthPath: String? = nil) {
         self.title = title
         self.runDirectory = runDirectory
         self.methods = methods
         self.baselineName = baselineName
+        self.contenderName = contenderName
+        self.targetFraction = targetFraction
         self.rawName = rawName
         self.tree = tree
         self.treePath = treePath
@@ -39,15 +46,41 @@ public struct ComparisonReport {
     public static let learningCurvesFile = "learning_curves.svg"
     public static let lossCurvesFile = "training_loss.svg"
     public static let levelSizesFile = "level_sizes.svg"
+    public static let fullCorpusCurvesFile = "learning_curves_full_corpus.svg"
+    public static let miningFile = "mining.svg"
 
     var baseline: MethodResults? { methods.first { $0.name == baselineName } }
+    var contender: MethodResults? { methods.first { $0.name == contenderName } }
     var raw: MethodResults? { methods.first { $0.name == rawName } }
     var trained: [MethodResults] { methods.filter { $0.training != nil } }
     var hasTruth: Bool { tree?.contains { !$0.nmi.isEmpty } ?? false }
 
-    /// Steps each method needed to reach the baseline's final validation MAP.
-    public func stepsToReach(_ method: MethodResults) -> StepsToReach {
-        StepsToReach.compute(method.training?.validationMAP, baseline: baseline?.training?.validationMAP)
+    /// Contender against baseline on one validation measure, to their common target.
+    public func learningSpeed(_ measure: ValidationMeasure) -> LearningSpeed {
+        LearningSpeed(method: contender?.training?.validation(measure), baseline: baseline?.training?.validation(measure),
+                      fraction: targetFraction)
+    }
+
+    /// Steps a method needed to reach the common target of `measure` (any trained method, cluster included).
+    public func stepsToTarget(_ method: MethodResults, _ measure: ValidationMeasure) -> StepsToReach {
+        StepsToReach.compute(method.training?.validation(measure), target: learningSpeed(measure).target)
+    }
+
+    /// The validation measures some trained method logged; the full-corpus one is left out when it equals the
+    /// sampled one for every method (small corpora, where the sampled candidates are already the whole corpus).
+    var measures: [ValidationMeasure] {
+        let logged = ValidationMeasure.allCases.filter { measure in trained.contains { $0.training?.validation(measure) != nil } }
+        return measuresCoincide ? logged.filter { $0 != .fullCorpus } : logged
+    }
+
+    /// Equal up to float rounding (the two measures sum in different orders: 1e-6 apart on the tiny corpus).
+    var measuresCoincide: Bool {
+        func same(_ a: LearningCurve?, _ b: LearningCurve?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return a.steps == b.steps && zip(a.values, b.values).allSatisfy { abs($0 - $1) <= 1e-4 }
+        }
+        return trained.contains { $0.training?.validationMAPFullCorpus != nil }
+            && trained.allSatisfy { same($0.training?.validationMAPFullCorpus, $0.training?.validationMAP) }
     }
 
     // MARK: formatting
@@ -71,6 +104,7 @@ public struct ComparisonReport {
         if other > 0 { text += String(format: " (%+.1f %%)", (value - other) / other * 100) }
         return text
     }
+    static func percent(_ value: Double?) -> String { value.map { String(format: "%.1f %%", $0 * 100) } ?? dash }
     static func steps(_ reach: StepsToReach) -> String {
         switch reach {
         case .reached(let step): return String(step)
@@ -91,7 +125,11 @@ public struct ComparisonReport {
         sentences += comparisonSentences(metric: "retrieval MAP", context: "related-video retrieval (held-out co-watch edges, sampled candidates)") { $0.retrieval?.map }
         sentences += comparisonSentences(metric: "MAP", context: "full-corpus retrieval") { $0.retrievalAll?.map }
         sentences += comparisonSentences(metric: "GAP", context: "video annotation") { $0.annotation?.gap }
+        if methods.filter({ $0.retrieval != nil || $0.annotation != nil }).count > 1 {
+            sentences.append("These are one seed's numbers: differences of a few thousandths may be seed noise (`make ablation` repeats the training over seeds and tests them).")
+        }
         sentences += learningSpeedSentences()
+        sentences += miningSentences()
         sentences += treeSentences()
         let missing = methods.compactMap { method -> String? in
             let files = method.missing.filter { $0 != MethodResults.modelFile }
@@ -121,24 +159,22 @@ public struct ComparisonReport {
     }
 
     func learningSpeedSentences() -> [String] {
-        guard let baseline else { return [] }
-        guard let curve = baseline.training?.validationMAP, let target = curve.finalValue, let last = curve.finalStep else {
-            return trained.isEmpty ? [] : ["\(baseline.label) has no validation curve, so the steps to reach its final validation MAP are unknown."]
+        guard let contender, let baseline, contender.training != nil || baseline.training != nil else { return [] }
+        let logged = measures
+        if logged.isEmpty { return ["No validation curves were logged, so learning speed is not compared."] }
+        return logged.map { measure in
+            learningSpeed(measure).sentence(method: contender.label, baseline: baseline.label, measure: measure.label)
         }
-        var sentences: [String] = []
-        for method in trained where method.name != baseline.name {
-            switch stepsToReach(method) {
-            case .reached(let step):
-                let ratio = step > 0 ? String(format: ", %.1f× fewer", Double(last) / Double(step)) : ""
-                sentences.append("\(method.label) reached \(baseline.label)'s final validation MAP (\(Self.metric(target)) at step \(last)) after \(step) steps\(step <= last ? ratio : "").")
-            case .notReached(let lastStep):
-                let final = Self.metric(method.training?.validationMAP?.finalValue)
-                sentences.append("\(method.label) did not reach \(baseline.label)'s final validation MAP (\(Self.metric(target))) within its \(lastStep) logged steps (its final validation MAP: \(final)).")
-            case .unknown:
-                sentences.append("\(method.label) has no validation curve to compare with \(baseline.label)'s.")
-            }
+    }
+
+    /// Mining statistics of the triplet methods over the last logged window.
+    func miningSentences() -> [String] {
+        let rows = trained.compactMap { m -> String? in
+            guard let t = m.training, let chosen = t.presampledNegativeChosen?.finalValue, let active = t.activeFraction?.finalValue else { return nil }
+            return String(format: "%@ %.1f %% (active triplets %.1f %%)", m.label, chosen * 100, active * 100)
         }
-        return sentences
+        guard !rows.isEmpty else { return [] }
+        return ["In the last logged window, in-batch mining kept each triplet's own pre-sampled negative for " + rows.joined(separator: "; ") + "."]
     }
 
     func treeSentences() -> [String] {
@@ -159,7 +195,7 @@ public struct ComparisonReport {
 
     // MARK: Markdown
 
-    public func markdown(learningCurves: Bool, lossCurves: Bool, levelSizes: Bool) -> String {
+    public func markdown(learningCurves: Bool, lossCurves: Bool, levelSizes: Bool, fullCorpusCurves: Bool = false, miningChart: Bool = false) -> String {
         var out: [String] = []
         out.append("# \(title)")
         out.append("")
@@ -191,20 +227,37 @@ public struct ComparisonReport {
         }
         out.append("## Learning speed")
         out.append("")
-        let target = Self.metric(baseline?.training?.validationMAP?.finalValue)
-        out.append("| Method | Validation MAP (final) | Last validated step | Steps to reach \(baseline?.label ?? baselineName)'s final validation MAP (\(target)) |")
-        out.append("|---|---:|---:|---:|")
-        for m in methods where m.training != nil {
-            let curve = m.training?.validationMAP
-            out.append("| \(m.label) | \(Self.metric(curve?.finalValue)) | \(Self.integer(curve?.finalStep)) | \(Self.steps(stepsToReach(m))) |")
+        if measures.isEmpty {
+            out.append("No validation curves were logged (train with validation to get them).")
+            out.append("")
         }
-        if trained.isEmpty { out.append("| \(Self.dash) | \(Self.dash) | \(Self.dash) | \(Self.dash) |") }
+        if measuresCoincide {
+            out.append("The full-corpus validation equals the sampled one here: on a corpus of at most 3000 videos the validation already ranks the whole corpus.")
+            out.append("")
+        }
+        for measure in measures {
+            let speed = learningSpeed(measure)
+            let percent = String(format: "%.0f %%", targetFraction * 100)
+            out.append("### \(measure.label.prefix(1).uppercased() + measure.label.dropFirst())")
+            out.append("")
+            out.append("Target: \(percent) of the better final value of \(contender?.label ?? contenderName) and \(baseline?.label ?? baselineName) = \(Self.metric(speed.target)).")
+            out.append("")
+            out.append("| Method | Final | Last validated step | Steps to target |")
+            out.append("|---|---:|---:|---:|")
+            for m in trained {
+                let curve = m.training?.validation(measure)
+                out.append("| \(m.label) | \(Self.metric(curve?.finalValue)) | \(Self.integer(curve?.finalStep)) | \(Self.steps(stepsToTarget(m, measure))) |")
+            }
+            out.append("")
+            out.append(speed.sentence(method: contender?.label ?? contenderName, baseline: baseline?.label ?? baselineName, measure: measure.label))
+            out.append("")
+        }
+        out.append("Steps are read at the validation checkpoints (the first checkpoint at or above the target); speed-up = \(baseline?.label ?? baselineName)'s steps / \(contender?.label ?? contenderName)'s steps.")
         out.append("")
-        out.append("Steps are read at the validation checkpoints (the first checkpoint at or above the target).")
-        out.append("")
-        out.append(learningCurves ? "![learning curves](\(Self.learningCurvesFile))" : "No validation curves were logged (train with validation to get them).")
-        out.append("")
+        if learningCurves { out.append("![validation MAP, sampled candidates](\(Self.learningCurvesFile))"); out.append("") }
+        if fullCorpusCurves { out.append("![validation MAP, full corpus](\(Self.fullCorpusCurvesFile))"); out.append("") }
         if lossCurves { out.append("![training loss](\(Self.lossCurvesFile))"); out.append("") }
+        out += miningMarkdown(chart: miningChart)
         out.append("## Cluster tree")
         out.append("")
         if let tree {
@@ -236,6 +289,25 @@ public struct ComparisonReport {
         return out.joined(separator: "\n")
     }
 
+    /// The mining statistics table: last window and mean over the run, per triplet method.
+    func miningMarkdown(chart: Bool) -> [String] {
+        let mined = trained.filter { $0.training?.presampledNegativeChosen != nil }
+        guard !mined.isEmpty else { return [] }
+        var out = ["## Mining statistics", ""]
+        out.append("| Method | Own negative chosen (last window) | (mean over run) | Active triplets (last window) | (mean over run) | Anchor–negative distance (last window) | (mean over run) |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        func mean(_ c: LearningCurve?) -> Double? { c.flatMap { $0.values.isEmpty ? nil : $0.values.reduce(0, +) / Double($0.values.count) } }
+        for m in mined {
+            let t = m.training!
+            out.append("| \(m.label) | \(Self.percent(t.presampledNegativeChosen?.finalValue)) | \(Self.percent(mean(t.presampledNegativeChosen))) | \(Self.percent(t.activeFraction?.finalValue)) | \(Self.percent(mean(t.activeFraction))) | \(Self.metric(t.anchorNegativeDistance?.finalValue)) | \(Self.metric(mean(t.anchorNegativeDistance))) |")
+        }
+        out.append("")
+        out.append("Own negative chosen: share of triplets for which in-batch mining kept the triplet's own pre-sampled negative (with mining off, or when no batch video qualifies, that is every triplet). Active: share of triplets with a non-zero hinge loss. Distance: mean Euclidean distance between anchor and chosen negative embeddings (unit vectors, 0 to 2). Means over each logged window of training steps.")
+        out.append("")
+        if chart { out.append("![mining statistics](\(Self.miningFile))"); out.append("") }
+        return out
+    }
+
     // MARK: charts
 
     func curveSeries(_ curve: (TrainingCurves) -> LearningCurve?) -> [SVGChart.Series] {
@@ -246,17 +318,26 @@ public struct ComparisonReport {
     }
 
     /// Validation MAP against step, one polyline per trained method; nil when no method logged validation.
-    public func learningCurvesSVG() -> String? {
-        let series = curveSeries { $0.validationMAP }
+    public func learningCurvesSVG(_ measure: ValidationMeasure = .sampled) -> String? {
+        let series = curveSeries { $0.validation(measure) }
         guard series.contains(where: { !$0.points.isEmpty }) else { return nil }
-        return SVGChart.lineChart(title: "Validation MAP", xLabel: "training step", yLabel: "MAP", series: series)
+        let title = measure == .sampled ? "Validation MAP, held-out queries, sampled candidates" : "Validation MAP, held-out queries ranked against the full corpus"
+        return SVGChart.lineChart(title: title, xLabel: "training step", yLabel: measure.label, series: series)
+    }
+
+    /// Share of triplets whose own pre-sampled negative mining kept, against step.
+    public func miningSVG() -> String? {
+        let series = curveSeries { $0.presampledNegativeChosen }.filter { !$0.points.isEmpty }
+        guard !series.isEmpty else { return nil }
+        return SVGChart.lineChart(title: "In-batch mining: own pre-sampled negative chosen", xLabel: "training step",
+                                  yLabel: "share of triplets (0–1, per logged window)", series: series)
     }
 
     /// Training loss against step, one polyline per trained method.
     public func lossCurvesSVG() -> String? {
         let series = curveSeries { $0.loss }
         guard series.contains(where: { !$0.points.isEmpty }) else { return nil }
-        return SVGChart.lineChart(title: "Training loss", xLabel: "training step", yLabel: "loss", series: series)
+        return SVGChart.lineChart(title: "Training loss", xLabel: "training step", yLabel: "mean loss per logged window", series: series)
     }
 
     /// Log-binned cluster sizes, one bar series per level.
@@ -271,7 +352,7 @@ public struct ComparisonReport {
                                  values: histograms.map { h in (0..<bins).map { $0 < h.count ? Double(h[$0]) : 0 } }, logScale: true)
     }
 
-    /// How many queries each retrieval evaluation used, saying when they were a sample (`--max-queries`).
+    /// How many queries each retrieval evaluation used, saying when they were a seeded sample.
     func queriesSentence() -> String? {
         func describe(_ scores: [RetrievalSummary], _ what: String) -> String? {
             guard !scores.isEmpty else { return nil }
@@ -280,7 +361,7 @@ public struct ComparisonReport {
                 score.eligibleQueries.map { $0 > score.queries ? "\(score.queries) of \($0)" : "\(score.queries)" } ?? "\(score.queries)"
             })
             return "\(what): \(counts.sorted().joined(separator: ", ")) queries"
-                + (sampled.isEmpty ? "" : " (a seeded uniform sample of the eligible queries, --max-queries)")
+                + (sampled.isEmpty ? "" : " (a seeded uniform sample of the eligible queries)")
         }
         let parts = [describe(methods.compactMap(\.retrieval), "sampled candidates"),
                      describe(methods.compactMap(\.retrievalAll), "full corpus")].compactMap { $0 }
@@ -305,21 +386,39 @@ public struct ComparisonReport {
                 object["annotation"] = NSNull()
             }
             if let t = m.training {
-                let reach = stepsToReach(m)
-                var reachValue: Any = NSNull()
-                if case .reached(let s) = reach { reachValue = s } else if case .notReached = reach { reachValue = "not reached" }
+                func reach(_ measure: ValidationMeasure) -> Any {
+                    switch stepsToTarget(m, measure) {
+                    case .reached(let s): return s
+                    case .notReached: return "not reached"
+                    case .unknown: return NSNull()
+                    }
+                }
+                func curve(_ c: LearningCurve?) -> Any { c.map { ["steps": $0.steps, "values": $0.values] as [String: Any] } ?? NSNull() }
                 object["training"] = ["steps": value(t.steps), "wall_seconds": value(t.wallSeconds),
                                       "final_loss": value(t.loss.finalValue),
                                       "final_validation_map": value(t.validationMAP?.finalValue),
+                                      "final_validation_map_full_corpus": value(t.validationMAPFullCorpus?.finalValue),
                                       "validation_steps": t.validationMAP?.steps ?? [], "validation_map": t.validationMAP?.values ?? [],
-                                      "steps_to_baseline_final_validation_map": reachValue]
+                                      "validation_map_full_corpus": t.validationMAPFullCorpus?.values ?? [],
+                                      "steps_to_target": reach(.sampled), "steps_to_target_full_corpus": reach(.fullCorpus),
+                                      "presampled_negative_chosen": curve(t.presampledNegativeChosen),
+                                      "active_fraction": curve(t.activeFraction),
+                                      "anchor_negative_distance": curve(t.anchorNegativeDistance)]
             } else {
                 object["training"] = NSNull()
             }
             return object
         }
-        var result: [String: Any] = ["title": title, "run_dir": runDirectory, "baseline": baselineName,
-                                     "baseline_final_validation_map": value(baseline?.training?.validationMAP?.finalValue),
+        func speed(_ measure: ValidationMeasure) -> Any {
+            let s = learningSpeed(measure)
+            func steps(_ r: StepsToReach) -> Any {
+                switch r { case .reached(let x): return x; case .notReached: return "not reached"; case .unknown: return NSNull() }
+            }
+            return ["target": value(s.target), "fraction": s.fraction, "contender_steps": steps(s.method), "baseline_steps": steps(s.baseline),
+                    "speed_up": value(s.speedUp)] as [String: Any]
+        }
+        var result: [String: Any] = ["title": title, "run_dir": runDirectory, "baseline": baselineName, "contender": contenderName,
+                                     "learning_speed": ["sampled": speed(.sampled), "full_corpus": speed(.fullCorpus)],
                                      "methods": methodObjects, "summary": summary(), "created_by": "\(generatedBy) (gcml \(Artifact.version))"]
         if let tree {
             result["tree"] = tree.map { level -> [String: Any] in
@@ -337,24 +436,17 @@ public struct ComparisonReport {
 
     /// Writes the Markdown report to `path`, and next to it `<name>.json` and the SVG charts; each file atomically.
     public func write(to path: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        let directory = folder.isEmpty ? "." : folder
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        func save(_ text: String, _ name: String) throws {
-            let target = (directory as NSString).appendingPathComponent(name)
-            do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: target), options: .atomic)
-            } catch {
-                throw GCMLError("\(target): could not write: \(error.localizedDescription)")
-            }
-        }
+        let files = try ReportFiles(reportPath: path)
+        let save = files.save
         let learning = learningCurvesSVG(), loss = lossCurvesSVG(), sizes = levelSizesSVG()
+        let full = measuresCoincide ? nil : learningCurvesSVG(.fullCorpus), mining = miningSVG()
         if let learning { try save(learning, Self.learningCurvesFile) }
+        if let full { try save(full, Self.fullCorpusCurvesFile) }
+        if let mining { try save(mining, Self.miningFile) }
         if let loss { try save(loss, Self.lossCurvesFile) }
         if let sizes { try save(sizes, Self.levelSizesFile) }
-        let jsonPath = ((path as NSString).deletingPathExtension) + ".json"
-        do { try JSON.write(json(), to: jsonPath) } catch { throw GCMLError("\(jsonPath): could not write: \(error.localizedDescription)") }
-        try save(markdown(learningCurves: learning != nil, lossCurves: loss != nil, levelSizes: sizes != nil),
-                 (path as NSString).lastPathComponent)
+        try files.saveJSON(json())
+        try save(markdown(learningCurves: learning != nil, lossCurves: loss != nil, levelSizes: sizes != nil,
+                          fullCorpusCurves: full != nil, miningChart: mining != nil), files.reportName)
     }
 }

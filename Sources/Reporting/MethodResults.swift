@@ -7,7 +7,50 @@ public struct TrainingCurves: Equatable, Sendable {
     public var steps: Int?
     public var wallSeconds: Double?
     public var loss: LearningCurve
+    /// Held-out retrieval MAP on the sampled candidates (neighbours + random videos).
     public var validationMAP: LearningCurve?
+    /// Held-out retrieval MAP of the same queries ranked against the whole corpus.
+    public var validationMAPFullCorpus: LearningCurve?
+    /// In-batch mining statistics per logged window (triplet training only).
+    public var presampledNegativeChosen: LearningCurve?
+    public var activeFraction: LearningCurve?
+    public var anchorNegativeDistance: LearningCurve?
+
+    public init(steps: Int? = nil, wallSeconds: Double? = nil, loss: LearningCurve, validationMAP: LearningCurve? = nil,
+                validationMAPFullCorpus: LearningCurve? = nil, presampledNegativeChosen: LearningCurve? = nil,
+                activeFraction: LearningCurve? = nil, anchorNegativeDistance: LearningCurve? = nil) {
+        self.steps = steps
+        self.wallSeconds = wallSeconds
+        self.loss = loss
+        self.validationMAP = validationMAP
+        self.validationMAPFullCorpus = validationMAPFullCorpus
+        self.presampledNegativeChosen = presampledNegativeChosen
+        self.activeFraction = activeFraction
+        self.anchorNegativeDistance = anchorNegativeDistance
+    }
+
+    /// The validation curve of a measure.
+    public func validation(_ measure: ValidationMeasure) -> LearningCurve? {
+        switch measure {
+        case .sampled: return validationMAP
+        case .fullCorpus: return validationMAPFullCorpus
+        }
+    }
+}
+
+/// The two validation measures train-embed can log.
+public enum ValidationMeasure: String, CaseIterable, Sendable {
+    /// Held-out neighbours + random candidates (saturates early on easy corpora).
+    case sampled
+    /// The same held-out queries ranked against every video (harder, resolves differences longer).
+    case fullCorpus = "full_corpus"
+
+    public var label: String {
+        switch self {
+        case .sampled: return "validation MAP (sampled candidates)"
+        case .fullCorpus: return "validation MAP (full corpus)"
+        }
+    }
 }
 
 /// Everything the report knows about one method: each piece is nil when its file is absent.
@@ -63,9 +106,17 @@ public struct MethodResults: Sendable {
     public static func readTraining(_ path: String) throws -> TrainingCurves {
         let run = try ModelRun.read(path)
         let history = run.history
-        let loss = LearningCurve(steps: history.step.map(Int.init), values: history.loss)
-        let validation = history.validationStep.isEmpty ? nil
-            : LearningCurve(steps: history.validationStep.map(Int.init), values: history.validationMAP)
-        return TrainingCurves(steps: run.steps ?? loss.finalStep, wallSeconds: run.wallSeconds, loss: loss, validationMAP: validation)
+        let steps = history.step.map(Int.init), validationSteps = history.validationStep.map(Int.init)
+        /// A curve against `steps`; nil when not logged.
+        func curve(_ steps: [Int], _ values: [Double]) -> LearningCurve? {
+            values.isEmpty || steps.isEmpty ? nil : LearningCurve(steps: steps, values: values)
+        }
+        let loss = LearningCurve(steps: steps, values: history.loss)
+        return TrainingCurves(steps: run.steps ?? loss.finalStep, wallSeconds: run.wallSeconds, loss: loss,
+                              validationMAP: curve(validationSteps, history.validationMAP),
+                              validationMAPFullCorpus: curve(validationSteps, history.validationMAPFullCorpus),
+                              presampledNegativeChosen: curve(steps, history.presampledNegativeChosen),
+                              activeFraction: curve(steps, history.activeFraction),
+                              anchorNegativeDistance: curve(steps, history.anchorNegativeDistance))
     }
 }

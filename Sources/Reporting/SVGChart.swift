@@ -45,6 +45,13 @@ public enum SVGChart {
         return String(format: "%.\(decimals)f", value)
     }
 
+    /// Tick text on a logarithmic axis (powers of 10): 1, 10, 100, 1k, 10k, 100k, 1M …
+    static func logTickLabel(_ value: Double) -> String {
+        if value >= 1e6 { return trimmed(value / 1e6) + "M" }
+        if value >= 1e3 { return trimmed(value / 1e3) + "k" }
+        return trimmed(value)
+    }
+
     static func trimmed(_ value: Double) -> String {
         var text = String(format: "%.2f", value)
         while text.hasSuffix("0") { text.removeLast() }
@@ -67,14 +74,14 @@ public enum SVGChart {
     }
 
     /// Frame, y ticks with grid lines, axis labels.
-    static func axes(yTicks: [Double], yLabel: String, xLabel: String, yPosition: (Double) -> Double) -> [String] {
+    static func axes(yTicks: [Double], yLabel: String, xLabel: String, logScale: Bool = false, yPosition: (Double) -> Double) -> [String] {
         var lines = ["<rect x=\"\(number(left))\" y=\"\(number(top))\" width=\"\(number(plotWidth))\" height=\"\(number(plotHeight))\" fill=\"none\" stroke=\"black\"/>"]
         let step = yTicks.count > 1 ? yTicks[1] - yTicks[0] : 1
         for tick in yTicks {
             let y = number(yPosition(tick))
             lines.append("<line x1=\"\(number(left))\" y1=\"\(y)\" x2=\"\(number(left + plotWidth))\" y2=\"\(y)\" stroke=\"#dddddd\"/>")
             lines.append("<line x1=\"\(number(left - 5))\" y1=\"\(y)\" x2=\"\(number(left))\" y2=\"\(y)\" stroke=\"black\"/>")
-            lines.append("<text x=\"\(number(left - 8))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(tickLabel(tick, step: step, largest: yTicks.last ?? 0))</text>")
+            lines.append("<text x=\"\(number(left - 8))\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(logScale ? logTickLabel(tick) : tickLabel(tick, step: step, largest: yTicks.last ?? 0))</text>")
         }
         lines.append("<text x=\"\(number(left + plotWidth / 2))\" y=\"\(number(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>")
         lines.append("<text transform=\"translate(18 \(number(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>")
@@ -143,7 +150,7 @@ public enum SVGChart {
             py = { top + plotHeight - ($0 - y0) / (y1 - y0) * plotHeight }
         }
         let baseline = top + plotHeight
-        var lines = header(title: title) + axes(yTicks: yTicks, yLabel: yLabel, xLabel: xLabel, yPosition: py)
+        var lines = header(title: title) + axes(yTicks: yTicks, yLabel: yLabel, xLabel: xLabel, logScale: logScale, yPosition: py)
         let groupWidth = plotWidth / Double(max(1, categories.count))
         let barWidth = groupWidth * 0.8 / Double(max(1, seriesNames.count))
         for (c, category) in categories.enumerated() {

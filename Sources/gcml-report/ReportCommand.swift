@@ -14,7 +14,7 @@ struct ReportCommand: Stage {
             annotation.h5 (gcml.eval.annotation/1) and model.h5 (gcml.model/1); by default the folders gcml, \
             cdml, cluster and raw of --run-dir. Reads gcml.tree/1 and gcml.truth/1 when present. Missing files \
             show as — in the report. Writes --out (Markdown), the same name with .json, and learning_curves.svg, \
-            training_loss.svg and level_sizes.svg next to it. See docs/report.md.
+            learning_curves_full_corpus.svg, training_loss.svg, mining.svg and level_sizes.svg next to it. See docs/report.md.
             """)
 
     /// `--method NAME=DIR`.
@@ -36,10 +36,17 @@ struct ReportCommand: Stage {
     @Option(help: "Cluster tree (gcml.tree/1); default <run-dir>/tree.h5 when present.") var tree: String?
     @Option(help: "Latent truth (gcml.truth/1) for NMI/ARI; default <run-dir>/truth.h5 when present.") var truth: String?
     @Option(help: "Report title.") var title = "gcml comparison report"
-    @Option(help: "Method whose final validation MAP the others must reach.") var baseline = "cdml"
+    @Option(help: "Baseline triplet method: speed-up = its steps to the target / the contender's.") var baseline = "cdml"
+    @Option(help: "Triplet method measured against the baseline.") var contender = "gcml"
+    @Option(help: "Learning-speed target: this fraction of the better final validation MAP of contender and baseline.")
+    var targetFraction = LearningSpeed.defaultFraction
     @Option(help: "Untrained method the others are compared with.") var raw = "raw"
 
     static let defaultMethods = ["gcml", "cdml", "cluster", "raw"]
+
+    func validate() throws {
+        guard targetFraction > 0, targetFraction <= 1 else { throw ValidationError("--target-fraction must be in (0, 1], found \(targetFraction)") }
+    }
 
     func execute() throws {
         var isFolder: ObjCBool = false
@@ -52,7 +59,8 @@ struct ReportCommand: Stage {
         let truthPath = truth ?? existing(runDir + "/truth.h5")
         if truthPath != nil && treePath == nil { note("truth given but no tree: NMI/ARI skipped") }
         let levels = try treePath.map { try TreeStatistics.read(treePath: $0, truthPath: truthPath) }
-        var report = ComparisonReport(title: title, runDirectory: runDir, methods: results, baselineName: baseline, rawName: raw,
+        var report = ComparisonReport(title: title, runDirectory: runDir, methods: results, baselineName: baseline, contenderName: contender,
+                                      targetFraction: targetFraction, rawName: raw,
                                       tree: levels, treePath: treePath, truthPath: truthPath)
         report.generatedBy = Self.stageName
         let path = out ?? runDir + "/report.md"

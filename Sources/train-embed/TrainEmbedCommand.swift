@@ -45,16 +45,18 @@ struct TrainEmbedCommand: Stage {
     @Option(help: "Negative mining in the batch.") var mining = Mining.semihard
     @Option(help: "Sampled softmax with K candidate classes (default: full softmax).") var sampled: Int?
     @Option(help: "Sampled-softmax proposal (log-uniform: classes ranked by size).") var proposal = Proposal.uniform
-    @Option(help: "Relational graph (gcml.graph/1) whose train edges are never mined as negatives (default: the --validate graph).")
-    var graph: String?
+    @Option(help: "Relational graph (gcml.graph/1) whose train edges are never mined as negatives (default: the --validate graph).") var graph: String?
     @Option(name: .customLong("validate"), help: "Relational graph (gcml.graph/1) for held-out retrieval MAP during training.")
     var validationGraph: String?
     @Option(help: "Validate every N steps.") var validateEvery = 100
+    @Option(help: ArgumentHelp("Also validate at 'log' steps (10, 20, 50, 100 … below --validate-every) or a list like 10,20,50.", valueName: "log|STEPS"))
+    var validateAt: String?
+    @Flag(help: "Also rank the validation queries against the whole corpus (harder; /history/validation_map_full_corpus).") var validateFullCorpus = false
     @Option(help: "Held-out queries in the validation sample.") var validateQueries = 500
+    @Option(help: "Seed of the validation sample (default: --seed; fix it to validate seeds on the same queries).") var validateSeed: UInt64?
     @Option(help: "Log the mean loss every N steps.") var logEvery = 10
     @Option(help: "Rewrite model.h5 every N steps (0 = only at the end).") var checkpointEvery = 0
-    @Flag(help: "Continue from --out (weights, optimiser, step, generator, history); the training options must be those it was made with.")
-    var resume = false
+    @Flag(help: "Continue from --out (weights, optimiser, step, generator, history); the training options must be those it was made with.") var resume = false
     @Flag(help: "With --resume: continue even if training options or input files changed since --out was written.") var forceResume = false
     @OptionGroup var threads: ThreadsOption
     @OptionGroup var seed: SeedOption<SeedOne>
@@ -74,9 +76,7 @@ struct TrainEmbedCommand: Stage {
         where value < least { throw ValidationError("\(name) must be at least \(least), found \(value)") }
         guard margin >= 0, margin.isFinite else { throw ValidationError("--margin must be a finite number >= 0, found \(margin)") }
         if let clip, !(clip > 0 && clip.isFinite) { throw ValidationError("--clip must be a positive number, found \(clip)") }
-        for (name, value) in [("--beta1", beta1), ("--beta2", beta2)] where !(value >= 0 && value < 1) {
-            throw ValidationError("\(name) must be in [0, 1), found \(value)")
-        }
+        for (name, value) in [("--beta1", beta1), ("--beta2", beta2)] where !(value >= 0 && value < 1) { throw ValidationError("\(name) must be in [0, 1), found \(value)") }
         guard epsilon > 0, epsilon.isFinite else { throw ValidationError("--epsilon must be a positive number, found \(epsilon)") }
     }
 
@@ -97,14 +97,14 @@ struct TrainEmbedCommand: Stage {
         (session.tripletsPath, session.treePath, session.classifyLevel, session.minimumClusterSize) = (triplets, tree, classifyLevel, minClusterSize)
         (session.graphPath, session.validationPath, session.validationQueries) = (graph, validationGraph, validateQueries)
         (session.steps, session.epochs, session.resume, session.embeddingsPath) = (steps, optimiser.epochs, resume, embeddings)
-        session.forceResume = forceResume
         var options = TrainingOptions()
-        (options.visualHidden, options.audioHidden, options.dim, options.batch) = (hidden, audioHidden, dim, optimiser.batchSize)
+        (options.visualHidden, options.audioHidden, options.dim, options.batch, options.threads) = (hidden, audioHidden, dim, optimiser.batchSize, threads.threads)
         options.adam = AdamSettings(learningRate: optimiser.learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, warmup: warmup, cosine: cosine)
         (options.clipNorm, options.margin, options.mining, options.proposal, options.sampled) = (clip, margin, mining, proposal, sampled)
         (options.logEvery, options.validateEvery, options.checkpointEvery, options.seed) = (logEvery, validateEvery, checkpointEvery, seed.seed)
-        options.threads = threads.threads
+        options.validateAt = try validateAt.map { try ValidationSchedule.parse($0, every: validateEvery).extra } ?? []
         session.options = options
+        (session.forceResume, session.validateFullCorpus, session.validationSeed) = (forceResume, validateFullCorpus, validateSeed)
         session.communicator = world
         return try session.run(writer: publication?.writer ?? writer)
     }

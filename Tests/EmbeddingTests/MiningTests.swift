@@ -68,6 +68,71 @@ final class MiningTests: XCTestCase {
         }
     }
 
+    func testMiningStatisticsOnAHandBuiltBatch() {
+        // B = 2, dim = 2. Rows: anchors 0, 1; positives 2, 3; pre-sampled negatives 4, 5; six distinct videos.
+        let r = 0.5.squareRoot()
+        let z: [Double] = [1, 0,          // a0
+                           0, 1,          // a1
+                           0.9, 0.19.squareRoot(),   // p0: a0·p0 = 0.9
+                           0.6, 0.8,      // p1: a1·p1 = 0.8
+                           0, 1,          // n0
+                           r, r]          // n1: a0·n1 = a1·n1 = √½ ≈ 0.707
+        let b = 2, dim = 2
+        var gram = [Double](repeating: 0, count: 36)
+        for i in 0..<6 { for j in 0..<6 { gram[i * 6 + j] = z[i * 2] * z[j * 2] + z[i * 2 + 1] * z[j * 2 + 1] } }
+        let videos: [Int32] = [0, 1, 2, 3, 4, 5]
+        var chosen = [Int](repeating: -1, count: b)
+        var gradient = [Double](repeating: 0, count: 6 * dim)
+        var active = -1
+        var statistics = (ownNegativeChosen: -1, distanceSum: -1.0)
+        gram.withUnsafeBufferPointer { g in
+            videos.withUnsafeBufferPointer { v in
+                chosen.withUnsafeMutableBufferPointer { out in
+                    TripletLoss.selectNegatives(gram: g.baseAddress!, tripletCount: b, videos: v.baseAddress!, neighbours: nil,
+                                                mining: .semihard, into: out.baseAddress!)
+                }
+            }
+        }
+        z.withUnsafeBufferPointer { zp in
+            chosen.withUnsafeBufferPointer { n in
+                gradient.withUnsafeMutableBufferPointer { gp in
+                    active = TripletLoss.lossAndGradient(embeddings: zp.baseAddress!, dim: dim, tripletCount: b, negatives: n.baseAddress!,
+                                                         margin: 0.2, gradient: gp.baseAddress!).active
+                }
+                statistics = TripletLoss.miningStatistics(embeddings: zp.baseAddress!, dim: dim, tripletCount: b, negatives: n.baseAddress!)
+            }
+        }
+        // Triplet 0 (limit 0.9): rows 1, 3, 4, 5 score 0, 0.6, 0, 0.707 → row 5, triplet 1's negative, not its own (row 4).
+        // Triplet 1 (limit 0.8): rows 0, 2, 4, 5 score 0, 0.436, 1 (too close), 0.707 → row 5, its own.
+        XCTAssertEqual(chosen, [5, 5])
+        XCTAssertEqual(statistics.ownNegativeChosen, 1)
+        // Hinges: 2(0.707 − 0.9) + 0.2 < 0 (inactive); 2(0.707 − 0.8) + 0.2 = 0.014 > 0 (active).
+        XCTAssertEqual(active, 1)
+        // Both chosen negatives at a·n = √½: ‖a − n‖ = √(2 − √2).
+        XCTAssertEqual(statistics.distanceSum, 2 * (2 - 2 * r).squareRoot(), accuracy: 1e-12)
+    }
+
+    func testWithoutMiningEveryTripletKeepsItsOwnNegative() {
+        let z: [Double] = [1, 0, 0, 1, 0.6, 0.8, 0.8, 0.6, -1, 0, 0, -1]
+        var chosen = [Int](repeating: -1, count: 2)
+        let gram = [Double](repeating: 0, count: 36), videos: [Int32] = [0, 1, 2, 3, 4, 5]
+        gram.withUnsafeBufferPointer { g in
+            videos.withUnsafeBufferPointer { v in
+                chosen.withUnsafeMutableBufferPointer { out in
+                    TripletLoss.selectNegatives(gram: g.baseAddress!, tripletCount: 2, videos: v.baseAddress!, neighbours: nil, mining: .none,
+                                                into: out.baseAddress!)
+                }
+            }
+        }
+        XCTAssertEqual(chosen, [4, 5])
+        let statistics = z.withUnsafeBufferPointer { zp in
+            chosen.withUnsafeBufferPointer { TripletLoss.miningStatistics(embeddings: zp.baseAddress!, dim: 2, tripletCount: 2, negatives: $0.baseAddress!) }
+        }
+        XCTAssertEqual(statistics.ownNegativeChosen, 2)
+        // a0·n0 = −1 → distance 2; a1·n1 = −1 → 2.
+        XCTAssertEqual(statistics.distanceSum, 4, accuracy: 1e-12)
+    }
+
     func testFallsBackToGivenNegativeWhenNoCandidateIsFartherThanThePositive() {
         // One triplet: the positive is the farthest row, so semi-hard finds nothing.
         let gram: [Double] = [1, -1, 0.5,

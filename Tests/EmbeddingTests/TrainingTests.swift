@@ -205,6 +205,88 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(a, c)
     }
 
+    func testValidationDrawsNothingFromTheTrainingStream() throws {
+        // Same seed, with and without (log-spaced + full-corpus) validation: the same weights and losses.
+        func train(validate: Bool) throws -> Trainer {
+            var options = smallOptions(steps: 25)
+            if validate {
+                options.validateEvery = 20
+                options.validateAt = ValidationSchedule.logSpaced(below: 20).union([3])
+            }
+            let trainer = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: options)
+            let train = CSRGraph(nodes: Self.corpus.features.count)
+            let sampled = RetrievalValidation(train: train, heldout: Self.corpus.heldout, queries: 50, seed: 3)
+            try trainer.run(validation: validate ? sampled : nil,
+                            fullCorpus: validate ? FullCorpusValidation(train: train, heldout: Self.corpus.heldout, queries: sampled.queries) : nil)
+            return trainer
+        }
+        let plain = try train(validate: false), validated = try train(validate: true)
+        XCTAssertEqual(plain.network.parameters.array, validated.network.parameters.array)
+        XCTAssertEqual(plain.history.loss, validated.history.loss)
+        XCTAssertEqual(validated.history.validationStep, [0, 3, 10, 20, 25])
+        XCTAssertEqual(validated.history.validationMAPFullCorpus.count, 5)
+        XCTAssertTrue(plain.history.validationStep.isEmpty)
+    }
+
+    func testMiningStatisticsAreLoggedPerWindowAsShares() throws {
+        var options = smallOptions(steps: 20)
+        options.logEvery = 5
+        let mined = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: options)
+        try mined.run()
+        let h = mined.history
+        XCTAssertEqual(h.step, [5, 10, 15, 20])
+        for values in [h.presampledNegativeChosen, h.activeFraction] {
+            XCTAssertEqual(values.count, 4)
+            XCTAssertTrue(values.allSatisfy { (0...1).contains($0) }, "\(values)")
+        }
+        XCTAssertTrue(h.anchorNegativeDistance.allSatisfy { (0...2).contains($0) }, "\(h.anchorNegativeDistance)")
+        // Semi-hard mining over 3 × 32 rows replaces most pre-sampled negatives.
+        XCTAssertLessThan(h.presampledNegativeChosen.reduce(0, +) / 4, 0.5)
+        options.mining = .none
+        let unmined = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: options)
+        try unmined.run()
+        XCTAssertEqual(unmined.history.presampledNegativeChosen, [1, 1, 1, 1])
+        // Classification logs no mining statistics.
+        let classifier = try Trainer(features: Self.corpus.features, task: .classification(Self.corpus.labels), options: smallOptions(steps: 5))
+        try classifier.run()
+        XCTAssertTrue(classifier.history.presampledNegativeChosen.isEmpty)
+    }
+
+    func testFullCorpusValidationMatchesABruteForceRanking() throws {
+        let trainer = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: smallOptions(steps: 3))
+        try trainer.run()
+        let n = Self.corpus.features.count, dim = trainer.options.dim
+        let all = trainer.embed(rows: (0..<n).map(Int32.init))
+        // Train edges: each video's next two videos of another topic (excluded from its ranking); held-out: same topic.
+        var rows: [Int32] = [], columns: [Int32] = []
+        let topic = Self.corpus.topic
+        for v in 0..<n {
+            for d in 1...2 where topic[(v + d) % n] != topic[v] {
+                let u = (v + d) % n
+                rows += [Int32(v), Int32(u)]; columns += [Int32(u), Int32(v)]
+            }
+        }
+        let train = CSRGraph.fromEntries(nodes: n, rows: rows, columns: columns, weights: [Float](repeating: 1, count: rows.count))
+        let queries: [Int32] = [0, 7, 50, 123, 399]
+        let validation = FullCorpusValidation(train: train, heldout: Self.corpus.heldout, queries: queries)
+        let map = all.withUnsafeBufferPointer { validation.meanAveragePrecision(corpus: $0, rows: n, dim: dim, threads: 1) }
+        var total = 0.0
+        for q in queries.map(Int.init) {
+            let excluded = Set(train.neighbours(q).map { Int(train.indices[$0]) } + [q])
+            let relevant = Set(Self.corpus.heldout.neighbours(q).map { Int(Self.corpus.heldout.indices[$0]) }).subtracting(excluded)
+            func score(_ v: Int) -> Double {
+                var sum = 0.0
+                for c in 0..<dim { sum += Double(all[q * dim + c]) * Double(all[v * dim + c]) }
+                return sum
+            }
+            let ranked = (0..<n).filter { !excluded.contains($0) }.sorted { score($0) > score($1) }
+            var hits = 0, ap = 0.0
+            for (i, v) in ranked.enumerated() where relevant.contains(v) { hits += 1; ap += Double(hits) / Double(i + 1) }
+            total += ap / Double(relevant.count)
+        }
+        XCTAssertEqual(map, total / Double(queries.count), accuracy: 1e-4)
+    }
+
     func testEmbeddingsAreUnitRowsForEveryVideo() throws {
         let trainer = try Trainer(features: Self.corpus.features, task: Self.corpus.tripletTask, options: smallOptions(steps: 2))
         try trainer.run()

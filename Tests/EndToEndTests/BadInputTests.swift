@@ -75,9 +75,15 @@ struct RefusalCase {
     /// The problems found (empty when the refusal is as promised).
     func check(_ folders: ReliabilityFixture.Folders, output: String) throws -> [String] {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        // A placeholder only where a path starts (not inside a folder name such as ".../gcml-e2e-…B/").
         func resolve(_ text: String) -> String {
-            text.replacingOccurrences(of: "V/", with: folders.valid + "/").replacingOccurrences(of: "B/", with: folders.bad + "/")
-                .replacingOccurrences(of: "O/", with: output + "/")
+            var resolved = text
+            for (placeholder, folder) in [("V", folders.valid), ("B", folders.bad), ("O", output)] {
+                let pattern = try! NSRegularExpression(pattern: "(?<![A-Za-z0-9_./-])\(placeholder)/")
+                resolved = pattern.stringByReplacingMatches(in: resolved, range: NSRange(resolved.startIndex..., in: resolved),
+                                                            withTemplate: NSRegularExpression.escapedTemplate(for: folder + "/"))
+            }
+            return resolved
         }
         let validBefore = ReliabilityFixture.contents(folders.valid)
         let result = try Executables.run(program, arguments.map(resolve))

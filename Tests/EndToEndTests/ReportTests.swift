@@ -34,7 +34,7 @@ final class ReportTests: XCTestCase {
     }
 
     func writeModel(_ path: String, steps: [Int64], loss: [Double], validation: (steps: [Int64], map: [Double])?,
-                    wallSeconds: Double?) throws {
+                    wallSeconds: Double?, fullCorpus: [Double]? = nil, mining: (chosen: [Double], active: [Double], distance: [Double])? = nil) throws {
         try Artifact.write(path, schema: .model, createdBy: "test") { file in
             let root = file.root
             try root.write("layer1/weight", [Float](repeating: 0.1, count: 6), shape: [2, 3])
@@ -44,6 +44,12 @@ final class ReportTests: XCTestCase {
             if let validation {
                 try root.write("history/validation_step", validation.steps)
                 try root.write("history/validation_map", validation.map)
+            }
+            if let fullCorpus { try root.write("history/validation_map_full_corpus", fullCorpus) }
+            if let mining {
+                try root.write("history/presampled_negative_chosen", mining.chosen)
+                try root.write("history/active_fraction", mining.active)
+                try root.write("history/anchor_negative_distance", mining.distance)
             }
             try root.setAttribute("steps", .int(steps.last ?? 0))
             if let wallSeconds { try root.setAttribute("wall_seconds", .double(wallSeconds)) }
@@ -75,10 +81,11 @@ final class ReportTests: XCTestCase {
         try writeRetrieval(run + "/gcml/retrieval-all.h5", map: 0.2468, ndcg: 0.3579, eligibleQueries: 9)
         try writeAnnotation(run + "/gcml/annotation.h5", gap: 0.7012, map: 0.6034, hit1: 0.8056, hit5: 0.9078)
         try writeModel(run + "/gcml/model.h5", steps: [0, 100, 200, 300], loss: [0.9, 0.5, 0.3, 0.2],
-                       validation: ([100, 200, 300], [0.20, 0.35, 0.41]), wallSeconds: 12.5)
+                       validation: ([100, 200, 300], [0.20, 0.40, 0.41]), wallSeconds: 12.5, fullCorpus: [0.05, 0.10, 0.12],
+                       mining: ([1, 0.5, 0.25, 0.125], [1, 0.8, 0.6, 0.4], [1.2, 1.0, 0.9, 0.8]))
         try writeRetrieval(run + "/cdml/retrieval.h5", map: 0.3723, ndcg: 0.4444)
         try writeModel(run + "/cdml/model.h5", steps: [0, 100, 200, 300], loss: [0.9, 0.7, 0.6, 0.5],
-                       validation: ([100, 200, 300], [0.10, 0.20, 0.30]), wallSeconds: nil)
+                       validation: ([100, 200, 300], [0.10, 0.20, 0.40]), wallSeconds: nil, fullCorpus: [0.05, 0.10, 0.12])
         try writeModel(run + "/cluster/model.h5", steps: [0, 150], loss: [4.0, 3.0], validation: nil, wallSeconds: 3)
         try writeRetrieval(run + "/raw/retrieval.h5", map: 0.3111, ndcg: 0.4000)
         try writeAnnotation(run + "/raw/annotation.h5", gap: 0.5011, map: 0.4022, hit1: 0.6033, hit5: 0.7044)
@@ -108,13 +115,23 @@ final class ReportTests: XCTestCase {
                        ["Raw features (untrained)", "0.3111", "0.4000", "—", "—", "0.5011", "0.4022", "0.6033", "0.7044", "—", "—"])
 
         // Query counts, and that the full-corpus evaluation was a sample (--max-queries) of 9 eligible queries.
-        XCTAssertTrue(report.contains("Queries per retrieval evaluation — sampled candidates: 2 queries; full corpus: 2 of 9 queries (a seeded uniform sample of the eligible queries, --max-queries)."), report)
+        XCTAssertTrue(report.contains("Queries per retrieval evaluation — sampled candidates: 2 queries; full corpus: 2 of 9 queries (a seeded uniform sample of the eligible queries)."), report)
 
-        // Learning speed: CDML ends at 0.30; GCML passes it at step 200, CDML itself at 300.
-        let speed = report.components(separatedBy: "## Learning speed")[1]
-        XCTAssertEqual(row(speed, "GCML (smart triplets)"), ["GCML (smart triplets)", "0.4100", "300", "200"])
-        XCTAssertEqual(row(speed, "CDML (random triplets)"), ["CDML (random triplets)", "0.3000", "300", "300"])
-        XCTAssertEqual(row(speed, "Cluster classification"), ["Cluster classification", "—", "—", "—"])
+        // Learning speed, sampled candidates: target 0.95 × max(0.41, 0.40) = 0.3895; GCML first at or above it
+        // at step 200, CDML at 300 → 1.5×. Full corpus: identical curves → no speed-up.
+        let speed = report.components(separatedBy: "## Learning speed")[1].components(separatedBy: "## Mining statistics")[0]
+        let sampled = speed.components(separatedBy: "### ")[1], full = speed.components(separatedBy: "### ")[2]
+        XCTAssertTrue(sampled.contains("= 0.3895"), sampled)
+        XCTAssertEqual(row(sampled, "GCML (smart triplets)"), ["GCML (smart triplets)", "0.4100", "300", "200"])
+        XCTAssertEqual(row(sampled, "CDML (random triplets)"), ["CDML (random triplets)", "0.4000", "300", "300"])
+        XCTAssertEqual(row(sampled, "Cluster classification"), ["Cluster classification", "—", "—", "—"])
+        XCTAssertTrue(sampled.contains("1.5× fewer steps"), sampled)
+        XCTAssertTrue(full.contains("no speed-up"), full)
+        XCTAssertFalse(full.contains("×"), full)
+        // Mining statistics: last window and mean of the logged windows.
+        let mining = report.components(separatedBy: "## Mining statistics")[1]
+        XCTAssertEqual(row(mining, "GCML (smart triplets)"),
+                       ["GCML (smart triplets)", "12.5 %", "46.9 %", "40.0 %", "70.0 %", "0.8000", "0.9750"])
 
         // Tree: level 1 equals subgenre (NMI 1), level 2 equals genre.
         let tree = report.components(separatedBy: "## Cluster tree")[1]
@@ -127,15 +144,16 @@ final class ReportTests: XCTestCase {
 
         // The summary is written from the numbers.
         XCTAssertTrue(report.contains("GCML (smart triplets) has the best retrieval MAP, 0.4123: +0.1012 (+32.5 %) over Raw features (untrained) (0.3111) and +0.0400 (+10.7 %) over CDML"), report)
-        XCTAssertTrue(report.contains("GCML (smart triplets) reached CDML (random triplets)'s final validation MAP (0.3000 at step 300) after 200 steps"))
+        XCTAssertTrue(report.contains("GCML (smart triplets) needed 1.5× fewer steps than CDML (random triplets)"), report)
 
-        for image in ["learning_curves.svg", "training_loss.svg", "level_sizes.svg"] {
+        for image in ["learning_curves.svg", "learning_curves_full_corpus.svg", "training_loss.svg", "level_sizes.svg", "mining.svg"] {
             XCTAssertTrue(report.contains("](\(image))"), image)
             let svg = try String(contentsOfFile: run + "/" + image, encoding: .utf8)
             let parsed = SVGCollector.parse(svg)
             let polylines = parsed.elements.filter { $0.name == "polyline" }.count
             switch image {
-            case "learning_curves.svg": XCTAssertEqual(polylines, 2, "gcml and cdml have validation curves")
+            case "learning_curves.svg", "learning_curves_full_corpus.svg": XCTAssertEqual(polylines, 2, "gcml and cdml have validation curves")
+            case "mining.svg": XCTAssertEqual(polylines, 1, "only gcml logged mining statistics")
             case "training_loss.svg": XCTAssertEqual(polylines, 3, "one per trained method")
             default: XCTAssertEqual(polylines, 0)
             }
@@ -146,7 +164,11 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(methods.map { $0["name"] as? String }, ["gcml", "cdml", "cluster", "raw"])
         XCTAssertEqual((methods.first?["retrieval"] as? [String: Any])?["map"] as? Double, 0.4123)
         XCTAssertTrue(methods[1]["annotation"] is NSNull)
-        XCTAssertEqual((methods[0]["training"] as? [String: Any])?["steps_to_baseline_final_validation_map"] as? Int, 200)
+        XCTAssertEqual((methods[0]["training"] as? [String: Any])?["steps_to_target"] as? Int, 200)
+        let learning = (json?["learning_speed"] as? [String: Any])?["sampled"] as? [String: Any]
+        XCTAssertEqual(learning?["speed_up"] as? Double ?? 0, 1.5, accuracy: 1e-12)
+        XCTAssertEqual(learning?["contender_steps"] as? Int, 200)
+        XCTAssertEqual(learning?["baseline_steps"] as? Int, 300)
         XCTAssertEqual((json?["tree"] as? [[String: Any]])?.count, 2)
     }
 

@@ -58,23 +58,61 @@ final class LearningCurveTests: XCTestCase {
 
     func testStepsToReachIsTheFirstCheckpointAtOrAboveTheTarget() {
         let fast = LearningCurve(steps: [100, 200, 300], values: [0.15, 0.31, 0.35])
-        XCTAssertEqual(StepsToReach.compute(fast, baseline: cdml), .reached(step: 200))
+        XCTAssertEqual(StepsToReach.compute(fast, target: 0.30), .reached(step: 200))
         let exact = LearningCurve(steps: [50, 150], values: [0.29, 0.30])
-        XCTAssertEqual(StepsToReach.compute(exact, baseline: cdml), .reached(step: 150))
-        XCTAssertEqual(StepsToReach.compute(cdml, baseline: cdml), .reached(step: 400))
+        XCTAssertEqual(StepsToReach.compute(exact, target: 0.30), .reached(step: 150))
+        XCTAssertEqual(StepsToReach.compute(cdml, target: 0.30), .reached(step: 400))
     }
 
     func testNotReachedAndUnknown() {
         let slow = LearningCurve(steps: [100, 200, 500], values: [0.05, 0.10, 0.29])
-        XCTAssertEqual(StepsToReach.compute(slow, baseline: cdml), .notReached(lastStep: 500))
-        XCTAssertEqual(StepsToReach.compute(nil, baseline: cdml), .unknown)
-        XCTAssertEqual(StepsToReach.compute(slow, baseline: nil), .unknown)
-        XCTAssertEqual(StepsToReach.compute(LearningCurve(steps: [], values: []), baseline: cdml), .unknown)
+        XCTAssertEqual(StepsToReach.compute(slow, target: 0.30), .notReached(lastStep: 500))
+        XCTAssertEqual(StepsToReach.compute(nil, target: 0.30), .unknown)
+        XCTAssertEqual(StepsToReach.compute(slow, target: nil), .unknown)
+        XCTAssertEqual(StepsToReach.compute(LearningCurve(steps: [], values: []), target: 0.30), .unknown)
     }
 
-    func testNonMonotoneBaselineUsesItsFinalValue() {
-        let noisy = LearningCurve(steps: [10, 20, 30], values: [0.1, 0.4, 0.3])
-        XCTAssertEqual(StepsToReach.compute(noisy, baseline: noisy), .reached(step: 20))
+    func testIdenticalCurvesClaimNoSpeedUp() {
+        // The demo's old overclaim: same curve, yet "5.0× fewer" against the baseline's last step.
+        let curve = LearningCurve(steps: [0, 100, 300, 1500], values: [0.2, 0.80, 0.84, 0.8421])
+        let speed = LearningSpeed(method: curve, baseline: curve, fraction: 0.95)
+        XCTAssertEqual(speed.target!, 0.95 * 0.8421, accuracy: 1e-12)
+        XCTAssertEqual(speed.method, .reached(step: 100))
+        XCTAssertEqual(speed.baseline, .reached(step: 100))
+        XCTAssertEqual(speed.verdict, .same)
+        XCTAssertNil(speed.speedUp)
+        let sentence = speed.sentence(method: "GCML", baseline: "CDML", measure: "validation MAP")
+        XCTAssertTrue(sentence.contains("no speed-up"), sentence)
+        XCTAssertFalse(sentence.contains("×"), sentence)
+    }
+
+    func testReachingTheTargetAt100Against400IsFourTimesFaster() {
+        // Best final 0.50 → target 0.475; GCML first at or above it at step 100, CDML at 400.
+        let gcml = LearningCurve(steps: [0, 100, 200, 400, 500], values: [0.1, 0.48, 0.49, 0.50, 0.50])
+        let cdml = LearningCurve(steps: [0, 100, 200, 400, 500], values: [0.1, 0.30, 0.40, 0.476, 0.49])
+        let speed = LearningSpeed(method: gcml, baseline: cdml, fraction: 0.95)
+        XCTAssertEqual(speed.target!, 0.475, accuracy: 1e-12)
+        XCTAssertEqual(speed.method, .reached(step: 100))
+        XCTAssertEqual(speed.baseline, .reached(step: 400))
+        XCTAssertEqual(speed.speedUp!, 4.0, accuracy: 1e-12)
+        let sentence = speed.sentence(method: "GCML", baseline: "CDML", measure: "validation MAP")
+        XCTAssertTrue(sentence.contains("4.0× fewer"), sentence)
+        XCTAssertTrue(sentence.contains("GCML: step 100") && sentence.contains("CDML: step 400"), sentence)
+        // Swapped roles: the same data read as 4.0× more steps.
+        XCTAssertEqual(LearningSpeed(method: cdml, baseline: gcml).speedUp!, 0.25, accuracy: 1e-12)
+    }
+
+    func testAMethodThatNeverReachesTheTargetIsNotReached() {
+        let gcml = LearningCurve(steps: [0, 100, 200], values: [0.1, 0.2, 0.30])
+        let cdml = LearningCurve(steps: [0, 100, 200], values: [0.1, 0.5, 0.60])
+        let speed = LearningSpeed(method: gcml, baseline: cdml, fraction: 0.95)
+        XCTAssertEqual(speed.method, .notReached(lastStep: 200))
+        XCTAssertEqual(speed.baseline, .reached(step: 200))
+        XCTAssertEqual(speed.verdict, .onlyBaselineReached)
+        XCTAssertNil(speed.speedUp)
+        let sentence = speed.sentence(method: "GCML", baseline: "CDML", measure: "validation MAP")
+        XCTAssertTrue(sentence.contains("GCML: not reached"), sentence)
+        XCTAssertNil(LearningSpeed(method: gcml, baseline: nil).target)
     }
 }
 
@@ -149,6 +187,15 @@ final class SVGChartTests: XCTestCase {
         let parsed = SVGCollector.parse(svg)
         XCTAssertEqual(parsed.elements.filter { $0.name == "polyline" }.count, 1)
         XCTAssertTrue(parsed.texts.contains("empty (no data)"))
+    }
+
+    func testLogScaleAxisReadsOneTenHundredThousand() {
+        // The level-size histogram used to read "0k, 0.01k, 0.1k" on this axis.
+        let svg = SVGChart.barChart(title: "sizes", xLabel: "cluster size", yLabel: "clusters (log scale)", categories: ["1", "2–3"],
+                                    seriesNames: ["level 1"], values: [[20_000, 3]], logScale: true)
+        let texts = SVGCollector.parse(svg).texts.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        for label in ["1", "10", "100", "1k", "10k", "100k"] { XCTAssertTrue(texts.contains(label), label) }
+        XCTAssertFalse(texts.contains { $0.hasPrefix("0") }, "\(texts)")
     }
 
     func testBarChartHasOneBarPerNonZeroValue() {

@@ -42,7 +42,9 @@ enum StarterCode {
             }
         }
         let gap = apAtN(pooled, pooledTrue, totalPositives: positives.reduce(0, +))
-        let map = (0..<classes).map { apAtN(byClass[$0], byClassTrue[$0], totalPositives: positives[$0]) }.reduce(0, +) / Double(classes)
+        // MeanAveragePrecisionCalculator with filter_empty_classes=True: classes without positives are left out.
+        let nonEmpty = (0..<classes).filter { positives[$0] > 0 }
+        let map = nonEmpty.isEmpty ? 0 : nonEmpty.map { apAtN(byClass[$0], byClassTrue[$0], totalPositives: positives[$0]) }.reduce(0, +) / Double(nonEmpty.count)
         let n = Double(p.count)
         return (gap, map, hit1 / n, hit5 / n, perr / n)
     }
@@ -58,9 +60,10 @@ final class AnnotationMetricsTests: XCTestCase {
         let s = metrics.scores()
         // Pooled top-2: .9 T, .8 F, .7 F, .6 T, .4 F, .35 F; 3 true labels in all → (1/1 + 2/4) / 3.
         XCTAssertEqual(s.gap, 0.5, accuracy: 1e-12)
-        // Per class: c0 [.9 T, .4 F] → 1; c1 no positives → 0; c2 [.8 F, .6 T] → 1/2; c3 never in a top-2 → 0.
-        XCTAssertEqual(s.map, (1 + 0 + 0.5 + 0) / 4, accuracy: 1e-12)
-        XCTAssertEqual(s.mapPositiveClasses, (1 + 0.5 + 0) / 3, accuracy: 1e-12)
+        // Per class: c0 [.9 T, .4 F] → 1; c1 no positives → skipped (YouTube-8M's filter_empty_classes);
+        // c2 [.8 F, .6 T] → 1/2; c3 has a positive but is never in a top-2 → 0.
+        XCTAssertEqual(s.map, (1 + 0.5 + 0) / 3, accuracy: 1e-12)
+        XCTAssertEqual(s.mapAllClasses, (1 + 0 + 0.5 + 0) / 4, accuracy: 1e-12)
         XCTAssertEqual(s.hitAt1, 1.0 / 3, accuracy: 1e-12)
         XCTAssertEqual(s.hitAt5, 2.0 / 3, accuracy: 1e-12)
         // PERR: video 0 top-1 {0} → 1; video 1 top-2 {1, 2} → 1/2; video 2 → 0 (counted, as in the starter code).
@@ -69,6 +72,18 @@ final class AnnotationMetricsTests: XCTestCase {
         XCTAssertEqual(s.classesWithPositives, 3)
         XCTAssertEqual(metrics.topClasses, [0, 2, 1, 2, 0, 1])
         XCTAssertEqual(metrics.topScores, [0.9, 0.8, 0.7, 0.6, 0.4, 0.35])
+    }
+
+    func testMAPSkipsAClassWithoutTestPositives() {
+        // 2 videos × 3 classes, all 3 in the top-K; class 2 is nobody's label.
+        var metrics = AnnotationMetrics(classCount: 3, topK: 3)
+        metrics.add(scores: [0.9, 0.6, 0.5,
+                             0.8, 0.3, 0.1], labels: [[0], [1]])
+        let s = metrics.scores()
+        // c0: [.9 T, .8 F] → 1; c1: [.6 F, .3 T] → (1/2) / 1 = 0.5; c2: no positives → skipped.
+        XCTAssertEqual(s.map, (1 + 0.5) / 2, accuracy: 1e-12)
+        XCTAssertEqual(s.mapAllClasses, (1 + 0.5 + 0) / 3, accuracy: 1e-12)
+        XCTAssertEqual(s.classesWithPositives, 2)
     }
 
     func testTiesRankLowerClassFirstAndPoolAsOneThreshold() {
