@@ -94,11 +94,11 @@ triplets: $(TRIPLETS_SMART) $(TRIPLETS_RANDOM)
 
 # Training: GCML (smart triplets), CDML (random triplets), cluster-label classification.
 $(RUN)/gcml/model.h5 $(RUN)/gcml/embeddings.h5 &: $(FEATURES) $(TRIPLETS_SMART) $(GRAPH) $(TRAIN_EMBED)
-	$(TRAIN_EMBED) --features $(FEATURES) --triplets $(TRIPLETS_SMART) --out $(RUN)/gcml/model.h5 --embeddings $(RUN)/gcml/embeddings.h5 --validate $(GRAPH) $(TRAIN_ARGS) --threads $(THREADS) --seed $(SEED)
+	$(LAUNCH) $(TRAIN_EMBED) --features $(FEATURES) --triplets $(TRIPLETS_SMART) --out $(RUN)/gcml/model.h5 --embeddings $(RUN)/gcml/embeddings.h5 --validate $(GRAPH) $(TRAIN_ARGS) --threads $(THREADS) --seed $(SEED)
 $(RUN)/cdml/model.h5 $(RUN)/cdml/embeddings.h5 &: $(FEATURES) $(TRIPLETS_RANDOM) $(GRAPH) $(TRAIN_EMBED)
-	$(TRAIN_EMBED) --features $(FEATURES) --triplets $(TRIPLETS_RANDOM) --out $(RUN)/cdml/model.h5 --embeddings $(RUN)/cdml/embeddings.h5 --validate $(GRAPH) $(TRAIN_ARGS) --threads $(THREADS) --seed $(SEED)
+	$(LAUNCH) $(TRAIN_EMBED) --features $(FEATURES) --triplets $(TRIPLETS_RANDOM) --out $(RUN)/cdml/model.h5 --embeddings $(RUN)/cdml/embeddings.h5 --validate $(GRAPH) $(TRAIN_ARGS) --threads $(THREADS) --seed $(SEED)
 $(RUN)/cluster/model.h5 $(RUN)/cluster/embeddings.h5 &: $(FEATURES) $(TREE) $(GRAPH) $(TRAIN_EMBED)
-	$(TRAIN_EMBED) --features $(FEATURES) --tree $(TREE) --classify-level $(CLASSIFY_LEVEL) --out $(RUN)/cluster/model.h5 --embeddings $(RUN)/cluster/embeddings.h5 --validate $(GRAPH) $(CLASSIFY_ARGS) --threads $(THREADS) --seed $(SEED)
+	$(LAUNCH) $(TRAIN_EMBED) --features $(FEATURES) --tree $(TREE) --classify-level $(CLASSIFY_LEVEL) --out $(RUN)/cluster/model.h5 --embeddings $(RUN)/cluster/embeddings.h5 --validate $(GRAPH) $(CLASSIFY_ARGS) --threads $(THREADS) --seed $(SEED)
 TRAINED := $(filter-out raw,$(METHODS))
 train: $(foreach m,$(TRAINED),$(RUN)/$(m)/embeddings.h5)
 
@@ -108,13 +108,13 @@ vectors_spec = $(if $(filter raw,$(1)),$(FEATURES):/visual,$(RUN)/$(1)/embedding
 define EVALUATION
 $(RUN)/$(1)/retrieval.h5: $(call vectors_file,$(1)) $(GRAPH) $(EVAL_MAP_NDCG)
 	@mkdir -p $(RUN)/$(1)
-	$(EVAL_MAP_NDCG) --vectors $(call vectors_spec,$(1)) --graph $(GRAPH) --out $$@ $(EVAL_ARGS) --seed $(SEED)
+	$(LAUNCH) $(EVAL_MAP_NDCG) --vectors $(call vectors_spec,$(1)) --graph $(GRAPH) --out $$@ $(EVAL_ARGS) --seed $(SEED)
 $(RUN)/$(1)/retrieval-all.h5: $(call vectors_file,$(1)) $(GRAPH) $(EVAL_MAP_NDCG)
 	@mkdir -p $(RUN)/$(1)
-	$(EVAL_MAP_NDCG) --vectors $(call vectors_spec,$(1)) --graph $(GRAPH) --out $$@ --candidates all $(EVAL_ARGS) --seed $(SEED)
+	$(LAUNCH) $(EVAL_MAP_NDCG) --vectors $(call vectors_spec,$(1)) --graph $(GRAPH) --out $$@ --candidates all $(EVAL_ARGS) --seed $(SEED)
 $(RUN)/$(1)/annotation.h5: $(call vectors_file,$(1)) $(FEATURES) $(EVAL_GAP)
 	@mkdir -p $(RUN)/$(1)
-	$(EVAL_GAP) --vectors $(call vectors_spec,$(1)) --labels $(FEATURES) --out $$@ $(GAP_ARGS) --seed $(SEED)
+	$(LAUNCH) $(EVAL_GAP) --vectors $(call vectors_spec,$(1)) --labels $(FEATURES) --out $$@ $(GAP_ARGS) --seed $(SEED)
 endef
 $(foreach m,$(METHODS),$(eval $(call EVALUATION,$(m))))
 EVALUATIONS := $(foreach m,$(METHODS),$(RUN)/$(m)/retrieval.h5 $(RUN)/$(m)/retrieval-all.h5 $(RUN)/$(m)/annotation.h5)
