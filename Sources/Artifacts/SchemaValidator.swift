@@ -5,7 +5,9 @@ import Support
 /// provenance on our own files, required datasets, element types, ranks,
 /// shape relations and CSR pointers. Errors name file, dataset, expected, found.
 public enum SchemaValidator {
-    public static let provenanceAttributes = ["created_by", "created_at", "parameters", "inputs", "ranks"]
+    /// Required on files our stages write. `ranks` is written on every new file but not required:
+    /// files written before it existed stay readable (they were written by one process).
+    public static let provenanceAttributes = ["created_by", "created_at", "parameters", "inputs"]
 
     public static func validate(path: String, as kind: SchemaKind, displayName: String? = nil) throws {
         let file = try HDF5File.open(path)
