@@ -98,6 +98,11 @@ public final class PairCounter: @unchecked Sendable {
     public func flush() {
         inFlight.wait()
         merge(&pendingKeys, &pendingValues)
+        releaseBuffers()
+    }
+
+    /// Returns the memory of the add buffers (pending, in-flight, scratch); the run stays.
+    private func releaseBuffers() {
         pendingKeys = []
         pendingValues = []
         inFlightKeys = []
@@ -126,12 +131,7 @@ public final class PairCounter: @unchecked Sendable {
     /// Forgets every pair and returns the memory.
     public func removeAll() {
         inFlight.wait()
-        pendingKeys = []
-        pendingValues = []
-        inFlightKeys = []
-        inFlightValues = []
-        scratchKeys = []
-        scratchValues = []
+        releaseBuffers()
         runKeys.free()
         runValues.free()
     }
