@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "SyntheticTests", dependencies: ["TestSupport", "Contracts", "Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
         .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "Ingestion", "Sampling", "Support", argumentParser],
                     path: "Tests/StageKitTests"),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests", exclude: ["Regressions", "LibraryCrashes"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzTests", exclude: ["Regressions"]),
         .testTarget(name: "DistributedTests", dependencies: ["TestSupport", "Distributed", "Support"], path: "Tests/DistributedTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Reporting", "Support"], path: "Tests/EndToEndTests"),
     ],

@@ -14,9 +14,19 @@ TARGETS=("$@")
 
 swift build -c release --build-path "$BUILD" --target FuzzTargets -Xswiftc -sanitize=fuzzer >&2
 products="$BUILD/release"
-# The objects of FuzzTargets and every module it depends on (all instrumented).
-modules="Support Artifacts LinearAlgebra Contracts Ingestion Interactions Features Graphs GCMLShim SwiftProtobuf FuzzTargets"
-objects=$(for module in $modules; do [ -d "$products/$module.build" ] && find "$products/$module.build" -name '*.o'; done)
+# The objects of FuzzTargets and every module it depends on (all instrumented): only those of
+# the module's current sources (SwiftPM's `sources` list), as a build folder keeps the objects
+# of files that were moved or deleted since, which would link stale code.
+modules="Support Artifacts LinearAlgebra Contracts Ingestion Interactions Graphs GCMLShim SwiftProtobuf FuzzTargets"
+objects=$(for module in $modules; do
+  folder="$products/$module.build"
+  [ -d "$folder" ] || continue
+  if [ -f "$folder/sources" ]; then
+    while read -r source; do echo "$folder/$(basename "$source").o"; done < "$folder/sources"
+  else
+    for source in Sources/"$module"/*.c; do echo "$folder/$(basename "$source").o"; done
+  fi
+done)
 libs=$(pkg-config --libs hdf5 libzstd zlib openblas)
 # The C modules the Swift modules import, as SwiftPM passes them.
 cmodules="-Xcc -fmodule-map-file=Sources/CHDF5/module.modulemap -Xcc -fmodule-map-file=Sources/CZstd/module.modulemap \

@@ -263,6 +263,9 @@ public final class Dataset: HDF5Object {
             defer { H5Tclose(fileType) }
             return try withRowSelection(id, range) { memory, fileSpace in
                 if H5Tis_variable_str(fileType) > 0 {
+                    try HDF5Library.checkStringReferences(in: file, object: path) {
+                        gcml_h5_check_vlen_strings(id, memory, fileSpace, $0, $1)
+                    }
                     let type = ElementType.makeStringType()
                     defer { H5Tclose(type) }
                     var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: range.count)

@@ -86,12 +86,25 @@ public final class Group: HDF5Object {
         }
     }
 
-    /// Every dataset below this group, as absolute paths, depth first and sorted.
+    /// Every dataset below this group, as absolute paths, depth first and sorted. A group
+    /// reached again through another link is listed under its first path only (links may
+    /// form cycles in a damaged file).
     public func datasetPaths() throws -> [String] {
+        var listed = Set<haddr_t>()
+        return try datasetPaths(skipping: &listed)
+    }
+
+    private func datasetPaths(skipping listed: inout Set<haddr_t>) throws -> [String] {
+        let address = try withObjectID { group -> haddr_t in
+            var info = H5O_info_t()
+            try HDF5Library.check(H5Oget_info2(group, &info, UInt32(H5O_INFO_BASIC)), file: file.path, object: path, doing: "inspect")
+            return info.addr
+        }
+        guard listed.insert(address).inserted else { return [] }
         var result: [String] = []
         for name in try childNames() {
             let child = resolve(name)
-            if isGroup(child) { result += try Group(file: file, path: child).datasetPaths() } else { result.append(child) }
+            if isGroup(child) { result += try Group(file: file, path: child).datasetPaths(skipping: &listed) } else { result.append(child) }
         }
         return result
     }

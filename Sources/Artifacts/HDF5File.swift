@@ -201,7 +201,7 @@ extension HDF5Object {
             let what = "read attribute '\(name)'"
             switch H5Tget_class(type) {
             case H5T_STRING:
-                let strings = try readStrings(attr: attr, fileType: type, space: space, count: count, what: what)
+                let strings = try readStrings(attr: attr, name: name, fileType: type, space: space, count: count, what: what)
                 return isScalar || strings.count == 1 && isScalar ? .string(strings.first ?? "") :
                     (count == 1 ? .string(strings[0]) : .strings(strings))
             case H5T_INTEGER:
@@ -219,8 +219,11 @@ extension HDF5Object {
         }
     }
 
-    private func readStrings(attr: hid_t, fileType: hid_t, space: hid_t, count: Int, what: String) throws -> [String] {
+    private func readStrings(attr: hid_t, name: String, fileType: hid_t, space: hid_t, count: Int, what: String) throws -> [String] {
         if H5Tis_variable_str(fileType) > 0 {
+            try HDF5Library.checkStringReferences(in: file, object: "\(path) attribute '\(name)'") {
+                gcml_h5_check_vlen_string_attribute(attr, $0, $1)
+            }
             let memType = ElementType.makeStringType()
             defer { H5Tclose(memType) }
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)

@@ -46,6 +46,22 @@ enum HDF5Library {
         }
         return status
     }
+
+    /// Refuses variable-length strings whose global heap references are damaged, before a
+    /// read follows them: libhdf5 1.10 would copy from wherever a damaged heap points and
+    /// crash. `inspect` is one of the shim's checks (0 sound, 1 damaged, < 0 HDF5 error).
+    /// Files this process opened for writing hold heap data not yet on disk and are not checked.
+    static func checkStringReferences(in file: HDF5File, object: String,
+                                      _ inspect: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws {
+        guard !file.writable else { return }
+        var why = [CChar](repeating: 0, count: 512)
+        let status = why.withUnsafeMutableBufferPointer { inspect($0.baseAddress!, $0.count) }
+        if status == 1 {
+            throw GCMLError(file: file.path, object: object, expected: "variable-length strings whose global heap is intact",
+                            found: String(cString: why))
+        }
+        try check(status, file: file.path, object: object, doing: "check the variable-length strings")
+    }
 }
 
 /// Element types of datasets and attributes in contract v1.

@@ -57,18 +57,10 @@ public enum FramesImport {
         let progress = writer.progress.progress(total: stream.totalFileBytes, unit: "bytes")
         let numClasses = layout.hasLabels ? layout.numClasses : nil
         try writer.write(out, schema: .frames, inputs: shards) { file in
-            var seen = Set<String>()
-            func checkUnique(_ id: String) throws {
-                guard seen.insert(id).inserted else {
-                    throw GCMLError(file: stream.lastFile, object: location(stream.lastOffset, id),
-                                    expected: "unique video ids across all shards", found: "a second record with this id")
-                }
-            }
             // One copy loop for both storage types: dequantised floats or the original bytes.
             func copy<Element>(into writer: FramesWriter<Element>,
                                next: () throws -> (id: String, visual: [Element], audio: [Element], labels: [Int32])?) throws {
                 while let video = try next() {
-                    try checkUnique(video.id)
                     try writer.append(id: video.id, visual: video.visual, audio: video.audio, labels: video.labels)
                     progress.set(stream.consumedFileBytes)
                 }
@@ -116,7 +108,6 @@ public enum VideoLevelImport {
                                             numClasses: layout.hasLabels ? layout.numClasses : nil, labelNames: nil)
             try file.root.setAttribute("source", .string("tfrecord video-level"))
             var batchVisual: [Float] = [], batchAudio: [Float] = []
-            var seen = Set<String>()
             func flush() throws {
                 guard !batchVisual.isEmpty else { return }
                 try batchVisual.withUnsafeBufferPointer { v in
@@ -126,10 +117,6 @@ public enum VideoLevelImport {
                 batchAudio.removeAll(keepingCapacity: true)
             }
             while let video = try source.next() {
-                guard seen.insert(video.id).inserted else {
-                    throw GCMLError(file: stream.lastFile, object: location(stream.lastOffset, video.id),
-                                    expected: "unique video ids across all shards", found: "a second record with this id")
-                }
                 // One pre-pooled vector per video: the frame count is not in the records.
                 try writer.addVideo(id: video.id, frameCount: 1, labels: layout.hasLabels ? video.labels : [])
                 batchVisual += video.visual

@@ -279,9 +279,12 @@ public final class TFRecordStream {
     public private(set) var payloadBytes = 0
     /// Damaged records skipped since the last rewind.
     public private(set) var skipped: [TFRecordCorruption] = []
-    /// File and byte offset of the record returned last (for messages about its content).
+    /// File, byte offset and index within its shard (0-based, among the records returned)
+    /// of the record returned last (for messages about its content).
     public private(set) var lastFile = ""
     public private(set) var lastOffset = 0
+    public private(set) var lastRecord = 0
+    private var recordsInShard = 0
 
     public init(shards: [String], skipCorrupt: Bool = false, verifyChecksums: Bool = true) {
         self.shards = shards
@@ -308,6 +311,7 @@ public final class TFRecordStream {
         payloadBytes = 0
         skipped = []
         consumedBefore = 0
+        recordsInShard = 0
     }
 
     /// The next payload with its file and offset (memory valid until the next call), or nil at the end.
@@ -316,6 +320,7 @@ public final class TFRecordStream {
             if reader == nil {
                 guard shardIndex < shards.count else { return nil }
                 reader = try TFRecordReader(path: shards[shardIndex], verifyChecksums: verifyChecksums)
+                recordsInShard = 0
             }
             let current = reader!
             switch try current.read() {
@@ -324,6 +329,8 @@ public final class TFRecordStream {
                 payloadBytes += payload.count
                 lastFile = current.path
                 lastOffset = offset
+                lastRecord = recordsInShard
+                recordsInShard += 1
                 return (payload, current.path, offset)
             case .corrupt(let corruption):
                 guard skipCorrupt else { throw corruption.error }
@@ -337,4 +344,24 @@ public final class TFRecordStream {
             }
         }
     }
+}
+
+/// The video ids read so far in one pass over a stream: a second record with an id already
+/// seen is refused, naming the shard, record and byte offset of both.
+struct VideoIDsSeen {
+    private struct Place { var file: String, record: Int, offset: Int }
+    private var first: [String: Place] = [:]
+
+    mutating func insert(_ id: String, readFrom stream: TFRecordStream) throws {
+        let here = Place(file: stream.lastFile, record: stream.lastRecord, offset: stream.lastOffset)
+        if let earlier = first[id] {
+            throw GCMLError(file: here.file, object: "TFRecord record \(here.record) at byte offset \(here.offset) (video '\(id)')",
+                            expected: "unique video ids across all shards",
+                            found: "a second record with this id; the first is \(earlier.file) record \(earlier.record) "
+                                + "at byte offset \(earlier.offset)")
+        }
+        first[id] = here
+    }
+
+    mutating func removeAll() { first.removeAll() }
 }

@@ -373,6 +373,7 @@ public final class TFRecordFrameSource: FrameSource {
     private let decoder: FrameLevelDecoder
     private let quantization: Quantization
     private var record = FrameLevelRecord()
+    private var seen = VideoIDsSeen()
 
     /// - Parameters:
     ///   - shards: shard files (see `TFRecordShards.expand` for globs and list files).
@@ -403,18 +404,22 @@ public final class TFRecordFrameSource: FrameSource {
     /// Damaged records skipped in the current pass (with `skipCorrupt`).
     public var skippedRecords: Int { stream.skipped.count }
 
-    public func rewind() throws { stream.rewind() }
+    public func rewind() throws {
+        stream.rewind()
+        seen.removeAll()
+    }
 
     /// The next video's quantised bytes (no dequantisation), for converters that keep uint8.
+    /// A video id read before in this pass is an error naming both records.
     public func nextRecord() throws -> FrameLevelRecord? {
         guard let (payload, file, offset) = try stream.next() else { return nil }
         try decoder.decode(payload, into: &record, file: file, offset: offset)
+        try seen.insert(record.id, readFrom: stream)
         return record
     }
 
     public func next() throws -> VideoFrames? {
-        guard let (payload, file, offset) = try stream.next() else { return nil }
-        try decoder.decode(payload, into: &record, file: file, offset: offset)
+        guard try nextRecord() != nil else { return nil }
         // Refill the same float buffers: when the caller has let go of the previous
         // video they are uniquely referenced again, so no allocation per video.
         fill(&visualFloats, from: record.visual)
@@ -460,9 +465,21 @@ public final class TFRecordVideoSource {
         stream = TFRecordStream(shards: shards, skipCorrupt: skipCorrupt)
     }
 
-    public func rewind() { stream.rewind() }
+    private var seen = VideoIDsSeen()
 
+    public func rewind() {
+        stream.rewind()
+        seen.removeAll()
+    }
+
+    /// The next record; a video id read before in this pass is an error naming both records.
     public func next() throws -> VideoLevelRecord? {
+        guard let record = try decodeNext() else { return nil }
+        try seen.insert(record.id, readFrom: stream)
+        return record
+    }
+
+    private func decodeNext() throws -> VideoLevelRecord? {
         guard let (payload, file, offset) = try stream.next() else { return nil }
         var id = ""
         do {

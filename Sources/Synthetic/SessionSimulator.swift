@@ -1,3 +1,4 @@
+import Artifacts
 import Foundation
 import Support
 
@@ -91,9 +92,9 @@ public struct SessionSimulator: Sendable {
     }
 
     /// Writes `session_id<TAB>video_id` lines, sessions in order, watches in order.
-    public func writeSessions(to path: String, progress: Support.Progress? = nil) throws {
+    public func writeSessions(to path: String, in publication: Publication, progress: Support.Progress? = nil) throws {
         let c = hierarchy.configuration
-        let writer = try TextWriter(path)
+        let writer = try TextWriter(path, in: publication)
         let idWidth = max(7, String(max(0, c.sessions - 1)).count)
         let videoIDs = VideoIDFormatter(hierarchy: hierarchy)
         var videos: [Int32] = []
@@ -118,12 +119,12 @@ public struct SessionSimulator: Sendable {
     /// every pair of distinct videos within `pairWindow` consecutive watches of a session
     /// counts once. Pairs are collected in passes over ranges of `a`, so memory stays
     /// under about `budget` pair keys; the output is sorted by (a, b).
-    public func writePairs(to path: String, budget: Int = 16 << 20, progress: Support.Progress? = nil) throws {
+    public func writePairs(to path: String, in publication: Publication, budget: Int = 16 << 20, progress: Support.Progress? = nil) throws {
         let c = hierarchy.configuration
         let window = c.pairWindow
         let estimate = Double(c.sessions) * c.sessionMeanLength * Double(window - 1) * 1.2
         let passes = max(1, Int((estimate / Double(budget)).rounded(.up)))
-        let writer = try TextWriter(path)
+        let writer = try TextWriter(path, in: publication)
         let videoIDs = VideoIDFormatter(hierarchy: hierarchy)
         var videos: [Int32] = []
         var keys: [UInt64] = []
@@ -169,36 +170,30 @@ struct VideoIDFormatter {
     }
 }
 
-/// A text file written atomically: bytes go to a temporary file next to `path`,
-/// renamed onto `path` by `commit()`; dropped without commit, the temporary is removed.
+/// A text file prepared in a publication: bytes go to the publication's temporary for `path`,
+/// handed back by `commit()` (published with the other outputs); dropped without commit,
+/// the temporary is removed.
 final class TextWriter {
     let path: String
-    private let temporary: String
+    private let publication: Publication
+    private let temporary: TemporaryFile
     private let handle: FileHandle
     private var buffer: [UInt8] = []
-    private var committed = false
     private static let flushSize = 1 << 20
 
-    init(_ path: String) throws {
+    init(_ path: String, in publication: Publication) throws {
         self.path = path
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        temporary = folder + "/." + url.lastPathComponent + ".tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil),
-              let handle = FileHandle(forWritingAtPath: temporary) else {
-            throw GCMLError("\(path): could not create a temporary file in \(folder)")
+        self.publication = publication
+        temporary = try publication.temporary(for: path)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: temporary.path) else {
+            throw GCMLError("\(path): could not create the temporary file \(temporary.path)")
         }
         self.handle = handle
         buffer.reserveCapacity(Self.flushSize + 4096)
     }
 
-    deinit {
-        if !committed {
-            try? handle.close()
-            try? FileManager.default.removeItem(atPath: temporary)
-        }
-    }
+    deinit { try? handle.close() }
 
     @inline(__always) func append(byte: UInt8) { buffer.append(byte) }
 
@@ -233,10 +228,9 @@ final class TextWriter {
 
     func commit() throws {
         try flush()
-        try handle.close()
-        guard rename(temporary, path) == 0 else {
-            throw GCMLError("\(path): could not move the finished file into place: \(String(cString: strerror(errno)))")
+        do { try handle.close() } catch {
+            throw GCMLError("\(path): could not write: \(error.localizedDescription)")
         }
-        committed = true
+        publication.adopt(temporary, as: path)
     }
 }

@@ -41,27 +41,43 @@ public struct SyntheticCorpus: Sendable {
         sessions = SessionSimulator(hierarchy: hierarchy)
     }
 
-    /// Writes `<folder>/frames.h5` (or `features.h5` with `videoLevel`), `<folder>/sessions.tsv`
-    /// (or `pairs.tsv` with `pairs`) and `<folder>/truth.h5`.
+    /// The files `generate` writes into `folder`: `frames.h5` (or `features.h5` with `videoLevel`),
+    /// `sessions.tsv` (or `pairs.tsv` with `pairs`) and `truth.h5`.
+    public func outputs(in folder: String) -> (features: String, interactions: String, truth: String) {
+        let c = configuration
+        return (folder + (c.videoLevel ? "/features.h5" : "/frames.h5"), folder + (c.pairs ? "/pairs.tsv" : "/sessions.tsv"),
+                folder + "/truth.h5")
+    }
+
+    /// Writes the corpus into `folder` as one set: nothing appears there until all three
+    /// files are complete and checked, and a failure leaves the previous files as they were.
     @discardableResult
     public func generate(to folder: String) throws -> SyntheticSummary {
+        let files = outputs(in: folder)
+        let publication = try Publication(stage: createdBy, parameters: configuration.parameters,
+                                          outputs: [("output", files.features), ("output", files.interactions), ("output", files.truth)])
+        defer { publication.close() }
+        let summary = try generate(to: folder, in: publication)
+        try publication.commit()
+        return summary
+    }
+
+    /// Prepares the three files of `outputs(in: folder)` in `publication` (which must declare
+    /// them); the caller publishes them with `commit()`.
+    public func generate(to folder: String, in publication: Publication) throws -> SyntheticSummary {
         let start = Date()
         let c = configuration
-        var files: [String] = []
-        let features = folder + (c.videoLevel ? "/features.h5" : "/frames.h5")
-        if c.videoLevel { try writeVideoLevelFeatures(to: features) } else { try writeFrames(to: features) }
-        files.append(features)
-        let interactions = folder + (c.pairs ? "/pairs.tsv" : "/sessions.tsv")
+        let files = outputs(in: folder)
+        if c.videoLevel { try writeVideoLevelFeatures(to: files.features, in: publication) } else { try writeFrames(to: files.features, in: publication) }
         if c.pairs {
-            try sessions.writePairs(to: interactions, progress: reporter.progress("pairs", unit: "passes"))
+            try sessions.writePairs(to: files.interactions, in: publication, progress: reporter.progress("pairs", unit: "passes"))
         } else {
-            try sessions.writeSessions(to: interactions, progress: reporter.progress("sessions", total: c.sessions, unit: "sessions"))
+            try sessions.writeSessions(to: files.interactions, in: publication,
+                                       progress: reporter.progress("sessions", total: c.sessions, unit: "sessions"))
         }
-        files.append(interactions)
-        try writeTruth(to: folder + "/truth.h5")
-        files.append(folder + "/truth.h5")
+        try writeTruth(to: files.truth, in: publication)
         return SyntheticSummary(videos: c.videos, frames: c.videoLevel ? c.videos : hierarchy.totalFrames, sessions: c.sessions,
-                                files: files, seconds: Date().timeIntervalSince(start))
+                                files: [files.features, files.interactions, files.truth], seconds: Date().timeIntervalSince(start))
     }
 
     /// Frames per block: enough for efficient BLAS and HDF5 appends, small enough that
@@ -69,10 +85,10 @@ public struct SyntheticCorpus: Sendable {
     static let blockFrames = 4096
 
     /// Writes frame-level features (gcml.frames/1) with labels, streaming blocks of videos.
-    public func writeFrames(to path: String) throws {
+    func writeFrames(to path: String, in publication: Publication) throws {
         let c = configuration
         let progress = reporter.progress("frames", total: c.videos, unit: "videos")
-        try Artifact.write(path, schema: .frames, createdBy: createdBy, parameters: c.parameters) { file in
+        try publication.write(path, schema: .frames, parameters: c.parameters) { file in
             let sink = try RowSink(file: file, corpus: self, averaged: false, storage: c.storage)
             var first = 0, total = 0
             while first < c.videos {
@@ -93,10 +109,10 @@ public struct SyntheticCorpus: Sendable {
 
     /// Writes video-level features (gcml.features/1): the average of each video's frames,
     /// drawn directly in `visual.dimension` / `audio.dimension`, with `/frame_count` and labels.
-    public func writeVideoLevelFeatures(to path: String) throws {
+    func writeVideoLevelFeatures(to path: String, in publication: Publication) throws {
         let c = configuration
         let progress = reporter.progress("features", total: c.videos, unit: "videos")
-        try Artifact.write(path, schema: .features, createdBy: createdBy, parameters: c.parameters) { file in
+        try publication.write(path, schema: .features, parameters: c.parameters) { file in
             let sink = try RowSink(file: file, corpus: self, averaged: true, storage: .float32)
             for first in stride(from: 0, to: c.videos, by: Self.blockFrames) {
                 let end = min(c.videos, first + Self.blockFrames)
@@ -111,9 +127,9 @@ public struct SyntheticCorpus: Sendable {
     /// Writes the latent truth (gcml.truth/1): genre, subgenre and topic of every video,
     /// the generator's parameters as root attributes, and as extras each video's
     /// popularity and each modality's nuisance style directions (`/style/visual` [R, Dv]).
-    public func writeTruth(to path: String) throws {
+    func writeTruth(to path: String, in publication: Publication) throws {
         let c = configuration
-        try Artifact.write(path, schema: .truth, createdBy: createdBy, parameters: c.parameters) { file in
+        try publication.write(path, schema: .truth, parameters: c.parameters) { file in
             let root = file.root
             let truth = LatentTruth(genre: hierarchy.topic.map { Int32(hierarchy.genre(ofTopic: Int($0))) },
                                     subgenre: hierarchy.topic.map { Int32(hierarchy.subgenre(ofTopic: Int($0))) }, topic: hierarchy.topic)

@@ -88,11 +88,18 @@ struct SynthCommand: Stage {
     func execute() throws {
         var corpus = try SyntheticCorpus(makeConfiguration())
         corpus.createdBy = Self.stageName
+        // Opened before any generation: a file or folder in the way, or another run on these
+        // outputs, is refused at once; the three files are published together at the end.
+        let files = corpus.outputs(in: out)
+        let outputs = try publication(outputs: [("--out", files.features), ("--out", files.interactions), ("--out", files.truth)],
+                                      inputs: [])
+        defer { outputs.close() }
         let c = corpus.configuration
         note("\(c.videos) videos, \(c.genres)×\(c.subgenresPerGenre)×\(c.topicsPerSubgenre) topics, " +
              (c.videoLevel ? "video-level features" : "\(corpus.hierarchy.totalFrames) frames (\(c.storage.rawValue))") +
              ", \(c.sessions) sessions")
-        let summary = try corpus.generate(to: out)
+        let summary = try corpus.generate(to: out, in: outputs)
+        try outputs.commit()
         var bytes = 0
         for file in summary.files {
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)??.intValue ?? 0

@@ -76,6 +76,42 @@ final class ImportTests: XCTestCase {
         XCTAssertTrue(skipped.stdout.contains("skipped damaged  1") && skipped.stdout.contains("videos           8"), skipped.stdout)
     }
 
+    /// Records of the fixture shards as (bytes of the framed record, byte offset in its shard).
+    private func records(_ level: String, shard: Int) throws -> [(bytes: Data, offset: Int)] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/shards/expected.json"))
+        let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let entry = (json[level] as! [[String: Any]])[shard]
+        let file = try Data(contentsOf: URL(fileURLWithPath: entry["path"] as! String))
+        return (entry["records"] as! [[String: Any]]).map { record in
+            // TFRecord framing: length (8), its CRC (4), payload, payload CRC (4).
+            let offset = record["offset"] as! Int, length = record["length"] as! Int
+            return (file.subdata(in: offset..<(offset + length + 16)), offset)
+        }
+    }
+
+    /// A video id in two shards is refused naming the shard, record and byte offset of the
+    /// second record and of the first; the output is not blamed and nothing is written.
+    func testDuplicateIDsAcrossShardsNameBothRecordsNotTheOutput() throws {
+        for (level, program, extra) in [("frame", "gcml-import", [String]()), ("video", "gcml-import", ["--level", "video"]),
+                                         ("frame", "extract-pca", ["--dim", "2", "--audio-dim", "2"])] {
+            let first = try records(level, shard: 0), other = try records(level, shard: 1)
+            let a = folder + "/dup-\(level)-a.tfrecord", b = folder + "/dup-\(level)-b.tfrecord"
+            try first.reduce(Data()) { $0 + $1.bytes }.write(to: URL(fileURLWithPath: a))
+            try (other[0].bytes + first[2].bytes).write(to: URL(fileURLWithPath: b))
+            let outFolder = folder + "/dup-out-\(program)-\(level)"
+            let out = outFolder + "/out.h5"
+            let result = try Executables.run(program, ["--tfrecord", a, "--tfrecord", b, "--out", out] + extra)
+            let what = "\(program) \(level): \(result.stderr)"
+            XCTAssertNotEqual(result.status, 0, what)
+            XCTAssertFalse(RefusalCase.crashMarkers.contains { result.stderr.contains($0) }, what)
+            XCTAssertTrue(result.stderr.contains("\(b): TFRecord record 1 at byte offset \(other[0].bytes.count)"), what)
+            XCTAssertTrue(result.stderr.contains("unique video ids"), what)
+            XCTAssertTrue(result.stderr.contains("the first is \(a) record 2 at byte offset \(first[2].offset)"), what)
+            XCTAssertFalse(result.stderr.contains("out.h5"), what)
+            XCTAssertEqual(ReliabilityFixture.contents(outFolder), [], what)
+        }
+    }
+
     func testExtractPCAReadsShardsLikeTheImportedFramesFile() throws {
         let shards = folder + "/shards/frame/train*.tfrecord"
         let direct = folder + "/direct.h5", frames = folder + "/frames.h5", viaFrames = folder + "/via-frames.h5"

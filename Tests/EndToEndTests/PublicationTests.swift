@@ -135,6 +135,47 @@ final class PublicationTests: XCTestCase {
                       && refused.stderr.contains("run_id"), refused.stderr)
     }
 
+    /// gcml-synth's three files are one publication: a rerun replaces them together with one
+    /// run id, and a SIGTERM after frames.h5 was prepared (while sessions.tsv is written)
+    /// leaves the previous three files byte-identical and no temporary behind.
+    func testSynthPublishesItsThreeFilesTogether() throws {
+        let output = folder + "/corpus"
+        let names = ["frames.h5", "sessions.tsv", "truth.h5"]
+        let small = ["--profile", "tiny", "--out", output, "--videos", "60", "--sessions", "100", "--visual-dim", "8", "--audio-dim", "0",
+                     "--threads", "1"]
+        func runID(_ name: String) throws -> String? {
+            let file = try HDF5File.open(output + "/" + name)
+            defer { try? file.close() }
+            return try file.root.stringAttribute("run_id")
+        }
+        try Executables.succeed("gcml-synth", small + ["--seed", "1"])
+        let firstID = try XCTUnwrap(try runID("frames.h5"))
+        XCTAssertEqual(try runID("truth.h5"), firstID)
+        let frames = try HDF5File.open(output + "/frames.h5")
+        let siblings = try XCTUnwrap(try frames.root.stringAttribute("run_outputs"))
+        XCTAssertEqual(try JSONSerialization.jsonObject(with: Data(siblings.utf8)) as? [String], names)
+        try frames.close()
+        let before = try names.map { try Data(contentsOf: URL(fileURLWithPath: output + "/" + $0)) }
+
+        let process = try start("gcml-synth", ["--profile", "tiny", "--out", output, "--videos", "2000", "--sessions", "5000000",
+                                               "--visual-dim", "8", "--audio-dim", "0", "--seed", "2", "--threads", "1"])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let writingSessions = wait(for: process) { ReliabilityFixture.contents(output).contains { $0.hasPrefix(".sessions.tsv.tmp-") } }
+        XCTAssertTrue(writingSessions, "gcml-synth never wrote sessions: \(ReliabilityFixture.contents(output))")
+        XCTAssertTrue(ReliabilityFixture.contents(output).contains { $0.hasPrefix(".frames.h5.tmp-") }, "frames.h5 was published alone")
+        XCTAssertTrue(process.isRunning, "gcml-synth ended before it could be signalled")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 128 + SIGTERM)
+        XCTAssertEqual(ReliabilityFixture.contents(output), names)
+        XCTAssertEqual(try names.map { try Data(contentsOf: URL(fileURLWithPath: output + "/" + $0)) }, before)
+
+        try Executables.succeed("gcml-synth", small + ["--seed", "3"])
+        let secondID = try XCTUnwrap(try runID("frames.h5"))
+        XCTAssertNotEqual(secondID, firstID)
+        XCTAssertEqual(try runID("truth.h5"), secondID)
+    }
+
     func testEmbeddingsBesideAnotherRunsModelAreRefused() throws {
         let f = try fixture()
         let first = folder + "/first", second = folder + "/second"

@@ -53,6 +53,12 @@ int gcml_filter_available(int filter_id);
 
 // Free a vlen string buffer read by H5Dread/H5Aread.
 herr_t gcml_h5_free_vlen_strings(hid_t type, hid_t space, void *buffer);
+// Check the variable-length string references a read would follow (a dataset selection, or a
+// whole attribute) against the global heap they point into, before HDF5 dereferences them:
+// libhdf5 1.10 copies from a damaged heap without checking and dies of SIGSEGV (vlen_check.c).
+// 0: sound; 1: damaged, what is wrong in `why`; -1: an HDF5 error (on its error stack).
+int gcml_h5_check_vlen_strings(hid_t dataset, hid_t memory_space, hid_t file_space, char *why, size_t capacity);
+int gcml_h5_check_vlen_string_attribute(hid_t attribute, char *why, size_t capacity);
 
 // Cleanup on SIGINT/SIGTERM/SIGHUP: the handler unlinks every registered path and
 // exits with 128 + the signal number. Install once; register/unregister any time.
