@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Ingestion", "Interactions", "Graphs", "Support"], path: "Sources/FuzzTargets"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
         .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
-                                                 "Metrics", "Synthetic", argumentParser], path: "Sources/StageKit"),
+                                                 "Metrics", "Synthetic", "LinearAlgebra", argumentParser], path: "Sources/StageKit"),
 
         // Stages: options -> library call -> artifact.
         stage("gcml-check", ["Contracts", "Artifacts"]),
