@@ -13,9 +13,7 @@ public struct HeldoutCandidateSampler: Sendable {
     private let base: SeededGenerator
 
     public init(train: CSRGraph, heldout: CSRGraph, negatives: Int, seed: UInt64) {
-        self.train = train
-        self.heldout = heldout
-        self.negatives = negatives
+        (self.train, self.heldout, self.negatives) = (train, heldout, negatives)
         base = SeededGenerator(seed: seed)
     }
 

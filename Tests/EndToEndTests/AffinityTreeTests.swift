@@ -1,6 +1,7 @@
 import Artifacts
 import Contracts
 import Foundation
+import TestSupport
 import Support
 import XCTest
 
@@ -8,30 +9,9 @@ enum TreeFixtures {
     /// Writes a `gcml.graph/1` file from undirected edges with the Artifacts layer only
     /// (symmetric CSR, sorted columns, no held-out edges).
     static func writeGraph(_ path: String, nodes: Int, edges: [(Int, Int, Float)]) throws {
-        var rows = [[(Int32, Float)]](repeating: [], count: nodes)
-        for (a, b, w) in edges {
-            rows[a].append((Int32(b), w))
-            rows[b].append((Int32(a), w))
-        }
-        var indptr: [Int64] = [0], indices: [Int32] = [], weights: [Float] = []
-        for row in rows {
-            for (column, weight) in row.sorted(by: { $0.0 < $1.0 }) {
-                indices.append(column)
-                weights.append(weight)
-            }
-            indptr.append(Int64(indices.count))
-        }
-        try Artifact.write(path, schema: .graph, createdBy: "end-to-end test") { file in
-            let root = file.root
-            try root.write("video_id", strings: (0..<nodes).map { "video\($0)" })
-            try root.write("train/indptr", indptr)
-            try root.write("train/indices", indices)
-            try root.write("train/weights", weights)
-            try root.write("heldout/indptr", [Int64](repeating: 0, count: nodes + 1))
-            try root.write("heldout/indices", [Int32]())
-            try root.write("heldout/weights", [Float]())
-            try root.write("heldout_nodes", [Int32]())
-        }
+        let graph = RelationalGraph(videoIDs: (0..<nodes).map { "video\($0)" }, train: undirectedGraph(nodes: nodes, edges),
+                                    heldout: CSRGraph(nodes: nodes), heldoutNodes: [])
+        try Artifact.write(path, schema: .graph, createdBy: "end-to-end test") { try graph.write(to: $0) }
     }
 }
 

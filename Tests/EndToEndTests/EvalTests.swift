@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import Contracts
 import Support
 import XCTest
 
@@ -37,14 +38,12 @@ final class EvalTests: XCTestCase {
                 for column in row.keys.sorted() { indices.append(column); weights.append(row[column]!) }
                 indptr.append(Int64(indices.count))
             }
-            try root.write("\(name)/indptr", indptr)
-            try root.write("\(name)/indices", indices)
-            try root.write("\(name)/weights", weights)
+            try CSRGraph(indptr: indptr, indices: indices, weights: weights).write(to: root, group: name)
         }
         try Artifact.write(folder + "/graph.h5", schema: .graph, createdBy: "test") { file in
             try file.root.write(DatasetPath.videoID, strings: ids)
-            try csr(train, "train", file.root)
-            try csr(heldout, "heldout", file.root)
+            try csr(train, DatasetPath.Graph.train, file.root)
+            try csr(heldout, DatasetPath.Graph.heldout, file.root)
             try file.root.write(DatasetPath.Graph.heldoutNodes, [Int32(0), 1, 2, 3])
         }
         var embedding = [Float](repeating: 0, count: videos * dimension)

@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import XCTest
 
@@ -57,14 +58,9 @@ final class ReportTests: XCTestCase {
     }
 
     func writeTreeAndTruth(_ folder: String) throws {
-        try Artifact.write(folder + "/tree.h5", schema: .tree, createdBy: "test") { file in
-            let root = file.root
-            try root.write("level_1/assignment", [Int32(0), 0, 1, 1, 2, 2, 3, 3])
-            try root.write("level_1/size", [Int64(2), 2, 2, 2])
-            try root.write("level_1/parent", [Int32(0), 0, 1, 1])
-            try root.write("level_2/assignment", [Int32(0), 0, 0, 0, 1, 1, 1, 1])
-            try root.write("level_2/size", [Int64(4), 4])
-        }
+        let tree = ClusterTree(levels: [ClusterLevel(assignment: [0, 0, 1, 1, 2, 2, 3, 3], size: [2, 2, 2, 2], parent: [0, 0, 1, 1]),
+                                        ClusterLevel(assignment: [0, 0, 0, 0, 1, 1, 1, 1], size: [4, 4], parent: nil)])
+        try Artifact.write(folder + "/tree.h5", schema: .tree, createdBy: "test") { try tree.write(to: $0) }
         try Artifact.write(folder + "/truth.h5", schema: .truth, createdBy: "test") { file in
             let root = file.root
             try root.write(DatasetPath.videoID, strings: (0..<8).map { "v\($0)" })

@@ -27,11 +27,10 @@ final class TrainEmbedTests: XCTestCase {
             for c in 0..<visualWidth { visual.append(scale * (Float(c % topics == topic(v) ? 2 : 0) + Float(generator.normal()))) }
             for _ in 0..<audioWidth { audio.append(scale * Float(generator.normal())) }
         }
+        let table = FeatureTable(videoIDs: (0..<videos).map { "vid\($0)" }, visual: visual, visualWidth: visualWidth, audio: audio,
+                                 audioWidth: audioWidth)
         try Artifact.write("\(folder)/\(name)", schema: .features, createdBy: "test") { file in
-            try file.root.write(DatasetPath.videoID, strings: (0..<videos).map { "vid\($0)" })
-            try file.root.write(DatasetPath.visual, visual, shape: [videos, visualWidth])
-            try file.root.write(DatasetPath.audio, audio, shape: [videos, audioWidth])
-            try file.root.write(DatasetPath.Features.frameCount, [Int32](repeating: 10, count: videos))
+            try table.write(to: file, frameCounts: [Int32](repeating: 10, count: videos))
         }
         var anchor: [Int32] = [], positive: [Int32] = [], negative: [Int32] = []
         for t in 0..<200 {
@@ -40,41 +39,28 @@ final class TrainEmbedTests: XCTestCase {
             positive.append(Int32((a + topics * (1 + generator.below(videos / topics - 1))) % videos))
             negative.append(Int32((a + 1 + generator.below(topics - 1)) % videos))
         }
-        try Artifact.write("\(folder)/triplets.h5", schema: .triplets, createdBy: "test") { file in
-            try file.root.write(DatasetPath.Triplets.anchor, anchor)
-            try file.root.write(DatasetPath.Triplets.positive, positive)
-            try file.root.write(DatasetPath.Triplets.negative, negative)
-            try file.root.write(DatasetPath.Triplets.negativeLevel, [Int8](repeating: 0, count: anchor.count))
-        }
+        let triplets = TripletSet(anchor: anchor, positive: positive, negative: negative, negativeLevel: [Int8](repeating: 0, count: anchor.count))
+        try Artifact.write("\(folder)/triplets.h5", schema: .triplets, createdBy: "test") { try triplets.write(to: $0) }
         try Artifact.write("\(folder)/tree.h5", schema: .tree, createdBy: "test") { file in
             // Level 1: topic clusters plus one singleton (video 0 alone), which gets no class.
             var assignment = (0..<videos).map { Int32(topic($0)) }
             assignment[0] = Int32(topics)
             var size = [Int64](repeating: 0, count: topics + 1)
             for a in assignment { size[Int(a)] += 1 }
-            try file.root.write("level_1/assignment", assignment)
-            try file.root.write("level_1/size", size)
+            try ClusterTree(levels: [ClusterLevel(assignment: assignment, size: size, parent: nil)]).write(to: file)
         }
         // Graph: train edges to the next same-topic video, held-out edges to the one after.
-        func csr(_ offset: Int) -> ([Int64], [Int32], [Float]) {
+        func csr(_ offset: Int) -> CSRGraph {
             var indptr: [Int64] = [0], indices: [Int32] = []
             for v in 0..<videos {
                 let a = (v + offset * topics) % videos, b = (v - offset * topics + videos) % videos
                 indices += [Int32(min(a, b)), Int32(max(a, b))]
                 indptr.append(Int64(indices.count))
             }
-            return (indptr, indices, [Float](repeating: 1, count: indices.count))
+            return CSRGraph(indptr: indptr, indices: indices, weights: [Float](repeating: 1, count: indices.count))
         }
-        try Artifact.write("\(folder)/graph.h5", schema: .graph, createdBy: "test") { file in
-            try file.root.write(DatasetPath.videoID, strings: (0..<videos).map { "vid\($0)" })
-            for (group, offset) in [("train", 1), ("heldout", 2)] {
-                let (indptr, indices, weights) = csr(offset)
-                try file.root.write("\(group)/indptr", indptr)
-                try file.root.write("\(group)/indices", indices)
-                try file.root.write("\(group)/weights", weights)
-            }
-            try file.root.write(DatasetPath.Graph.heldoutNodes, [Int32]())
-        }
+        let graph = RelationalGraph(videoIDs: (0..<videos).map { "vid\($0)" }, train: csr(1), heldout: csr(2), heldoutNodes: [])
+        try Artifact.write("\(folder)/graph.h5", schema: .graph, createdBy: "test") { try graph.write(to: $0) }
     }
 
     func read(_ path: String, _ dataset: String) throws -> [Float] {
