@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 import XCTest
@@ -72,17 +73,18 @@ final class DistributedStageTests: XCTestCase {
         XCTAssertEqual(try many.read(DatasetPath.Labels.indices, as: Int32.self), try one.read(DatasetPath.Labels.indices, as: Int32.self))
         XCTAssertEqual(try many.group("labels").intAttribute("num_classes"), 6)
 
-        let pcaOne = try Artifact.open(folder + "/one-pca.h5", as: .pca).root
-        let pcaMany = try Artifact.open(folder + "/three-pca.h5", as: .pca).root
-        XCTAssertEqual(try pcaMany.intAttribute("ranks"), 3)
-        for (modality, k, d) in [("visual", 4, 8), ("audio", 2, 3)] {
-            let a: [Float] = try pcaOne.read("\(modality)/components"), b: [Float] = try pcaMany.read("\(modality)/components")
+        XCTAssertEqual(try Artifact.open(folder + "/three-pca.h5", as: .pca).root.intAttribute("ranks"), 3)
+        let savedOne = try SavedPCA.read(folder + "/one-pca.h5"), savedMany = try SavedPCA.read(folder + "/three-pca.h5")
+        let models = [("visual", savedOne.visual, savedMany.visual, 4, 8),
+                      ("audio", try XCTUnwrap(savedOne.audio), try XCTUnwrap(savedMany.audio), 2, 3)]
+        for (modality, modelOne, modelMany, k, d) in models {
+            let a = modelOne.components, b = modelMany.components
             XCTAssertLessThanOrEqual(subspaceDistance(a, b, k: k, d: d), 1e-3, modality)
             for i in 0..<k {   // same sign convention: each component points the same way
                 let dot = (0..<d).reduce(0.0) { $0 + Double(a[i * d + $1]) * Double(b[i * d + $1]) }
                 XCTAssertGreaterThan(dot, 0.999, "\(modality) component \(i)")
             }
-            let meanOne: [Double] = try pcaOne.read("\(modality)/mean"), meanMany: [Double] = try pcaMany.read("\(modality)/mean")
+            let meanOne = modelOne.mean, meanMany = modelMany.mean
             // Sums are float32 within a block of rows (then float64): the order of rows changes the last float32 digits.
             for (x, y) in zip(meanOne, meanMany) { XCTAssertEqual(x, y, accuracy: 1e-6 * max(1, abs(x))) }
         }
