@@ -40,14 +40,14 @@ private final class SimulatedRanks: @unchecked Sendable {
 
     /// Runs `body` on every rank at once (threads, so a rank blocked in a collective never starves another).
     func run<R>(_ body: @escaping (SimulatedExchange) -> R) -> [R] {
-        var results = [R?](repeating: nil, count: size)
+        let results = RankResults<R>(count: size)
         let lock = NSLock(), done = DispatchGroup()
         for rank in 0..<size {
             done.enter()
             let thread = Thread { [self] in
                 let result = body(SimulatedExchange(rank: rank, ranks: self))
                 lock.lock()
-                results[rank] = result
+                results.values[rank] = result
                 lock.unlock()
                 done.leave()
             }
@@ -55,8 +55,14 @@ private final class SimulatedRanks: @unchecked Sendable {
             thread.start()
         }
         done.wait()
-        return results.map { $0! }
+        return results.values.map { $0! }
     }
+}
+
+/// The ranks' results, each written once under a lock.
+private final class RankResults<R>: @unchecked Sendable {
+    var values: [R?]
+    init(count: Int) { values = [R?](repeating: nil, count: count) }
 }
 
 private final class SimulatedExchange: ClusteringExchange {
@@ -164,6 +170,25 @@ final class DistributedAffinityClusteringTests: XCTestCase {
             let outcomes = clusterOnRanks(graph, cuts: cuts, clustering)
             XCTAssertEqual(try outcomes[0].get().result.tree, one.tree)
             XCTAssertEqual(try outcomes[1].get().result.links.map(\.weight.bitPattern), one.links.map(\.weight.bitPattern))
+        }
+    }
+
+    /// Worked by hand so that the order of the float64 additions decides the answer. Round 1 forms
+    /// A = {0, 1, 2} and B = {3, 4, 5} (their internal edges are the strongest of every video). The
+    /// entries from A to B, in row order, weigh 1 (row 0), 2⁶⁰ (row 1) and −2⁶⁰ (row 2): one process adds
+    /// (1 + 2⁶⁰) − 2⁶⁰ = 0 (the 1 is rounded away), so the round-2 link weighs 0; adding row 0's share and
+    /// rows 1–2's share separately would give (1) + (0) and a mean of 1/3.
+    func testAverageLinkageAddsInRowOrderAcrossRanks() throws {
+        let big = Float(1 << 60)
+        let graph = undirectedGraph(nodes: 6, [(0, 1, 2 * big), (0, 2, 5), (3, 4, 4 * big), (3, 5, 5),
+                                               (0, 3, 1), (1, 4, big), (2, 5, -big)])
+        for cuts in [[], [1], [2], [1, 4], [0, 1, 3, 6]] {
+            let outcomes = clusterOnRanks(graph, cuts: cuts, AffinityClustering(levels: 2, linkage: .average))
+            let result = try outcomes[0].get().result
+            XCTAssertEqual(result.tree.level(1).assignment, [0, 0, 0, 1, 1, 1], "cuts \(cuts)")
+            XCTAssertEqual(result.tree.level(2).size, [6], "cuts \(cuts)")
+            let round2 = result.links.filter { $0.round == 2 }
+            XCTAssertEqual(round2.map(\.weight), [0], "cuts \(cuts)")
         }
     }
 
