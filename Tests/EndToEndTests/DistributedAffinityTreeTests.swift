@@ -111,6 +111,38 @@ final class DistributedAffinityTreeTests: XCTestCase {
         XCTAssertTrue(h5py.stdout.hasSuffix("equal\n"), h5py.stdout + h5py.stderr)
     }
 
+    /// An edge whose two directions disagree, each row well-formed on its own rank: refused by the
+    /// cross-rank check as by one process, naming the file; nothing is published.
+    func testAsymmetricGraphIsRefusedAcrossRanks() throws {
+        let graph = folder + "/asymmetric.h5", out = folder + "/tree.h5"
+        let nodes = 30
+        var indptr: [Int64] = [0], indices: [Int32] = [], weights: [Float] = []
+        for v in 0..<nodes {
+            // A path 0 – 1 – … – 29; the entry 25 → 24 weighs 9 where 24 → 25 weighs 1.
+            if v > 0 { indices.append(Int32(v - 1)); weights.append(v == 25 ? 9 : 1) }
+            if v < nodes - 1 { indices.append(Int32(v + 1)); weights.append(1) }
+            indptr.append(Int64(indices.count))
+        }
+        try Artifact.write(graph, schema: .graph, createdBy: "end-to-end test") { file in
+            let root = file.root
+            try root.write("video_id", strings: (0..<nodes).map { "video\($0)" })
+            for (group, csr) in [("train", (indptr, indices, weights)), ("heldout", ([Int64](repeating: 0, count: nodes + 1), [Int32](), [Float]()))] {
+                try root.write("\(group)/indptr", csr.0)
+                try root.write("\(group)/indices", csr.1)
+                try root.write("\(group)/weights", csr.2)
+            }
+            try root.write("heldout_nodes", [Int32]())
+        }
+        let one = try Executables.run("affinity-tree", ["--graph", graph, "--out", out])
+        XCTAssertNotEqual(one.status, 0)
+        XCTAssertTrue(one.stderr.contains("symmetric"), one.stderr)
+        let three = try Launch.run(Launch.mpirun(3, "affinity-tree", ["--graph", graph, "--out", out]))
+        XCTAssertNotEqual(three.status, 0)
+        XCTAssertFalse(three.timedOut)
+        XCTAssertTrue(three.stderr.contains("symmetric") && three.stderr.contains(graph), three.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing is published")
+    }
+
     func testAKilledRankPublishesNothingAndLeavesNoRankRunning() throws {
         let graph = try writeGraph(nodes: 150_000, edges: 600_000, seed: 5)
         let out = folder + "/tree.h5"
