@@ -85,7 +85,7 @@ let package = Package(
         stage("extract-pca", ["Contracts", "Ingestion", "Features", "Distributed", "Artifacts"]),
         stage("gcml-import", ["Contracts", "Ingestion", "Artifacts"]),
         stage("build-graph", ["Contracts", "Interactions", "Graphs", "Artifacts"]),
-        stage("affinity-tree", ["Contracts", "Graphs", "Artifacts"]),
+        stage("affinity-tree", ["Contracts", "Graphs", "Distributed", "Artifacts"]),
         stage("sample-triplets", ["Contracts", "Sampling", "Distributed", "Artifacts"]),
         stage("train-embed", ["Contracts", "Embedding", "Distributed", "Artifacts"]),
         stage("eval-map-ndcg", ["Contracts", "Metrics", "Distributed", "LinearAlgebra", "Artifacts"]),
