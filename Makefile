@@ -79,7 +79,7 @@ $(FEATURES) $(PCA_MODEL) &: $(FEATURES_INPUTS) $(EXTRACT_PCA)
 features: $(FEATURES)
 
 $(GRAPH): $(FEATURES) $(INTERACTIONS) $(BUILD_GRAPH)
-	$(BUILD_GRAPH) --features $(FEATURES) $(INTERACTIONS_ARG) --out $@ $(GRAPH_ARGS) --threads $(THREADS) --seed $(SEED)
+	$(LAUNCH) $(BUILD_GRAPH) --features $(FEATURES) $(INTERACTIONS_ARG) --out $@ $(GRAPH_ARGS) --threads $(THREADS) --seed $(SEED)
 graph: $(GRAPH)
 
 $(TREE): $(GRAPH) $(AFFINITY_TREE)
