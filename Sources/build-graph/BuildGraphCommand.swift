@@ -15,10 +15,9 @@ struct BuildGraphCommand: Stage {
         discussion: """
         Reads gcml.features/1 (for the video rows) and one source of edges: co-watch sessions, \
         weighted pairs, or an exact cosine kNN over the features. Inputs may be plain, gzip or zstd. \
-        Writes gcml.graph/1. See docs/build-graph.md. --sessions and --pairs take one file or a comma-separated \
-        list of files and glob patterns (a session ends with its file). Under mpirun or srun the ranks split the input \
-        (files, and plain files by line-aligned byte ranges that never cut a session), count each pair on its owner \
-        rank and write one graph.h5 equal to one process's. See docs/cluster.md.
+        Writes gcml.graph/1. --sessions and --pairs take a file or a comma-separated list of files and globs (a \
+        session ends with its file). Under mpirun or srun the ranks split the input and write the one-process graph.h5. \
+        See docs/build-graph.md and docs/cluster.md.
         """)
 
     @Option(help: "Features (gcml.features/1): /video_id defines the rows; /visual is used by --knn.") var features: String
@@ -57,8 +56,7 @@ struct BuildGraphCommand: Stage {
         try onEveryRank(world) { try execute(world) }
     }
 
-    /// One process, or one of the ranks a launcher started (docs/cluster.md): then every rank reads its
-    /// share of the input and owns a share of the pairs and of the CSR rows; the parts join into one graph.h5.
+    /// One process, or one rank of a launched job: then each rank reads a share of the input and owns shares of the pairs and CSR rows.
     func execute(_ world: Communicator) throws {
         let files = try (sessions ?? pairs).map(InputSplit.paths) ?? []
         let named: [(String, String?)] = [("--features", features)] + files.map { (sessions != nil ? "--sessions" : "--pairs", $0) }
@@ -89,10 +87,7 @@ struct BuildGraphCommand: Stage {
             statistics = part.statistics
         } else {
             let (graph, whole) = try assembly.assemble(edges, videoIDs: videoIDs, report: report, source: source)
-            try writer.write(out, schema: .graph, inputs: inputs) { file in
-                try graph.write(to: file)
-                try whole.write(to: file)
-            }
+            try writer.write(out, schema: .graph, inputs: inputs) { try graph.write(to: $0); try whole.write(to: $0) }
             statistics = whole
         }
         guard let publication else { return }
