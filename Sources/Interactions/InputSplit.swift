@@ -113,14 +113,29 @@ public enum InputSplit {
             let line = try lineStart(atOrAfter: offset)
             guard boundary == .session, line > 0, line < size else { return line }
             let previous = try previousSession(before: line)
-            var start = line
-            while start < size {
-                let end = try lineEnd(from: start)
-                let text = try read(start..<end)
-                if let id = sessionID(text), id != previous { return start }
-                start = end + 1
+            return try firstLine(from: line) { text in sessionID(text).map { $0 != previous } ?? false }
+        }
+
+        /// The start of the first line at or after `offset` (a line start) for which `match(bytes)`
+        /// holds (bytes without the `\n`), or `size`. Reads in large sequential chunks: a session
+        /// may run on for many lines.
+        func firstLine(from offset: Int, where match: ([UInt8]) -> Bool) throws -> Int {
+            var start = offset, position = offset
+            var pending: [UInt8] = []
+            while position < size {
+                let chunk = try read(position..<min(size, position + 16 * Self.chunk))
+                var from = 0
+                while let hit = chunk[from...].firstIndex(of: 0x0A) {
+                    pending += chunk[from..<hit]
+                    if match(pending) { return start }
+                    start = position + hit + 1
+                    pending.removeAll(keepingCapacity: true)
+                    from = hit + 1
+                }
+                pending += chunk[from...]
+                position += chunk.count
             }
-            return size
+            return !pending.isEmpty && match(pending) ? start : size
         }
 
         /// The first line start at or after `offset` (0 and the bytes after each `\n` start lines).

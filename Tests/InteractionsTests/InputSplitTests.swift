@@ -134,6 +134,20 @@ final class InputSplitTests: FolderTestCase {
         XCTAssertThrowsError(try InputSplit.paths(folder + "/none-*.tsv"))
     }
 
+    /// One session over the whole file (longer than any rank's range) is read by the first rank alone.
+    func testASessionLongerThanEveryRangeStaysWithTheFirstRank() throws {
+        let text = "# log\n" + (0..<5000).map { "s1\tv\($0 % 7)\r\n" }.joined() + "s2\tv1"
+        let file = path("one.tsv")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let size = text.utf8.count, last = size - "s2\tv1".utf8.count
+        for ranks in [2, 3, 7] {
+            let pieces = try (0..<ranks).map { try InputSplit.pieces(of: [file], rank: $0, of: ranks, boundary: .session) }
+            XCTAssertEqual(pieces[0], [InputPiece(path: file, bytes: 0..<last)], "\(ranks) ranks")
+            XCTAssertEqual(pieces[ranks - 1], [InputPiece(path: file, bytes: last..<size)], "\(ranks) ranks")
+            for middle in pieces.dropFirst().dropLast() { XCTAssertEqual(middle, []) }
+        }
+    }
+
     /// A session split over two files is two sessions, one process or many (what the ranks can reproduce).
     func testASessionEndsWithItsFile() throws {
         try "s1\tv0\ns1\tv1\n".write(toFile: path("x.tsv"), atomically: true, encoding: .utf8)
