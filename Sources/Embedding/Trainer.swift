@@ -411,12 +411,18 @@ public final class Trainer {
         communicator.allreduce(&sums)
         history.validationStep.append(Int64(step))
         history.validationMAP.append(sums[1] == 0 ? 0 : sums[0] / sums[1])
-        // Every rank embeds the whole corpus (the full-corpus measure is not split over ranks).
+        // Full corpus: each rank embeds its share of the videos and ranks its share of the queries
+        // against the gathered corpus; the APs are gathered in query order and summed as one process does.
         if let fullCorpus {
-            let corpus = Buffer<Float>(count: features.count * options.dim, repeating: 0)
-            embed(range: 0..<features.count, into: corpus.pointer)
-            history.validationMAPFullCorpus.append(fullCorpus.meanAveragePrecision(
-                corpus: UnsafeBufferPointer(start: corpus.pointer, count: features.count * options.dim), rows: features.count, dim: options.dim))
+            let rows = features.count, videos = communicator.share(of: rows)
+            var corpus = [Float](repeating: 0, count: videos.count * dim)
+            if !videos.isEmpty { corpus.withUnsafeMutableBufferPointer { embed(range: videos, into: $0.baseAddress!) } }
+            if communicator.size > 1 { corpus = try communicator.allgatherv(corpus).values }
+            var averagePrecisions = corpus.withUnsafeBufferPointer {
+                fullCorpus.averagePrecisions(corpus: $0, rows: rows, dim: dim, queries: communicator.share(of: fullCorpus.queries.count))
+            }
+            if communicator.size > 1 { averagePrecisions = try communicator.allgatherv(averagePrecisions).values }
+            history.validationMAPFullCorpus.append(FullCorpusValidation.mean(averagePrecisions))
         }
     }
 
