@@ -83,7 +83,7 @@ $(GRAPH): $(FEATURES) $(INTERACTIONS) $(BUILD_GRAPH)
 graph: $(GRAPH)
 
 $(TREE): $(GRAPH) $(AFFINITY_TREE)
-	$(AFFINITY_TREE) --graph $(GRAPH) --out $@ $(TREE_ARGS) --threads $(THREADS)
+	$(LAUNCH) $(AFFINITY_TREE) --graph $(GRAPH) --out $@ $(TREE_ARGS) --threads $(THREADS)
 tree: $(TREE)
 
 $(TRIPLETS_SMART): $(GRAPH) $(TREE) $(SAMPLE_TRIPLETS)

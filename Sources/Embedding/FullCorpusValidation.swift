@@ -1,6 +1,5 @@
 import Contracts
 import LinearAlgebra
-import Metrics
 
 /// The harder validation measure: the held-out queries of `RetrievalValidation`, each ranking
 /// every video of the corpus (minus itself and its train neighbours), relevant = a held-out
