@@ -205,7 +205,7 @@ public final class SoftmaxHead<S: NetworkScalar> {
         BLAS.gemm(transposeA: true, transposeB: false, m: k, n: dim, k: rows, alpha: 1, a: UnsafePointer(l), lda: k, b: z, ldb: dim,
                beta: 0, c: gw, ldc: dim)
         if u > k { (gw + k * dim).update(repeating: 0, count: (u - k) * dim) }
-        Kernels.columnSums(rows: rows, columns: k, l, gbias)
+        Kernels.columnSums(rows: rows, columns: k, l, gbias, threads: threads)
         if u > k { (gbias + k).update(repeating: 0, count: u - k) }
         Kernels.forEachChunk(rows, threads: threads, minimum: 256) { chunk in
             for r in chunk { Kernels.addScaled(dim, embeddingGradient + r * dim, g + trueSlot[r] * dim, trueLogit[r]) }

@@ -106,6 +106,7 @@ public final class Trainer {
         let shape = TwoTowerShape(visualInput: features.visualWidth, visualHidden: options.visualHidden,
                                   audioInput: features.audioWidth, audioHidden: options.audioHidden, dim: options.dim)
         network = TwoTowerNetwork(shape: shape, seed: options.seed)
+        network.threads = options.threads
         networkAdam = AdamState(count: network.parameterCount)
         generator = SeededGenerator(seed: options.seed ^ 0x5EED_5A3F_1ED5_0F7A)
         switch task {

@@ -80,10 +80,19 @@ enum Kernels {
         }
     }
 
-    /// out[c] = Σ_r x[r,c].
-    @inline(__always) static func columnSums<S: NetworkScalar>(rows: Int, columns: Int, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>) {
+    /// out[c] = Σ_r x[r,c] (rows `stride` apart, default `columns`), summed in row order.
+    @inline(__always) static func columnSums<S: NetworkScalar>(rows: Int, columns: Int, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>,
+                                                              stride: Int? = nil) {
         out.update(repeating: 0, count: columns)
-        for r in 0..<rows { add(columns, out, x + r * columns) }
+        let stride = stride ?? columns
+        for r in 0..<rows { add(columns, out, x + r * stride) }
+    }
+
+    /// `columnSums` with the columns split over the threads (each column still summed in row order).
+    static func columnSums<S: NetworkScalar>(rows: Int, columns: Int, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, threads: Int) {
+        forEachChunk(columns, threads: threads, minimum: 64, alignment: 8) { part in
+            columnSums(rows: rows, columns: part.count, x + part.lowerBound, out + part.lowerBound, stride: columns)
+        }
     }
 
     /// out = a ⊙ b.
