@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Ingestion", "Interactions", "Graphs", "Support"], path: "Sources/FuzzTargets"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
         .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
-                                                 "Metrics", "Synthetic", argumentParser], path: "Sources/StageKit"),
+                                                 "Metrics", "Synthetic", "LinearAlgebra", argumentParser], path: "Sources/StageKit"),
 
         // Stages: options -> library call -> artifact.
         stage("gcml-check", ["Contracts", "Artifacts"]),
@@ -85,7 +85,7 @@ let package = Package(
         stage("extract-pca", ["Contracts", "Ingestion", "Features", "Distributed", "Artifacts"]),
         stage("gcml-import", ["Contracts", "Ingestion", "Artifacts"]),
         stage("build-graph", ["Contracts", "Interactions", "Graphs", "Artifacts"]),
-        stage("affinity-tree", ["Contracts", "Graphs", "Artifacts"]),
+        stage("affinity-tree", ["Contracts", "Graphs", "Distributed", "Artifacts"]),
         stage("sample-triplets", ["Contracts", "Sampling", "Distributed", "Artifacts"]),
         stage("train-embed", ["Contracts", "Embedding", "Distributed", "Artifacts"]),
         stage("eval-map-ndcg", ["Contracts", "Metrics", "Distributed", "LinearAlgebra", "Artifacts"]),
@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "SupportTests", dependencies: ["Support"], path: "Tests/SupportTests"),
         .testTarget(name: "ArtifactsTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Support"], path: "Tests/ArtifactsTests"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], path: "Tests/LinearAlgebraTests"),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Artifacts", "Support"], path: "Tests/ContractsTests"),
+        .testTarget(name: "ContractsTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Support"], path: "Tests/ContractsTests"),
         .testTarget(name: "IngestionTests", dependencies: ["TestSupport", "Contracts", "Ingestion", "Artifacts", "Support"], path: "Tests/IngestionTests"),
         .testTarget(name: "FeaturesTests", dependencies: ["TestSupport", "Contracts", "Features", "Artifacts", "LinearAlgebra", "Support"],
                     path: "Tests/FeaturesTests"),

@@ -49,7 +49,7 @@ public struct RelationalGraph: Sendable {
     }
 
     /// `/heldout_nodes`, each a video row in range.
-    private static func readHeldoutNodes(_ root: Group, path: String, videos: Int) throws -> [Int32] {
+    static func readHeldoutNodes(_ root: Group, path: String, videos: Int) throws -> [Int32] {
         let nodes: [Int32] = try root.read(DatasetPath.Graph.heldoutNodes)
         if let bad = nodes.firstIndex(where: { $0 < 0 || Int($0) >= videos }) {
             throw GCMLError(file: path, object: DatasetPath.Graph.heldoutNodes, expected: "video rows in 0..<\(videos)",

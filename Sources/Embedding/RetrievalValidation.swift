@@ -6,7 +6,8 @@ import Support
 /// the validation graph). Each query ranks its candidates by cosine similarity; relevant = a
 /// held-out edge to the query. Candidates are the whole corpus (minus the query and its
 /// train neighbours) when the corpus is small, else the query's held-out neighbours plus
-/// `negatives` random videos that are neither held-out nor train neighbours.
+/// `negatives` random videos that are neither held-out nor train neighbours, drawn as
+/// eval-map-ndcg draws them (`HeldoutCandidateSampler`).
 public struct RetrievalValidation: Sendable {
     public let queries: [Int32]
     /// Candidates of query q: `candidateIndex[candidatePointer[q]..<candidatePointer[q+1]]`, positions into `rows`.
@@ -29,6 +30,8 @@ public struct RetrievalValidation: Sendable {
         var generator = SeededGenerator(seed: seed ^ 0x7A11_DA7E)
         var pool = (0..<n).filter { heldout.degree($0) > 0 }.map(Int32.init)
         pool.fisherYatesShuffle(using: &generator)
+        // The candidates eval-map-ndcg ranks in its heldout+random mode, from their own seeded streams.
+        let sampler = HeldoutCandidateSampler(train: train, heldout: heldout, negatives: negatives, seed: seed ^ 0x7A11_DA7E)
         let chosen = Array(pool.prefix(queryCount)).sorted()
         var lists: [[(Int32, Float)]] = []
         var excluded = [Int32](repeating: -1, count: n)   // stamp: query id that excludes this video
@@ -43,22 +46,8 @@ public struct RetrievalValidation: Sendable {
                 for e in heldout.neighbours(qi) { relevant[Int(heldout.indices[e])] = 1 }
                 for v in 0..<n where excluded[v] != Int32(q) { list.append((Int32(v), relevant[v])) }
             } else {
-                for e in heldout.neighbours(qi) {
-                    let v = heldout.indices[e]
-                    list.append((v, 1))
-                    excluded[Int(v)] = Int32(q)
-                }
-                let wanted = min(negatives, n - 1)
-                var attempts = 0
-                var drawn = 0
-                while drawn < wanted, attempts < 20 * wanted {
-                    attempts += 1
-                    let v = generator.below(n)
-                    if excluded[v] == Int32(q) { continue }
-                    excluded[v] = Int32(q)
-                    list.append((Int32(v), 0))
-                    drawn += 1
-                }
+                let drawn = sampler.candidates(of: qi)
+                list = Array(zip(drawn.rows, drawn.relevance))
             }
             lists.append(list)
         }

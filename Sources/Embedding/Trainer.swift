@@ -66,6 +66,9 @@ public final class Trainer {
     public let communicator: Communicator
     /// Bytes this rank passed through collectives during training steps (sent and received).
     public private(set) var communicatedBytes = 0
+    /// Seconds this rank spent inside those collectives (waiting for slower ranks included), and in training
+    /// steps as a whole: their ratio is the share of a step that communication costs.
+    public private(set) var communicationSeconds = 0.0, stepSeconds = 0.0
 
     let exampleCount: Int
     let rowsPerStep: Int
@@ -231,9 +234,8 @@ public final class Trainer {
             TripletLoss.selectNegatives(gram: gram.pointer, anchors: options.mining == .none ? 0..<b : share, tripletCount: b, videos: batchVideos.pointer,
                                         neighbours: neighbours, mining: options.mining, into: negatives.pointer)
             if communicator.size > 1 && options.mining != .none {
-                let chosen = try communicator.allgatherv(share.map { Int32(negatives[$0]) }).values
+                let chosen = try collective(bytes: 4 * (b + local)) { try communicator.allgatherv(share.map { Int32(negatives[$0]) }).values }
                 for j in 0..<b { negatives[j] = Int(chosen[j]) }
-                communicatedBytes += 4 * (b + local)
             }
             // The loss and its gradient for every embedding of the batch, as one process computes them.
             let gradient = communicator.size > 1 ? batchGradient.pointer : outputGradient.pointer
@@ -273,19 +275,31 @@ public final class Trainer {
         }
         if communicator.size > 1 {
             let parameters = UnsafeMutableBufferPointer(start: network.gradients.pointer, count: network.parameterCount)
-            communicator.allreduce(parameters)
-            communicatedBytes += 2 * 4 * network.parameterCount
+            collective(bytes: 2 * 4 * network.parameterCount) { communicator.allreduce(parameters) }
         }
         return loss
     }
+
+    /// Runs one collective of a training step, counting its bytes (sent and received) and its time.
+    private func collective<R>(bytes: Int, _ body: () throws -> R) rethrows -> R {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer {
+            communicationSeconds += Self.seconds(since: started)
+            communicatedBytes += bytes
+        }
+        return try body()
+    }
+
+    private static func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
 
     /// The whole batch's embeddings in one-process layout, from each rank's `z` ([parts · share, dim]:
     /// `parts` blocks, e.g. anchors, positives, negatives). With one rank that is `z` itself.
     private func gatherBatch(_ z: UnsafeMutablePointer<Float>, parts: Int) throws -> UnsafeMutablePointer<Float> {
         guard communicator.size > 1 else { return z }
         let dim = options.dim, b = options.batch, local = share.count
-        let gathered = try communicator.allgatherv(Array(UnsafeBufferPointer(start: z, count: parts * local * dim))).values
-        communicatedBytes += 4 * (gathered.count + parts * local * dim)
+        let gathered = try collective(bytes: 4 * (b + local) * parts * dim) {
+            try communicator.allgatherv(Array(UnsafeBufferPointer(start: z, count: parts * local * dim))).values
+        }
         var offset = 0
         gathered.withUnsafeBufferPointer { source in
             for rank in 0..<communicator.size {
@@ -406,7 +420,9 @@ public final class Trainer {
             let started = Date()
             var lastLoss = Double.nan
             while step < options.steps {
+                let stepStarted = DispatchTime.now().uptimeNanoseconds
                 lastLoss = try trainStep()
+                stepSeconds += Self.seconds(since: stepStarted)
                 if let validation, schedule.isDue(step: step, lastStep: options.steps) {
                     try validate(validation, fullCorpus: fullCorpus)
                 }
@@ -432,12 +448,18 @@ public final class Trainer {
         communicator.allreduce(&sums)
         history.validationStep.append(Int64(step))
         history.validationMAP.append(sums[1] == 0 ? 0 : sums[0] / sums[1])
-        // Every rank embeds the whole corpus (the full-corpus measure is not split over ranks).
+        // Full corpus: each rank embeds its share of the videos and ranks its share of the queries
+        // against the gathered corpus; the APs are gathered in query order and summed as one process does.
         if let fullCorpus {
-            let corpus = Buffer<Float>(count: features.count * options.dim, repeating: 0)
-            embed(range: 0..<features.count, into: corpus.pointer)
-            history.validationMAPFullCorpus.append(fullCorpus.meanAveragePrecision(
-                corpus: UnsafeBufferPointer(start: corpus.pointer, count: features.count * options.dim), rows: features.count, dim: options.dim))
+            let rows = features.count, videos = communicator.share(of: rows)
+            var corpus = [Float](repeating: 0, count: videos.count * dim)
+            if !videos.isEmpty { corpus.withUnsafeMutableBufferPointer { embed(range: videos, into: $0.baseAddress!) } }
+            if communicator.size > 1 { corpus = try communicator.allgatherv(corpus).values }
+            var averagePrecisions = corpus.withUnsafeBufferPointer {
+                fullCorpus.averagePrecisions(corpus: $0, rows: rows, dim: dim, queries: communicator.share(of: fullCorpus.queries.count))
+            }
+            if communicator.size > 1 { averagePrecisions = try communicator.allgatherv(averagePrecisions).values }
+            history.validationMAPFullCorpus.append(FullCorpusValidation.mean(averagePrecisions))
         }
     }
 

@@ -60,75 +60,39 @@ public struct AffinityClustering: Sendable {
     /// Clusters `graph` (symmetric, no self loops) into `levels` levels.
     public func cluster(_ graph: CSRGraph, progress: Progress? = nil) -> Result {
         let n = graph.nodeCount
-        var label = [Int32](0..<Int32(n))                      // cluster of each video at the current level
-        var clusterSize = [Int64](repeating: 1, count: n)
-        var clusterCount = n
+        var state = AffinityLevels(nodes: n, levels: levels, maxClusterSize: maxClusterSize)
         var members = [Int32](repeating: 0, count: n)           // videos grouped by cluster, ascending rows
         var memberStart = [Int](repeating: 0, count: n + 1)
         var bestTarget = [Int32](repeating: -1, count: n)
         var bestWeight = [Float](repeating: 0, count: n)
         let scratch = linkage == .average ? (0..<threads).map { _ in AverageScratch(capacity: n) } : []
-        var levelsOut: [ClusterLevel] = []
-        var links: [Link] = []
 
         for round in 1...levels {
+            let clusterCount = state.clusterCount
             // Group videos by cluster (counting sort, stable: rows stay ascending).
             for i in 0...clusterCount { memberStart[i] = 0 }
-            for v in 0..<n { memberStart[Int(label[v]) + 1] += 1 }
+            for v in 0..<n { memberStart[Int(state.label[v]) + 1] += 1 }
             for c in 0..<clusterCount { memberStart[c + 1] += memberStart[c] }
             do {
                 var cursor = Array(memberStart[0..<clusterCount])
                 for v in 0..<n {
-                    let c = Int(label[v])
+                    let c = Int(state.label[v])
                     members[cursor[c]] = Int32(v)
                     cursor[c] += 1
                 }
             }
 
-            chooseLinks(graph: graph, clusterCount: clusterCount, label: label, members: members, memberStart: memberStart,
-                        clusterSize: clusterSize, bestTarget: &bestTarget, bestWeight: &bestWeight, scratch: scratch)
-
-            // Union the chosen links. With a cap, strongest links go first and a merge
-            // that would exceed the cap is skipped for this round.
-            var sets = UnionFind(sizes: Array(clusterSize[0..<clusterCount]))
-            var order = Array(0..<Int32(clusterCount))
-            if maxClusterSize != nil {
-                order.sort { a, b in
-                    let wa = bestWeight[Int(a)], wb = bestWeight[Int(b)]
-                    return wa != wb ? wa > wb : a < b
-                }
+            chooseLinks(graph: graph, clusterCount: clusterCount, label: state.label, members: members, memberStart: memberStart,
+                        clusterSize: state.clusterSize, bestTarget: &bestTarget, bestWeight: &bestWeight, scratch: scratch)
+            let merged = state.merge(round: round, bestTarget: bestTarget, bestWeight: bestWeight)
+            progress?.advance(note: "level \(round): \(state.clusterCount) clusters")
+            if !merged {
+                state.repeatLastLevel(progress: progress)
+                break
             }
-            for c32 in order {
-                let c = Int(c32), d = Int(bestTarget[c])
-                guard d >= 0 else { continue }
-                if let cap = maxClusterSize {
-                    let rc = sets.find(c), rd = sets.find(d)
-                    if rc != rd && sets.size(of: rc) + sets.size(of: rd) > Int64(cap) { continue }
-                }
-                if sets.union(c, d) { links.append(Link(round: round, from: Int32(c), to: Int32(d), weight: bestWeight[c])) }
-            }
-
-            // Relabel: new clusters numbered in the order of their smallest old cluster,
-            // hence of their smallest video row (old labels follow the same order).
-            var rootLabel = [Int32](repeating: -1, count: clusterCount)
-            var map = [Int32](repeating: 0, count: clusterCount)
-            var next: Int32 = 0
-            for c in 0..<clusterCount {
-                let r = sets.find(c)
-                if rootLabel[r] < 0 { rootLabel[r] = next; next += 1 }
-                map[c] = rootLabel[r]
-            }
-            var newSize = [Int64](repeating: 0, count: Int(next))
-            for c in 0..<clusterCount { newSize[Int(map[c])] += clusterSize[c] }
-            for v in 0..<n { label[v] = map[Int(label[v])] }
-            if round > 1 { levelsOut[round - 2].parent = map }
-            levelsOut.append(ClusterLevel(assignment: label, size: newSize, parent: nil))
-            clusterCount = Int(next)
-            clusterSize = newSize
-            progress?.advance(note: "level \(round): \(clusterCount) clusters")
         }
         progress?.finish()
-        return Result(tree: ClusterTree(levels: levelsOut), links: links)
+        return state.result
     }
 
     /// Per worker accumulators for average linkage (sparse accumulator over neighbour clusters).

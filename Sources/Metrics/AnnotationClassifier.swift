@@ -61,7 +61,9 @@ public struct AnnotationClassifier {
         var logits = [Float](repeating: 0, count: b * c)
         var gradW = [Float](repeating: 0, count: c * d)
         var gradB = [Float](repeating: 0, count: c)
-        var adamW = Adam(count: c * d), adamB = Adam(count: c)
+        let adamW = AdamState(count: c * d), adamB = AdamState(count: c)
+        let adam = AdamSettings(learningRate: Double(options.learningRate))
+        var step = 0
         var order = Array(rows.indices)
         var generator = SeededGenerator(seed: options.seed)
         for _ in 0..<options.epochs {
@@ -113,8 +115,9 @@ public struct AnnotationClassifier {
                     communicator.allreduce(&gradB)
                 }
                 if options.l2 > 0 { for i in 0..<(c * d) { gradW[i] += options.l2 * model.weight[i] } }
-                adamW.step(&model.weight, gradW, learningRate: options.learningRate)
-                adamB.step(&model.bias, gradB, learningRate: options.learningRate)
+                step += 1
+                adamW.update(&model.weight, gradients: gradW, settings: adam, step: step)
+                adamB.update(&model.bias, gradients: gradB, settings: adam, step: step)
             }
             model.lossHistory.append(communicator.allreduce(lossSum) / Double(order.count))
             progress?.advance(note: String(format: "loss %.4f", model.lossHistory.last!))
@@ -151,28 +154,4 @@ public struct AnnotationClassifier {
 
 @inline(__always) func sigmoid(_ z: Float) -> Float {
     z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
-}
-
-/// Adam (Kingma & Ba) with bias correction; state kept across steps.
-struct Adam {
-    var m: [Float], v: [Float]
-    var t = 0
-    let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
-
-    init(count: Int) {
-        m = [Float](repeating: 0, count: count)
-        v = [Float](repeating: 0, count: count)
-    }
-
-    mutating func step(_ parameters: inout [Float], _ gradient: [Float], learningRate: Float) {
-        t += 1
-        let c1 = 1 - pow(beta1, Float(t)), c2 = 1 - pow(beta2, Float(t))
-        let rate = learningRate * c2.squareRoot() / c1
-        for i in parameters.indices {
-            let g = gradient[i]
-            m[i] = beta1 * m[i] + (1 - beta1) * g
-            v[i] = beta2 * v[i] + (1 - beta2) * g * g
-            parameters[i] -= rate * m[i] / (v[i].squareRoot() + epsilon * c2.squareRoot())
-        }
-    }
 }

@@ -100,55 +100,18 @@ public struct RetrievalEvaluation {
         return result
     }
 
-    /// Held-out neighbours + seeded random non-neighbours, scored by direct dot products.
+    /// Held-out neighbours + seeded random non-neighbours (`HeldoutCandidateSampler`), scored by direct dot products.
     private func rankSampled(_ rows: [Int], _ vectors: [Float], _ dimension: Int, _ graph: RelationalGraph,
                              _ result: inout RetrievalResult, _ progress: Support.Progress) {
-        let base = SeededGenerator(seed: seed)
-        var taken = Set<Int32>()
-        var candidates: [Int32] = [], relevance: [Float] = [], scores: [Float] = []
+        let sampler = HeldoutCandidateSampler(graph: graph, negatives: negatives, seed: seed)
         vectors.withUnsafeBufferPointer { v in
             for query in rows {
-                candidates.removeAll(keepingCapacity: true)
-                relevance.removeAll(keepingCapacity: true)
-                taken.removeAll(keepingCapacity: true)
-                taken.insert(Int32(query))
-                for e in graph.train.neighbours(query) { taken.insert(graph.train.indices[e]) }
-                for e in graph.heldout.neighbours(query) where taken.insert(graph.heldout.indices[e]).inserted {
-                    candidates.append(graph.heldout.indices[e])
-                    relevance.append(graph.heldout.weights[e])
-                }
-                // The stream depends on the query row only: a query's negatives do not
-                // change with the query set.
-                var generator = base.stream(query)
-                for row in Self.sampleAvoiding(&taken, count: negatives, nodes: graph.nodeCount, &generator) {
-                    candidates.append(row)
-                    relevance.append(0)
-                }
-                scores = candidates.map { Self.dot(v.baseAddress! + query * dimension, v.baseAddress! + Int($0) * dimension, dimension) }
+                let (candidates, relevance) = sampler.candidates(of: query)
+                let scores = candidates.map { Self.dot(v.baseAddress! + query * dimension, v.baseAddress! + Int($0) * dimension, dimension) }
                 result.append(candidates: candidates, scores: scores, relevance: relevance, k: k)
                 progress.advance()
             }
         }
-    }
-
-    /// `count` distinct rows not in `taken` (all remaining ones when fewer exist), in draw order.
-    static func sampleAvoiding(_ taken: inout Set<Int32>, count: Int, nodes: Int, _ generator: inout SeededGenerator) -> [Int32] {
-        let available = nodes - taken.count
-        guard count > 0, available > 0 else { return [] }
-        if available <= 2 * count {
-            // Dense case: partial Fisher–Yates over the free rows.
-            var free = (0..<nodes).map(Int32.init).filter { !taken.contains($0) }
-            let n = min(count, free.count)
-            free.fisherYatesPrefix(n, using: &generator)
-            return Array(free.prefix(n))
-        }
-        var drawn: [Int32] = []
-        drawn.reserveCapacity(count)
-        while drawn.count < count {
-            let row = Int32(generator.below(nodes))
-            if taken.insert(row).inserted { drawn.append(row) }
-        }
-        return drawn
     }
 
     @inline(__always)

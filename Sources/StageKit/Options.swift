@@ -76,3 +76,14 @@ public enum OldSpelling {
         value = old
     }
 }
+
+/// Checks of option values that several stages share.
+public enum OptionCheck {
+    /// An output folder: a path to create, or an existing folder, not a file.
+    public static func folder(_ path: String, option: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError("\(option) \(path): expected a folder (or a path to create), found a file")
+        }
+    }
+}

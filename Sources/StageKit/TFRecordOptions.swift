@@ -1,5 +1,6 @@
 import ArgumentParser
 import Contracts
+import Distributed
 import Ingestion
 
 extension YouTube8MLayout.Level: ExpressibleByArgument {}
@@ -64,10 +65,29 @@ public enum FrameInput {
 }
 
 extension TFRecordOptions {
-    /// `--frames FILE`, or the shards of this block.
-    public func frameInput(frames: String?) throws -> FrameInput {
-        if let frames { return .frames(try FramesFile(path: frames), inputs: [frames]) }
-        let records = try input()
-        return records.level == .video ? .videoLevel(records) : .frames(records.frameSource, inputs: records.shards)
+    /// `--frames FILE`, or the shards of this block; under several ranks this rank's share: frames.h5
+    /// rows balanced by frames (reading is the cost, and videos differ in length), or whole shards in
+    /// order, so the ranks' rows concatenate to the one-process order (video-level records are not split).
+    public func frameInput(frames: String?, communicator: Communicator = .serial) throws -> FrameInput {
+        if let frames {
+            guard communicator.isLaunched else { return .frames(try FramesFile(path: frames), inputs: [frames]) }
+            let rows = communicator.share(offsets: try FramesFile.frameOffsets(frames))
+            return .frames(try FramesFile(path: frames, rows: rows), inputs: [frames])
+        }
+        var records = try input()
+        guard records.level == .frame else { return .videoLevel(records) }
+        let all = records.shards
+        if communicator.isLaunched { records.shards = Array(all[communicator.share(of: all.count)]) }
+        return .frames(records.frameSource, inputs: all)
+    }
+}
+
+extension FrameInput {
+    /// The TFRecord shards this input reads, as the publication's `--tfrecord` inputs (none for frames.h5).
+    public func recordInputs(frames: String?) -> [(String, String?)] {
+        switch self {
+        case .videoLevel(let records): return records.shards.map { ("--tfrecord", $0) }
+        case .frames(_, let inputs): return frames == nil ? inputs.map { ("--tfrecord", $0) } : []
+        }
     }
 }

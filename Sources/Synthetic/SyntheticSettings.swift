@@ -36,3 +36,15 @@ extension SyntheticConfiguration {
         }
     }
 }
+
+extension SyntheticConfiguration {
+    /// `profile` with `seed`, `threads` and each of `overrides` (parameter key, value; see `settings`)
+    /// set over it: given parameters override the profile.
+    public static func profile(_ profile: Profile, seed: UInt64, threads: Int,
+                               overrides: [(name: String, value: Any)]) throws -> SyntheticConfiguration {
+        var configuration = Self.profile(profile)
+        (configuration.seed, configuration.threads) = (seed, threads)
+        for (key, value) in overrides { try configuration.set(key, to: value) }
+        return configuration
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Artifacts
 import Contracts
+import Distributed
 import Graphs
 import StageKit
 import Support
@@ -13,7 +14,9 @@ struct AffinityTreeCommand: Stage {
         discussion: """
             Reads gcml.graph/1 (its /train edges), writes gcml.tree/1. Each level is one Borůvka round: \
             every cluster links to its strongest neighbouring cluster (ties: smaller cluster id), linked \
-            clusters merge. Videos without train edges stay singletons. See docs/affinity-tree.md.
+            clusters merge. Videos without train edges stay singletons. See docs/affinity-tree.md. Under mpirun \
+            or srun the ranks split the videos (with their edges) and write the one-process tree, bit for bit. \
+            See docs/cluster.md.
             """)
 
     @Option(help: "Relational graph (gcml.graph/1).") var graph: String
@@ -30,20 +33,46 @@ struct AffinityTreeCommand: Stage {
     }
 
     func execute() throws {
+        let world = Communicator.world
+        guard world.isLaunched else { return try executePlain() }
+        try onEveryRank(world) { try execute(world) }
+    }
+
+    func executePlain() throws {
         let publication = try publication(outputs: [("--out", out)], inputs: [("--graph", graph)])
         defer { publication.close() }
         let train = try RelationalGraph.readTrain(graph)
-        if let bad = train.weights.firstIndex(where: { !$0.isFinite }) {
-            throw GCMLError(file: graph, object: "/train/weights", expected: "finite edge weights", found: "\(train.weights[bad]) at entry \(bad)")
-        }
-        let clustering = AffinityClustering(levels: levels, linkage: linkage, maxClusterSize: maxClusterSize, threads: threads.threads)
         let result = clustering.cluster(train, progress: progress.progress(total: levels, unit: "levels"))
+        try write(result, publication: publication)
+        try publication.commit()
+        print(result.tree.summaryTable())
+    }
+
+    func execute(_ world: Communicator) throws {
+        // Only rank 0 locks, writes and publishes the output; it holds the levels, every rank the links.
+        let publication = world.isRoot ? try publication(outputs: [("--out", out)], inputs: [("--graph", graph)], ranks: world.size) : nil
+        defer { publication?.close() }
+        let share = try RelationalGraph.readTrainRows(graph) { world.share(offsets: $0) }
+        let outcome = try DistributedAffinityClustering(clustering)
+            .cluster(share, exchange: world, keepsLevels: world.isRoot, progress: world.isRoot ? progress.progress(total: levels, unit: "levels") : nil)
+        let bytes = world.allreduce(outcome.bytesSent), mostBytes = world.allreduce(outcome.bytesSent, .max)
+        if let publication { try write(outcome.result, publication: publication) }
+        // Every rank is still there: rank 0 publishes.
+        guard world.failedRanks(true).isEmpty, let publication else { return }
+        try publication.commit()
+        print(outcome.result.tree.summaryTable())
+        print("collectives: \(bytes) bytes sent over \(world.size) ranks (at most \(mostBytes) by one), \(outcome.roundsRun) rounds scanned the edges")
+    }
+
+    var clustering: AffinityClustering {
+        AffinityClustering(levels: levels, linkage: linkage, maxClusterSize: maxClusterSize, threads: threads.threads)
+    }
+
+    func write(_ result: AffinityClustering.Result, publication: Publication) throws {
         try publication.writer.write(out, schema: .tree, inputs: [graph]) { file in
             try result.tree.write(to: file)
             try result.tree.writeSummary(to: file)
             try file.root.setAttribute("link_weight", .double(result.linkWeight))
         }
-        try publication.commit()
-        print(result.tree.summaryTable())
     }
 }

@@ -61,15 +61,10 @@ struct ExtractPCACommand: Stage {
         (options.dimension, options.audioDimension, options.fitFrames, options.whiten) = (dim, audioDim, fitFrames, whiten)
         (options.seed, options.threads, options.skipEmpty, options.dropNonfinite) = (seed.seed, threads.threads, skipEmpty, dropNonfinite)
         options.communicator = world
-        let input = try frameInput(world)
-        let shards: [(String, String?)]
-        switch input {
-        case .videoLevel(let records): shards = records.shards.map { ("--tfrecord", $0) }
-        case .frames(_, let inputs): shards = frames == nil ? inputs.map { ("--tfrecord", $0) } : []
-        }
+        let input = try records.frameInput(frames: frames, communicator: world)
         // Only rank 0 locks and publishes the outputs, after every rank's part is complete.
         let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--save-pca", savePca)],
-                                                         inputs: [("--frames", frames), ("--pca", pca)] + shards, ranks: world.size) : nil
+                                                         inputs: [("--frames", frames), ("--pca", pca)] + input.recordInputs(frames: frames), ranks: world.size) : nil
         defer { publication?.close() }
         let writer = publication?.writer ?? self.writer
         switch input {
@@ -90,20 +85,5 @@ struct ExtractPCACommand: Stage {
             print("\(Self.stageName): " + report)
             if skippedRecords > 0 { print("skipped damaged TFRecord records: \(skippedRecords) (--skip-corrupt)") }
         }
-    }
-
-    /// This rank's share of the input: frames.h5 rows balanced by frames (reading is the cost,
-    /// and videos differ in length), or whole shards in order, so the ranks' rows concatenate
-    /// to the one-process order.
-    func frameInput(_ world: Communicator) throws -> FrameInput {
-        guard world.isLaunched else { return try records.frameInput(frames: frames) }
-        if let frames {
-            return .frames(try FramesFile(path: frames, rows: world.share(offsets: try FramesFile.frameOffsets(frames))), inputs: [frames])
-        }
-        var input = try records.input()
-        guard input.level == .frame else { return .videoLevel(input) }
-        let all = input.shards
-        input.shards = Array(all[world.share(of: all.count)])
-        return .frames(input.frameSource, inputs: all)
     }
 }

@@ -71,19 +71,10 @@ struct SynthCommand: Stage {
     @Option(help: "With --pairs: co-watch window (pairs within this many consecutive watches).") var pairWindow: Int?
 
     func makeConfiguration() throws -> SyntheticConfiguration {
-        var configuration = SyntheticConfiguration.profile(profile)
-        configuration.seed = seed.seed
-        configuration.threads = threads.threads
-        for (key, value) in givenOptions where key != "out" { try configuration.set(key, to: value) }
-        return configuration
+        try .profile(profile, seed: seed.seed, threads: threads.threads, overrides: givenOptions.filter { $0.name != "out" })
     }
 
-    func validate() throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), !isFolder.boolValue {
-            throw ValidationError("--out \(out): expected a folder (or a path to create), found a file")
-        }
-    }
+    func validate() throws { try OptionCheck.folder(out, option: "--out") }
 
     func execute() throws {
         var corpus = try SyntheticCorpus(makeConfiguration())

@@ -35,25 +35,14 @@ struct TrainEmbedCommand: Stage {
     @Option(help: "Embedding dimension.") var dim = 256
     @OptionGroup var optimiser: OptimiserOptions<Defaults>
     @Option(help: "Training steps in total (resumed ones included; instead of --epochs).") var steps: Int?
-    @Option(help: "Adam beta1.") var beta1 = 0.9
-    @Option(help: "Adam beta2.") var beta2 = 0.999
-    @Option(help: "Adam epsilon.") var epsilon = 1e-8
-    @Option(help: "Linear learning-rate warm-up steps.") var warmup = 0
-    @Flag(help: "Cosine decay of the learning rate to 0 at the last step.") var cosine = false
+    @OptionGroup var adam: AdamOptions
     @Option(help: "Clip the global gradient norm to this value.") var clip: Double?
     @Option(help: "Triplet margin.") var margin = 0.2
     @Option(help: "Negative mining in the batch.") var mining = Mining.semihard
     @Option(help: "Sampled softmax with K candidate classes (default: full softmax).") var sampled: Int?
     @Option(help: "Sampled-softmax proposal (log-uniform: classes ranked by size).") var proposal = Proposal.uniform
     @Option(help: "Relational graph (gcml.graph/1) whose train edges are never mined as negatives (default: the --validate graph).") var graph: String?
-    @Option(name: .customLong("validate"), help: "Relational graph (gcml.graph/1) for held-out retrieval MAP during training.")
-    var validationGraph: String?
-    @Option(help: "Validate every N steps.") var validateEvery = 100
-    @Option(help: ArgumentHelp("Also validate at 'log' steps (10, 20, 50, 100 … below --validate-every) or a list like 10,20,50.", valueName: "log|STEPS"))
-    var validateAt: String?
-    @Flag(help: "Also rank the validation queries against the whole corpus (harder; /history/validation_map_full_corpus).") var validateFullCorpus = false
-    @Option(help: "Held-out queries in the validation sample.") var validateQueries = 500
-    @Option(help: "Seed of the validation sample (default: --seed; fix it to validate seeds on the same queries).") var validateSeed: UInt64?
+    @OptionGroup var validation: ValidationOptions
     @Option(help: "Log the mean loss every N steps.") var logEvery = 10
     @Option(help: "Rewrite model.h5 every N steps (0 = only at the end).") var checkpointEvery = 0
     @Flag(help: "Continue from --out (weights, optimiser, step, generator, history); the training options must be those it was made with.") var resume = false
@@ -69,15 +58,12 @@ struct TrainEmbedCommand: Stage {
         if tree != nil && classifyLevel == nil { throw ValidationError("--tree needs --classify-level L") }
         if steps != nil && optimiser.epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
         for (name, value, least) in [("--steps", steps ?? 1, 1), ("--classify-level", classifyLevel ?? 1, 1), ("--hidden", hidden, 1),
-                                     ("--audio-hidden", audioHidden, 0), ("--dim", dim, 1), ("--warmup", warmup, 0),
-                                     ("--sampled", sampled ?? 1, 1), ("--validate-every", validateEvery, 0),
-                                     ("--validate-queries", validateQueries, 1), ("--log-every", logEvery, 0),
+                                     ("--audio-hidden", audioHidden, 0), ("--dim", dim, 1),
+                                     ("--sampled", sampled ?? 1, 1), ("--log-every", logEvery, 0),
                                      ("--checkpoint-every", checkpointEvery, 0), ("--min-cluster-size", minClusterSize, 1)]
         where value < least { throw ValidationError("\(name) must be at least \(least), found \(value)") }
         guard margin >= 0, margin.isFinite else { throw ValidationError("--margin must be a finite number >= 0, found \(margin)") }
         if let clip, !(clip > 0 && clip.isFinite) { throw ValidationError("--clip must be a positive number, found \(clip)") }
-        for (name, value) in [("--beta1", beta1), ("--beta2", beta2)] where !(value >= 0 && value < 1) { throw ValidationError("\(name) must be in [0, 1), found \(value)") }
-        guard epsilon > 0, epsilon.isFinite else { throw ValidationError("--epsilon must be a positive number, found \(epsilon)") }
     }
 
     func execute() throws {
@@ -90,22 +76,20 @@ struct TrainEmbedCommand: Stage {
         // Only rank 0 locks and publishes the outputs; the others compute and write parts.
         let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--embeddings", embeddings)],
                                                          inputs: [("--features", features), ("--triplets", triplets), ("--tree", tree),
-                                                                  ("--graph", graph), ("--validate", validationGraph)],
+                                                                  ("--graph", graph), ("--validate", validation.validationGraph)],
                                                          ranks: world.size) : nil
         defer { publication?.close() }
         var session = TrainingSession(featuresPath: features, modelPath: out)
         (session.tripletsPath, session.treePath, session.classifyLevel, session.minimumClusterSize) = (triplets, tree, classifyLevel, minClusterSize)
-        (session.graphPath, session.validationPath, session.validationQueries) = (graph, validationGraph, validateQueries)
+        session.graphPath = graph
         (session.steps, session.epochs, session.resume, session.embeddingsPath) = (steps, optimiser.epochs, resume, embeddings)
         var options = TrainingOptions()
         (options.visualHidden, options.audioHidden, options.dim, options.batch, options.threads) = (hidden, audioHidden, dim, optimiser.batchSize, threads.threads)
-        options.adam = AdamSettings(learningRate: optimiser.learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, warmup: warmup, cosine: cosine)
+        options.adam = adam.settings(learningRate: optimiser.learningRate)
         (options.clipNorm, options.margin, options.mining, options.proposal, options.sampled) = (clip, margin, mining, proposal, sampled)
-        (options.logEvery, options.validateEvery, options.checkpointEvery, options.seed) = (logEvery, validateEvery, checkpointEvery, seed.seed)
-        options.validateAt = try validateAt.map { try ValidationSchedule.parse($0, every: validateEvery).extra } ?? []
-        session.options = options
-        (session.forceResume, session.validateFullCorpus, session.validationSeed) = (forceResume, validateFullCorpus, validateSeed)
-        session.communicator = world
+        (options.logEvery, options.checkpointEvery, options.seed) = (logEvery, checkpointEvery, seed.seed)
+        (session.options, session.forceResume, session.communicator) = (options, forceResume, world)
+        try validation.configure(&session)
         return try session.run(writer: publication?.writer ?? writer)
     }
 }

@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 import TestSupport
@@ -7,14 +8,15 @@ import XCTest
 final class AtomicWriteTests: FolderTestCase {
     struct Injected: Error {}
 
+    /// Triplets written dataset by dataset with raw calls, so that a failure can be injected half-way.
     private func writeTriplets(_ path: String, count: Int, fail: Bool = false) throws {
         try Artifact.write(path, schema: .triplets, createdBy: "test", parameters: ["count": count], inputs: []) { file in
-            let anchors = try file.root.createDataset("anchor", type: .int32, shape: [0], extendable: true)
+            let anchors = try file.root.createDataset(DatasetPath.Triplets.anchor, type: .int32, shape: [0], extendable: true)
             try anchors.append((0..<count).map { Int32($0) })
             if fail { throw Injected() }
-            try file.root.write("positive", [Int32](repeating: 1, count: count))
-            try file.root.write("negative", [Int32](repeating: 2, count: count))
-            try file.root.write("negative_level", [Int8](repeating: 0, count: count))
+            try file.root.write(DatasetPath.Triplets.positive, [Int32](repeating: 1, count: count))
+            try file.root.write(DatasetPath.Triplets.negative, [Int32](repeating: 2, count: count))
+            try file.root.write(DatasetPath.Triplets.negativeLevel, [Int8](repeating: 0, count: count))
         }
     }
 
@@ -43,8 +45,7 @@ final class AtomicWriteTests: FolderTestCase {
         try Data("abc".utf8).write(to: URL(fileURLWithPath: input))
         let target = path("t.h5")
         try Artifact.write(target, schema: .triplets, createdBy: "sample-triplets", parameters: Options(), inputs: [input]) { file in
-            for name in ["anchor", "positive", "negative"] { try file.root.write(name, [Int32(0)]) }
-            try file.root.write("negative_level", [Int8(0)])
+            try TripletSet(anchor: [0], positive: [0], negative: [0], negativeLevel: [0]).write(to: file)
         }
         let root = try Artifact.open(target, as: .triplets).root
         XCTAssertEqual(try root.stringAttribute("schema"), "gcml.triplets/1")
@@ -74,8 +75,8 @@ final class ReproducibleBytesTests: FolderTestCase {
         defer { unsetenv("GCML_CREATED_AT") }
         func write(_ name: String) throws -> Data {
             try Artifact.write(path(name), schema: .embeddings, createdBy: "test", parameters: ["seed": 1]) { file in
-                try file.root.write("video_id", strings: ["a", "b"])
-                try file.root.write("embedding", [Float(1), 0, 0, 1], shape: [2, 2])
+                try file.root.write(DatasetPath.videoID, strings: ["a", "b"])
+                try file.root.write(DatasetPath.Embeddings.embedding, [Float(1), 0, 0, 1], shape: [2, 2])
                 try file.root.write("extra/group/values", [Int32(1)])
             }
             return try Data(contentsOf: URL(fileURLWithPath: path(name)))

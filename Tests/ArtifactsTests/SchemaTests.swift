@@ -1,23 +1,19 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 import TestSupport
 import XCTest
 
 final class SchemaTests: FolderTestCase {
-    /// A minimal valid graph on 3 videos; `mutate` breaks it.
+    /// A minimal valid graph on 3 videos (the contract's writer); `mutate` breaks it. The broken files
+    /// below are written with raw HDF5 calls on purpose: no contract writer produces them.
     private func graphFile(_ name: String, mutate: (Group) throws -> Void = { _ in }) throws -> String {
         let file = try HDF5File.create(path(name))
         let root = file.root
         try root.setAttribute("schema", .string("gcml.graph/1"))
-        try root.write("video_id", strings: ["a", "b", "c"])
-        try root.write("train/indptr", [Int64(0), 1, 2, 2])
-        try root.write("train/indices", [Int32(1), 0])
-        try root.write("train/weights", [Float(1), 1])
-        try root.write("heldout/indptr", [Int64(0), 0, 0, 0])
-        try root.write("heldout/indices", [Int32]())
-        try root.write("heldout/weights", [Float]())
-        try root.write("heldout_nodes", [Int32(2)])
+        try RelationalGraph(videoIDs: ["a", "b", "c"], train: CSRGraph(indptr: [0, 1, 2, 2], indices: [1, 0], weights: [1, 1]),
+                            heldout: CSRGraph(nodes: 3), heldoutNodes: [2]).write(to: file)
         try mutate(root)
         try file.close()
         return path(name)

@@ -1,5 +1,7 @@
 import Artifacts
+import Contracts
 import Foundation
+import TestSupport
 import Support
 import XCTest
 
@@ -7,30 +9,9 @@ enum TreeFixtures {
     /// Writes a `gcml.graph/1` file from undirected edges with the Artifacts layer only
     /// (symmetric CSR, sorted columns, no held-out edges).
     static func writeGraph(_ path: String, nodes: Int, edges: [(Int, Int, Float)]) throws {
-        var rows = [[(Int32, Float)]](repeating: [], count: nodes)
-        for (a, b, w) in edges {
-            rows[a].append((Int32(b), w))
-            rows[b].append((Int32(a), w))
-        }
-        var indptr: [Int64] = [0], indices: [Int32] = [], weights: [Float] = []
-        for row in rows {
-            for (column, weight) in row.sorted(by: { $0.0 < $1.0 }) {
-                indices.append(column)
-                weights.append(weight)
-            }
-            indptr.append(Int64(indices.count))
-        }
-        try Artifact.write(path, schema: .graph, createdBy: "end-to-end test") { file in
-            let root = file.root
-            try root.write("video_id", strings: (0..<nodes).map { "video\($0)" })
-            try root.write("train/indptr", indptr)
-            try root.write("train/indices", indices)
-            try root.write("train/weights", weights)
-            try root.write("heldout/indptr", [Int64](repeating: 0, count: nodes + 1))
-            try root.write("heldout/indices", [Int32]())
-            try root.write("heldout/weights", [Float]())
-            try root.write("heldout_nodes", [Int32]())
-        }
+        let graph = RelationalGraph(videoIDs: (0..<nodes).map { "video\($0)" }, train: undirectedGraph(nodes: nodes, edges),
+                                    heldout: CSRGraph(nodes: nodes), heldoutNodes: [])
+        try Artifact.write(path, schema: .graph, createdBy: "end-to-end test") { try graph.write(to: $0) }
     }
 }
 
@@ -47,18 +28,18 @@ final class AffinityTreeTests: XCTestCase {
         try TreeFixtures.writeGraph(graph, nodes: 9, edges: [(0, 1, 5), (1, 2, 3), (2, 3, 5), (3, 4, 1), (4, 5, 2), (5, 6, 2), (6, 7, 4)])
         let result = try Executables.succeed("affinity-tree", ["--graph", graph, "--out", tree, "--levels", "3"])
 
+        let levels = try ClusterTree.read(tree).levels
+        XCTAssertEqual(levels.count, 3)
+        XCTAssertEqual(levels[0], ClusterLevel(assignment: [0, 0, 1, 1, 2, 2, 3, 3, 4], size: [2, 2, 2, 2, 1], parent: [0, 0, 1, 1, 2]))
+        XCTAssertEqual(levels[1].assignment, [0, 0, 0, 0, 1, 1, 1, 1, 2])
+        XCTAssertEqual(levels[1].parent, [0, 0, 1])
+        XCTAssertEqual(levels[2].size, [8, 1])
+        XCTAssertNil(levels[2].parent)
+
+        // The summary attributes beside the levels (no contract reader: only gcml-check and people read them).
         let file = try Artifact.open(tree, as: .tree)
         defer { try? file.close() }
         let root = file.root
-        XCTAssertEqual(try root.read("level_1/assignment", as: Int32.self), [0, 0, 1, 1, 2, 2, 3, 3, 4])
-        XCTAssertEqual(try root.read("level_1/size", as: Int64.self), [2, 2, 2, 2, 1])
-        XCTAssertEqual(try root.read("level_1/parent", as: Int32.self), [0, 0, 1, 1, 2])
-        XCTAssertEqual(try root.read("level_2/assignment", as: Int32.self), [0, 0, 0, 0, 1, 1, 1, 1, 2])
-        XCTAssertEqual(try root.read("level_2/parent", as: Int32.self), [0, 0, 1])
-        XCTAssertEqual(try root.read("level_3/size", as: Int64.self), [8, 1])
-        XCTAssertFalse(root.exists("level_3/parent"))
-        XCTAssertFalse(root.exists("level_4"))
-
         XCTAssertEqual(try root.attribute("level_clusters"), .ints([5, 3, 2]))
         XCTAssertEqual(try root.attribute("level_size_min"), .ints([1, 1, 1]))
         XCTAssertEqual(try root.attribute("level_size_max"), .ints([2, 4, 8]))
@@ -88,9 +69,7 @@ final class AffinityTreeTests: XCTestCase {
             let out = folder + "/tree\(threads).h5"
             try Executables.succeed("affinity-tree", ["--graph", graph, "--out", out, "--linkage", "average",
                                                       "--max-cluster-size", "50", "--threads", threads])
-            let file = try Artifact.open(out, as: .tree)
-            trees.append(try (1...3).map { try file.root.read("level_\($0)/assignment", as: Int32.self) })
-            try file.close()
+            trees.append(try ClusterTree.read(out).levels.map(\.assignment))
         }
         XCTAssertEqual(trees[0], trees[1])
     }

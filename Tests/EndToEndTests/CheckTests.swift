@@ -9,12 +9,12 @@ final class CheckTests: XCTestCase {
         let good = folder + "/triplets.h5", bad = folder + "/bad.h5"
         try Artifact.write(good, schema: .triplets, createdBy: "test", parameters: ["count": 3]) { file in
             for name in ["anchor", "positive", "negative"] { try file.root.write(name, [Int32(0), 1, 2]) }
-            try file.root.write("negative_level", [Int8(1), 0, 2])
+            try file.root.write(DatasetPath.Triplets.negativeLevel, [Int8(1), 0, 2])
             try file.root.setAttribute("fallbacks", .int(4))
         }
         let file = try HDF5File.create(bad)
         try file.root.setAttribute("schema", .string("gcml.triplets/1"))
-        try file.root.write("anchor", [Int32(0)])
+        try file.root.write(DatasetPath.Triplets.anchor, [Int32(0)])
         try file.close()
 
         let ok = try Executables.succeed("gcml-check", [good])

@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 import XCTest
@@ -20,19 +21,19 @@ final class DistributedStageTests: XCTestCase {
         let visual = (0..<(frames * 8)).map { Float(random.normal() * scales[$0 % 8]) + 5 }
         let audio = (0..<(frames * 3)).map { _ in Float(random.normal()) }
         let file = try HDF5File.create(path)
-        try file.root.write("video_id", strings: (0..<videos).map { "v\($0)" })
+        try file.root.write(DatasetPath.videoID, strings: (0..<videos).map { "v\($0)" })
         var offsets: [Int64] = [0]
         for c in counts { offsets.append(offsets.last! + Int64(c)) }
-        try file.root.write("frame_offsets", offsets)
-        try file.root.write("visual", visual, shape: [frames, 8])
-        try file.root.write("audio", audio, shape: [frames, 3])
+        try file.root.write(DatasetPath.Frames.offsets, offsets)
+        try file.root.write(DatasetPath.visual, visual, shape: [frames, 8])
+        try file.root.write(DatasetPath.audio, audio, shape: [frames, 3])
         var indptr: [Int64] = [0], indices: [Int32] = []
         for v in 0..<videos {
             if v % 2 == 0 { indices += [Int32(v % 5), 5] }
             indptr.append(Int64(indices.count))
         }
-        try file.root.write("labels/indptr", indptr)
-        try file.root.write("labels/indices", indices)
+        try file.root.write(DatasetPath.Labels.indptr, indptr)
+        try file.root.write(DatasetPath.Labels.indices, indices)
         try file.root.group("labels").setAttribute("num_classes", .int(6))
         try file.close()
         return path
@@ -66,27 +67,28 @@ final class DistributedStageTests: XCTestCase {
         let many = try Artifact.open(folder + "/three.h5", as: .features).root
         XCTAssertEqual(try one.intAttribute("ranks"), 1)
         XCTAssertEqual(try many.intAttribute("ranks"), 3)
-        XCTAssertEqual(try many.readStrings("video_id"), (0..<61).map { "v\($0)" })
-        XCTAssertEqual(try many.read("frame_count", as: Int32.self), try one.read("frame_count", as: Int32.self))
-        XCTAssertEqual(try many.read("labels/indptr", as: Int64.self), try one.read("labels/indptr", as: Int64.self))
-        XCTAssertEqual(try many.read("labels/indices", as: Int32.self), try one.read("labels/indices", as: Int32.self))
+        XCTAssertEqual(try many.readStrings(DatasetPath.videoID), (0..<61).map { "v\($0)" })
+        XCTAssertEqual(try many.read(DatasetPath.Features.frameCount, as: Int32.self), try one.read(DatasetPath.Features.frameCount, as: Int32.self))
+        XCTAssertEqual(try many.read(DatasetPath.Labels.indptr, as: Int64.self), try one.read(DatasetPath.Labels.indptr, as: Int64.self))
+        XCTAssertEqual(try many.read(DatasetPath.Labels.indices, as: Int32.self), try one.read(DatasetPath.Labels.indices, as: Int32.self))
         XCTAssertEqual(try many.group("labels").intAttribute("num_classes"), 6)
 
-        let pcaOne = try Artifact.open(folder + "/one-pca.h5", as: .pca).root
-        let pcaMany = try Artifact.open(folder + "/three-pca.h5", as: .pca).root
-        XCTAssertEqual(try pcaMany.intAttribute("ranks"), 3)
-        for (modality, k, d) in [("visual", 4, 8), ("audio", 2, 3)] {
-            let a: [Float] = try pcaOne.read("\(modality)/components"), b: [Float] = try pcaMany.read("\(modality)/components")
+        XCTAssertEqual(try Artifact.open(folder + "/three-pca.h5", as: .pca).root.intAttribute("ranks"), 3)
+        let savedOne = try SavedPCA.read(folder + "/one-pca.h5"), savedMany = try SavedPCA.read(folder + "/three-pca.h5")
+        let models = [("visual", savedOne.visual, savedMany.visual, 4, 8),
+                      ("audio", try XCTUnwrap(savedOne.audio), try XCTUnwrap(savedMany.audio), 2, 3)]
+        for (modality, modelOne, modelMany, k, d) in models {
+            let a = modelOne.components, b = modelMany.components
             XCTAssertLessThanOrEqual(subspaceDistance(a, b, k: k, d: d), 1e-3, modality)
             for i in 0..<k {   // same sign convention: each component points the same way
                 let dot = (0..<d).reduce(0.0) { $0 + Double(a[i * d + $1]) * Double(b[i * d + $1]) }
                 XCTAssertGreaterThan(dot, 0.999, "\(modality) component \(i)")
             }
-            let meanOne: [Double] = try pcaOne.read("\(modality)/mean"), meanMany: [Double] = try pcaMany.read("\(modality)/mean")
+            let meanOne = modelOne.mean, meanMany = modelMany.mean
             // Sums are float32 within a block of rows (then float64): the order of rows changes the last float32 digits.
             for (x, y) in zip(meanOne, meanMany) { XCTAssertEqual(x, y, accuracy: 1e-6 * max(1, abs(x))) }
         }
-        let visualOne: [Float] = try one.read("visual"), visualMany: [Float] = try many.read("visual")
+        let visualOne: [Float] = try one.read(DatasetPath.visual), visualMany: [Float] = try many.read(DatasetPath.visual)
         XCTAssertEqual(visualOne.count, visualMany.count)
         for (x, y) in zip(visualOne, visualMany) { XCTAssertEqual(x, y, accuracy: 1e-3 * max(1, abs(x))) }
         let check = try Executables.run("gcml-check", [folder + "/three.h5", folder + "/three-pca.h5"])
@@ -98,7 +100,7 @@ final class DistributedStageTests: XCTestCase {
         if h5py.status != 0 && ProcessInfo.processInfo.environment["GCML_REQUIRE_PYTHON"] == nil {
             throw XCTSkip("python3 with h5py and hdf5plugin is needed to read the file with h5py")
         }
-        let labels: [Int64] = try one.read("labels/indptr")
+        let labels: [Int64] = try one.read(DatasetPath.Labels.indptr)
         XCTAssertEqual(h5py.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "3 61 \(labels.last ?? -1) v60 False", h5py.stderr)
     }
 
@@ -149,7 +151,7 @@ final class DistributedStageTests: XCTestCase {
             for dataset in ["anchor", "positive", "negative"] {
                 XCTAssertEqual(try many.read(dataset, as: Int32.self), try one.read(dataset, as: Int32.self), dataset)
             }
-            XCTAssertEqual(try many.read("negative_level", as: Int8.self), try one.read("negative_level", as: Int8.self))
+            XCTAssertEqual(try many.read(DatasetPath.Triplets.negativeLevel, as: Int8.self), try one.read(DatasetPath.Triplets.negativeLevel, as: Int8.self))
             for attribute in ["negative_level_counts", "requested_level_counts", "rejected_draws", "fallback_no_sibling", "anchors"] {
                 XCTAssertEqual(try many.attribute(attribute), try one.attribute(attribute), attribute)
             }

@@ -49,14 +49,14 @@ extension TrainEmbedTests {
         XCTAssertEqual(one.count, videos * 8, file: file, line: line)
         XCTAssertLessThanOrEqual(relativeDifference(one, split), 1e-3, "embeddings", file: file, line: line)
         let ids = try HDF5File.open(folder + "/three-embeddings.h5")
-        XCTAssertEqual(try ids.root.readStrings("video_id"), (0..<videos).map { "vid\($0)" }, "rows in one-process order", file: file, line: line)
+        XCTAssertEqual(try ids.root.readStrings(DatasetPath.videoID), (0..<videos).map { "vid\($0)" }, "rows in one-process order", file: file, line: line)
         try ids.close()
         XCTAssertEqual(try ranksAttribute(folder + "/one.h5"), 1, file: file, line: line)
         XCTAssertEqual(try ranksAttribute(folder + "/three.h5"), 3, file: file, line: line)
         XCTAssertEqual(try ranksAttribute(folder + "/three-embeddings.h5"), 3, file: file, line: line)
         // The loss history (the same global batches) agrees too.
-        let lossOne: [Double] = try HDF5File.open(folder + "/one.h5").root.read("history/loss")
-        let lossThree: [Double] = try HDF5File.open(folder + "/three.h5").root.read("history/loss")
+        let lossOne: [Double] = try HDF5File.open(folder + "/one.h5").root.read(DatasetPath.Model.historyLoss)
+        let lossThree: [Double] = try HDF5File.open(folder + "/three.h5").root.read(DatasetPath.Model.historyLoss)
         XCTAssertEqual(lossOne.count, 10, file: file, line: line)
         for (a, b) in zip(lossOne, lossThree) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(a)), file: file, line: line) }
     }
@@ -80,6 +80,25 @@ extension TrainEmbedTests {
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertLessThanOrEqual(relativeDifference(try weights(folder + "/whole.h5"), try weights(folder + "/resumed.h5")), 1e-3)
         XCTAssertEqual(try ranksAttribute(folder + "/resumed.h5"), 2)
+    }
+
+    /// --validate-full-corpus under 3 ranks: each rank embeds a third of the corpus and ranks a third of the
+    /// queries, yet the logged MAP is the one-process one: bit for bit at step 0 (same weights), and within
+    /// 1e-6 after training (the weights then differ by float rounding, ~1e-8 relative).
+    func testFullCorpusValidationOnThreeRanksEqualsOneProcess() throws {
+        let args = ["--triplets", folder + "/triplets.h5", "--features", folder + "/features.h5", "--hidden", "16", "--audio-hidden", "8",
+                    "--dim", "8", "--batch-size", "12", "--steps", "20", "--threads", "1", "--validate", folder + "/graph.h5",
+                    "--validate-every", "10", "--validate-full-corpus"]
+        try Executables.succeed("train-embed", args + ["--out", folder + "/one.h5"])
+        let three = try Launch.run(Launch.mpirun(3, "train-embed", args + ["--out", folder + "/three.h5"]))
+        XCTAssertEqual(three.status, 0, three.stderr)
+        let one: [Double] = try HDF5File.open(folder + "/one.h5").root.read("history/validation_map_full_corpus")
+        let split: [Double] = try HDF5File.open(folder + "/three.h5").root.read("history/validation_map_full_corpus")
+        XCTAssertEqual(one.count, 3)
+        XCTAssertEqual(split.count, 3)
+        XCTAssertTrue(one.allSatisfy { $0 > 0 && $0 <= 1 }, "\(one)")
+        XCTAssertEqual(one.first, split.first, "step 0: identical weights give the identical MAP")
+        for (a, b) in zip(one, split) { XCTAssertEqual(a, b, accuracy: 1e-6) }
     }
 
     func testBatchSmallerThanTheRanksIsRejectedByName() throws {
@@ -110,8 +129,8 @@ extension EvalTests {
             for name in ["query", "candidates/index"] {
                 XCTAssertEqual(try one.root.read(name, as: Int32.self), try split.root.read(name, as: Int32.self), "\(mode) \(name)")
             }
-            XCTAssertEqual(try one.root.read("candidates/indptr", as: Int64.self), try split.root.read("candidates/indptr", as: Int64.self))
-            let apOne = try one.root.read("ap", as: Double.self), apThree = try split.root.read("ap", as: Double.self)
+            XCTAssertEqual(try one.root.read(DatasetPath.Retrieval.candidatesIndptr, as: Int64.self), try split.root.read(DatasetPath.Retrieval.candidatesIndptr, as: Int64.self))
+            let apOne = try one.root.read(DatasetPath.Retrieval.ap, as: Double.self), apThree = try split.root.read(DatasetPath.Retrieval.ap, as: Double.self)
             XCTAssertEqual(apOne.count, apThree.count)
             for (a, b) in zip(apOne, apThree) where !a.isNaN { XCTAssertEqual(a, b, accuracy: 1e-6, mode) }
             XCTAssertEqual(try one.root.intAttribute("ranks"), 1)
@@ -132,9 +151,9 @@ extension EvalTests {
             let a = try XCTUnwrap(one.root.doubleAttribute(name)), b = try XCTUnwrap(split.root.doubleAttribute(name))
             XCTAssertEqual(a, b, accuracy: 1e-3, name)
         }
-        XCTAssertEqual(try one.root.read("test_rows", as: Int32.self), try split.root.read("test_rows", as: Int32.self))
-        XCTAssertEqual(try one.root.dataset("predictions").shape, try split.root.dataset("predictions").shape)
-        XCTAssertLessThanOrEqual(relativeDifference(try one.root.read("predictions"), try split.root.read("predictions")), 1e-3)
+        XCTAssertEqual(try one.root.read(DatasetPath.Annotation.testRows, as: Int32.self), try split.root.read(DatasetPath.Annotation.testRows, as: Int32.self))
+        XCTAssertEqual(try one.root.dataset(DatasetPath.Annotation.predictions).shape, try split.root.dataset(DatasetPath.Annotation.predictions).shape)
+        XCTAssertLessThanOrEqual(relativeDifference(try one.root.read(DatasetPath.Annotation.predictions), try split.root.read(DatasetPath.Annotation.predictions)), 1e-3)
         XCTAssertEqual(try split.root.intAttribute("ranks"), 3)
         try one.close()
         try split.close()

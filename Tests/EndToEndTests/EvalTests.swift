@@ -1,5 +1,6 @@
 import Artifacts
 import Foundation
+import Contracts
 import Support
 import XCTest
 
@@ -37,15 +38,13 @@ final class EvalTests: XCTestCase {
                 for column in row.keys.sorted() { indices.append(column); weights.append(row[column]!) }
                 indptr.append(Int64(indices.count))
             }
-            try root.write("\(name)/indptr", indptr)
-            try root.write("\(name)/indices", indices)
-            try root.write("\(name)/weights", weights)
+            try CSRGraph(indptr: indptr, indices: indices, weights: weights).write(to: root, group: name)
         }
         try Artifact.write(folder + "/graph.h5", schema: .graph, createdBy: "test") { file in
-            try file.root.write("video_id", strings: ids)
-            try csr(train, "train", file.root)
-            try csr(heldout, "heldout", file.root)
-            try file.root.write("heldout_nodes", [Int32(0), 1, 2, 3])
+            try file.root.write(DatasetPath.videoID, strings: ids)
+            try csr(train, DatasetPath.Graph.train, file.root)
+            try csr(heldout, DatasetPath.Graph.heldout, file.root)
+            try file.root.write(DatasetPath.Graph.heldoutNodes, [Int32(0), 1, 2, 3])
         }
         var embedding = [Float](repeating: 0, count: videos * dimension)
         for v in 0..<videos {
@@ -56,21 +55,21 @@ final class EvalTests: XCTestCase {
             for j in 0..<dimension { embedding[v * dimension + j] /= norm.squareRoot() }
         }
         try Artifact.write(folder + "/embeddings.h5", schema: .embeddings, createdBy: "test") { file in
-            try file.root.write("video_id", strings: ids)
-            try file.root.write("embedding", embedding, shape: [videos, dimension])
+            try file.root.write(DatasetPath.videoID, strings: ids)
+            try file.root.write(DatasetPath.Embeddings.embedding, embedding, shape: [videos, dimension])
         }
         try Artifact.write(folder + "/features.h5", schema: .features, createdBy: "test") { file in
-            try file.root.write("video_id", strings: ids)
-            try file.root.write("visual", (0..<(videos * 3)).map { _ in Float(generator.normal()) }, shape: [videos, 3])
-            try file.root.write("frame_count", [Int32](repeating: 5, count: videos))
+            try file.root.write(DatasetPath.videoID, strings: ids)
+            try file.root.write(DatasetPath.visual, (0..<(videos * 3)).map { _ in Float(generator.normal()) }, shape: [videos, 3])
+            try file.root.write(DatasetPath.Features.frameCount, [Int32](repeating: 5, count: videos))
             var indptr: [Int64] = [0], indices: [Int32] = []
             for v in 0..<videos {
                 indices.append(Int32(cluster(v)))
                 if v % 2 == 0 { indices.append(Int32(clusters)) }
                 indptr.append(Int64(indices.count))
             }
-            try file.root.write("labels/indptr", indptr)
-            try file.root.write("labels/indices", indices)
+            try file.root.write(DatasetPath.Labels.indptr, indptr)
+            try file.root.write(DatasetPath.Labels.indices, indices)
             try file.root.group("labels").setAttribute("num_classes", .int(Int64(clusters + 1)))
         }
     }
@@ -89,11 +88,11 @@ final class EvalTests: XCTestCase {
             XCTAssertEqual(try root.doubleAttribute("map")!, 1, accuracy: 1e-9, mode)
             XCTAssertEqual(try root.doubleAttribute("ndcg_at_k")!, 1, accuracy: 1e-9, mode)
             XCTAssertEqual(try root.intAttribute("k"), 10)
-            let queries: [Int32] = try root.read("query")
+            let queries: [Int32] = try root.read(DatasetPath.Retrieval.query)
             XCTAssertTrue(Set([0, 1, 2, 3]).isSubset(of: Set(queries)), "cold-start videos are queries")
-            let indptr: [Int64] = try root.read("candidates/indptr")
+            let indptr: [Int64] = try root.read(DatasetPath.Retrieval.candidatesIndptr)
             XCTAssertEqual(indptr.count, queries.count + 1)
-            XCTAssertEqual(try root.read("ap", as: Double.self).count, queries.count)
+            XCTAssertEqual(try root.read(DatasetPath.Retrieval.ap, as: Double.self).count, queries.count)
             let summary = try XCTUnwrap(JSON.object(String(contentsOfFile: json, encoding: .utf8)))
             XCTAssertEqual(summary["map"] as? Double ?? 0, 1, accuracy: 1e-9)
             try file.close()
@@ -105,16 +104,16 @@ final class EvalTests: XCTestCase {
         try Executables.succeed("eval-map-ndcg", args + ["--out", folder + "/a.h5"])
         try Executables.succeed("eval-map-ndcg", args + ["--out", folder + "/b.h5"])
         let a = try Artifact.open(folder + "/a.h5", as: .retrieval), b = try Artifact.open(folder + "/b.h5", as: .retrieval)
-        XCTAssertEqual(try a.root.read("query", as: Int32.self), [0, 1, 2, 3])
-        XCTAssertEqual(try a.root.read("candidates/index", as: Int32.self), try b.root.read("candidates/index", as: Int32.self))
+        XCTAssertEqual(try a.root.read(DatasetPath.Retrieval.query, as: Int32.self), [0, 1, 2, 3])
+        XCTAssertEqual(try a.root.read(DatasetPath.Retrieval.candidatesIndex, as: Int32.self), try b.root.read(DatasetPath.Retrieval.candidatesIndex, as: Int32.self))
         let map = try XCTUnwrap(a.root.doubleAttribute("map"))
         XCTAssertTrue(map > 0 && map <= 1, "\(map)")
     }
 
     func testMismatchedVectorsAreRejectedWithFileAndDataset() throws {
         try Artifact.write(folder + "/short.h5", schema: .embeddings, createdBy: "test") { file in
-            try file.root.write("video_id", strings: Array(ids.prefix(10)))
-            try file.root.write("embedding", [Float](repeating: 1, count: 10 * 2), shape: [10, 2])
+            try file.root.write(DatasetPath.videoID, strings: Array(ids.prefix(10)))
+            try file.root.write(DatasetPath.Embeddings.embedding, [Float](repeating: 1, count: 10 * 2), shape: [10, 2])
         }
         let run = try Executables.run("eval-map-ndcg", ["--vectors", folder + "/short.h5", "--graph", folder + "/graph.h5", "--out", folder + "/r.h5"])
         XCTAssertNotEqual(run.status, 0)
@@ -130,10 +129,10 @@ final class EvalTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("GAP"), run.stdout)
         let file = try Artifact.open(out, as: .annotation)
         let root = file.root
-        let testRows: [Int32] = try root.read("test_rows")
+        let testRows: [Int32] = try root.read(DatasetPath.Annotation.testRows)
         XCTAssertFalse(testRows.isEmpty)
-        XCTAssertEqual(try root.dataset("top_k/class").shape, [testRows.count, 5])   // K = min(20, 5 classes)
-        XCTAssertEqual(try root.dataset("predictions").shape, [testRows.count, 5])
+        XCTAssertEqual(try root.dataset(DatasetPath.Annotation.topClass).shape, [testRows.count, 5])   // K = min(20, 5 classes)
+        XCTAssertEqual(try root.dataset(DatasetPath.Annotation.predictions).shape, [testRows.count, 5])
         // The cluster label is a direction of the embedding; the even/odd label is not learnable,
         // so GAP is high but not 1; Hit@1 needs the cluster class first.
         XCTAssertGreaterThan(try XCTUnwrap(root.doubleAttribute("hit_at_1")), 0.9)

@@ -47,8 +47,8 @@ final class ImportTests: XCTestCase {
         let result = try Executables.succeed("gcml-import", ["--tfrecord", folder + "/shards/frame/train*.tfrecord", "--out", out])
         XCTAssertTrue(result.stdout.contains("videos           9"), result.stdout)
         let file = try Artifact.open(out, as: .frames)
-        XCTAssertEqual(try file.root.readStrings("video_id"), try expectedIDs("frame"))
-        XCTAssertEqual(try file.root.dataset("visual").elementType, .uint8)
+        XCTAssertEqual(try file.root.readStrings(DatasetPath.videoID), try expectedIDs("frame"))
+        XCTAssertEqual(try file.root.dataset(DatasetPath.visual).elementType, .uint8)
         XCTAssertEqual(try file.root.stringAttribute("schema"), "gcml.frames/1")
         try file.close()
     }
@@ -57,8 +57,8 @@ final class ImportTests: XCTestCase {
         let out = folder + "/features.h5"
         try Executables.succeed("gcml-import", ["--tfrecord", folder + "/shards/video/*.tfrecord", "--level", "video", "--out", out])
         let file = try Artifact.open(out, as: .features)
-        XCTAssertEqual(try file.root.readStrings("video_id"), try expectedIDs("video"))
-        XCTAssertEqual(try file.root.dataset("visual").shape[1], 1024)
+        XCTAssertEqual(try file.root.readStrings(DatasetPath.videoID), try expectedIDs("video"))
+        XCTAssertEqual(try file.root.dataset(DatasetPath.visual).shape[1], 1024)
         try file.close()
     }
 
@@ -83,10 +83,10 @@ final class ImportTests: XCTestCase {
         try Executables.succeed("gcml-import", ["--tfrecord", shards, "--out", frames])
         try Executables.succeed("extract-pca", ["--frames", frames, "--out", viaFrames, "--dim", "4", "--audio-dim", "3"])
         let a = try Artifact.open(direct, as: .features), b = try Artifact.open(viaFrames, as: .features)
-        XCTAssertEqual(try a.root.readStrings("video_id"), try expectedIDs("frame"))
-        XCTAssertEqual(try a.root.readStrings("video_id"), try b.root.readStrings("video_id"))
-        XCTAssertEqual(try a.root.read("frame_count", as: Int32.self), try b.root.read("frame_count", as: Int32.self))
-        XCTAssertEqual(try a.root.read("labels/indices", as: Int32.self), try b.root.read("labels/indices", as: Int32.self))
+        XCTAssertEqual(try a.root.readStrings(DatasetPath.videoID), try expectedIDs("frame"))
+        XCTAssertEqual(try a.root.readStrings(DatasetPath.videoID), try b.root.readStrings(DatasetPath.videoID))
+        XCTAssertEqual(try a.root.read(DatasetPath.Features.frameCount, as: Int32.self), try b.root.read(DatasetPath.Features.frameCount, as: Int32.self))
+        XCTAssertEqual(try a.root.read(DatasetPath.Labels.indices, as: Int32.self), try b.root.read(DatasetPath.Labels.indices, as: Int32.self))
         XCTAssertEqual(try a.root.group("labels").intAttribute("num_classes"), 3862)
         for name in ["visual", "audio"] {
             let x = try a.root.read(name, as: Float.self), y = try b.root.read(name, as: Float.self)
@@ -102,13 +102,13 @@ final class ImportTests: XCTestCase {
         let out = folder + "/features.h5"
         try Executables.succeed("extract-pca", ["--tfrecord", folder + "/shards/frame/*.tfrecord", "--out", out])
         let file = try Artifact.open(out, as: .features)
-        XCTAssertEqual(try file.root.dataset("visual").shape, [9, 1024])
+        XCTAssertEqual(try file.root.dataset(DatasetPath.visual).shape, [9, 1024])
         try file.close()
         let video = folder + "/video-features.h5"
         try "shards/video/video0000.tfrecord\nshards/video/video000[12].tfrecord\n".write(toFile: folder + "/list.txt", atomically: true, encoding: .utf8)
         try Executables.succeed("extract-pca", ["--tfrecord", "@" + folder + "/list.txt", "--level", "video", "--out", video])
         let features = try Artifact.open(video, as: .features)
-        XCTAssertEqual(try features.root.readStrings("video_id"), try expectedIDs("video"))
+        XCTAssertEqual(try features.root.readStrings(DatasetPath.videoID), try expectedIDs("video"))
         try features.close()
         let both = try Executables.run("extract-pca", ["--tfrecord", out, "--frames", out, "--out", video])
         XCTAssertNotEqual(both.status, 0)

@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import XCTest
 
@@ -7,13 +8,13 @@ final class ReportTests: XCTestCase {
     func writeRetrieval(_ path: String, map: Double, ndcg: Double, eligibleQueries: Int? = nil) throws {
         try Artifact.write(path, schema: .retrieval, createdBy: "test") { file in
             let root = file.root
-            try root.write("query", [Int32(0), 1])
-            try root.write("candidates/indptr", [Int64(0), 2, 3])
-            try root.write("candidates/index", [Int32(1), 2, 0])
-            try root.write("candidates/score", [Float(0.9), 0.5, 0.7])
-            try root.write("candidates/relevance", [Float(1), 0, 1])
-            try root.write("ap", [1.0, 1.0])
-            try root.write("ndcg", [1.0, 1.0])
+            try root.write(DatasetPath.Retrieval.query, [Int32(0), 1])
+            try root.write(DatasetPath.Retrieval.candidatesIndptr, [Int64(0), 2, 3])
+            try root.write(DatasetPath.Retrieval.candidatesIndex, [Int32(1), 2, 0])
+            try root.write(DatasetPath.Retrieval.candidatesScore, [Float(0.9), 0.5, 0.7])
+            try root.write(DatasetPath.Retrieval.candidatesRelevance, [Float(1), 0, 1])
+            try root.write(DatasetPath.Retrieval.ap, [1.0, 1.0])
+            try root.write(DatasetPath.Retrieval.ndcg, [1.0, 1.0])
             try root.setAttribute("map", .double(map))
             try root.setAttribute("ndcg_at_k", .double(ndcg))
             try root.setAttribute("k", .int(60))
@@ -24,9 +25,9 @@ final class ReportTests: XCTestCase {
     func writeAnnotation(_ path: String, gap: Double, map: Double, hit1: Double, hit5: Double) throws {
         try Artifact.write(path, schema: .annotation, createdBy: "test") { file in
             let root = file.root
-            try root.write("test_rows", [Int32(0), 1])
-            try root.write("top_k/class", [Int32](repeating: 0, count: 40), shape: [2, 20])
-            try root.write("top_k/score", [Float](repeating: 0.5, count: 40), shape: [2, 20])
+            try root.write(DatasetPath.Annotation.testRows, [Int32(0), 1])
+            try root.write(DatasetPath.Annotation.topClass, [Int32](repeating: 0, count: 40), shape: [2, 20])
+            try root.write(DatasetPath.Annotation.topScore, [Float](repeating: 0.5, count: 40), shape: [2, 20])
             for (name, value) in [("gap", gap), ("map", map), ("hit_at_1", hit1), ("hit_at_5", hit5), ("perr", 0.5)] {
                 try root.setAttribute(name, .double(value))
             }
@@ -39,17 +40,17 @@ final class ReportTests: XCTestCase {
             let root = file.root
             try root.write("layer1/weight", [Float](repeating: 0.1, count: 6), shape: [2, 3])
             try root.write("layer1/bias", [Float](repeating: 0, count: 2))
-            try root.write("history/step", steps)
-            try root.write("history/loss", loss)
+            try root.write(DatasetPath.Model.historyStep, steps)
+            try root.write(DatasetPath.Model.historyLoss, loss)
             if let validation {
-                try root.write("history/validation_step", validation.steps)
-                try root.write("history/validation_map", validation.map)
+                try root.write(DatasetPath.Model.historyValidationStep, validation.steps)
+                try root.write(DatasetPath.Model.historyValidationMAP, validation.map)
             }
-            if let fullCorpus { try root.write("history/validation_map_full_corpus", fullCorpus) }
+            if let fullCorpus { try root.write(DatasetPath.Model.historyValidationMAPFullCorpus, fullCorpus) }
             if let mining {
-                try root.write("history/presampled_negative_chosen", mining.chosen)
-                try root.write("history/active_fraction", mining.active)
-                try root.write("history/anchor_negative_distance", mining.distance)
+                try root.write(DatasetPath.Model.historyPresampledNegativeChosen, mining.chosen)
+                try root.write(DatasetPath.Model.historyActiveFraction, mining.active)
+                try root.write(DatasetPath.Model.historyAnchorNegativeDistance, mining.distance)
             }
             try root.setAttribute("steps", .int(steps.last ?? 0))
             if let wallSeconds { try root.setAttribute("wall_seconds", .double(wallSeconds)) }
@@ -57,20 +58,15 @@ final class ReportTests: XCTestCase {
     }
 
     func writeTreeAndTruth(_ folder: String) throws {
-        try Artifact.write(folder + "/tree.h5", schema: .tree, createdBy: "test") { file in
-            let root = file.root
-            try root.write("level_1/assignment", [Int32(0), 0, 1, 1, 2, 2, 3, 3])
-            try root.write("level_1/size", [Int64(2), 2, 2, 2])
-            try root.write("level_1/parent", [Int32(0), 0, 1, 1])
-            try root.write("level_2/assignment", [Int32(0), 0, 0, 0, 1, 1, 1, 1])
-            try root.write("level_2/size", [Int64(4), 4])
-        }
+        let tree = ClusterTree(levels: [ClusterLevel(assignment: [0, 0, 1, 1, 2, 2, 3, 3], size: [2, 2, 2, 2], parent: [0, 0, 1, 1]),
+                                        ClusterLevel(assignment: [0, 0, 0, 0, 1, 1, 1, 1], size: [4, 4], parent: nil)])
+        try Artifact.write(folder + "/tree.h5", schema: .tree, createdBy: "test") { try tree.write(to: $0) }
         try Artifact.write(folder + "/truth.h5", schema: .truth, createdBy: "test") { file in
             let root = file.root
-            try root.write("video_id", strings: (0..<8).map { "v\($0)" })
-            try root.write("genre", [Int32(0), 0, 0, 0, 1, 1, 1, 1])
-            try root.write("subgenre", [Int32(0), 0, 1, 1, 2, 2, 3, 3])
-            try root.write("topic", [Int32(0), 0, 1, 1, 2, 3, 3, 3])
+            try root.write(DatasetPath.videoID, strings: (0..<8).map { "v\($0)" })
+            try root.write(DatasetPath.Truth.genre, [Int32(0), 0, 0, 0, 1, 1, 1, 1])
+            try root.write(DatasetPath.Truth.subgenre, [Int32(0), 0, 1, 1, 2, 2, 3, 3])
+            try root.write(DatasetPath.Truth.topic, [Int32(0), 0, 1, 1, 2, 3, 3, 3])
         }
     }
 

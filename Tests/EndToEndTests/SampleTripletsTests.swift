@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 import XCTest
@@ -27,11 +28,10 @@ final class SampleTripletsTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
 
     private func read(_ path: String) throws -> (anchor: [Int32], positive: [Int32], negative: [Int32], level: [Int8], counts: AttributeValue?) {
-        let file = try Artifact.open(path, as: .triplets)
+        let triplets = try TripletSet.read(path, videos: nodes)
+        let file = try Artifact.open(path, as: .triplets)   // the summary attribute beside the datasets
         defer { try? file.close() }
-        let root = file.root
-        return (try root.read("anchor"), try root.read("positive"), try root.read("negative"), try root.read("negative_level"),
-                try root.attribute("negative_level_counts"))
+        return (triplets.anchor, triplets.positive, triplets.negative, triplets.negativeLevel, try file.root.attribute("negative_level_counts"))
     }
 
     func testSmartTripletsRespectTreeAndGraph() throws {
@@ -40,12 +40,10 @@ final class SampleTripletsTests: XCTestCase {
                                                                  "--count", "70000", "--seed", "5"])
         let t = try read(out)
         XCTAssertEqual(t.anchor.count, 70_000)
-        let file = try Artifact.open(tree, as: .tree)
-        let assignments: [[Int32]] = try (1...3).map { try file.root.read("level_\($0)/assignment") }
-        try file.close()
-        let graphFile = try Artifact.open(graph, as: .graph)
-        let indptr: [Int64] = try graphFile.root.read("train/indptr"), indices: [Int32] = try graphFile.root.read("train/indices")
-        try graphFile.close()
+        let assignments = try ClusterTree.read(tree).levels.map(\.assignment)
+        XCTAssertEqual(assignments.count, 3)
+        let train = try RelationalGraph.readTrain(graph)
+        let indptr = train.indptr, indices = train.indices
         func neighbours(_ v: Int32) -> ArraySlice<Int32> { indices[Int(indptr[Int(v)])..<Int(indptr[Int(v) + 1])] }
         var histogram = [Int64](repeating: 0, count: 4)
         for i in 0..<t.anchor.count {

@@ -45,7 +45,7 @@ final class SlurmPipelineTests: XCTestCase {
         XCTAssertTrue(output.contains("srun --mpi=pmix"), "the distributed stages did not run through srun")
 
         // The distributed stages wrote their artifacts from 3 ranks; the rest from one; the report exists.
-        for (artifact, ranks) in [("features.h5", 3), ("triplets-smart.h5", 3), ("triplets-random.h5", 3), ("graph.h5", 1)] {
+        for (artifact, ranks) in [("features.h5", 3), ("triplets-smart.h5", 3), ("triplets-random.h5", 3), ("tree.h5", 3), ("graph.h5", 1)] {
             let file = try HDF5File.open("\(folder)/run/\(artifact)")
             XCTAssertEqual(try file.root.intAttribute("ranks"), Int64(ranks), artifact)
             try file.close()

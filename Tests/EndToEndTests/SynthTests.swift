@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import XCTest
 
@@ -10,12 +11,11 @@ final class SynthTests: XCTestCase {
         let result = try Executables.succeed("gcml-synth", ["--profile", "tiny", "--out", folder, "--videos", "200", "--sessions", "300",
                                                             "--visual-dim", "64", "--visual-clutter-rank", "16", "--seed", "7"])
         XCTAssertTrue(result.stdout.contains("wrote 200 videos"), result.stdout)
-        let frames = try Artifact.open(folder + "/frames.h5", as: .frames)
-        XCTAssertEqual(try frames.root.dataset("visual").shape[1], 64)
-        XCTAssertEqual(try frames.root.readStrings("video_id").count, 200)
-        let truth = try Artifact.open(folder + "/truth.h5", as: .truth)
-        XCTAssertEqual(try truth.root.read("topic", as: Int32.self).count, 200)
-        XCTAssertEqual(try truth.root.intAttribute("seed"), 7)
+        let frames = try FramesFile(path: folder + "/frames.h5")
+        XCTAssertEqual(frames.visualDimension, 64)
+        XCTAssertEqual(frames.videoIDs.count, 200)
+        XCTAssertEqual(try LatentTruth.read(folder + "/truth.h5").topic.count, 200)
+        XCTAssertEqual(try Artifact.open(folder + "/truth.h5", as: .truth).root.intAttribute("seed"), 7)
         let lines = try String(contentsOfFile: folder + "/sessions.tsv", encoding: .utf8).split(separator: "\n")
         XCTAssertGreaterThan(lines.count, 300)
         XCTAssertTrue(lines.allSatisfy { $0.split(separator: "\t").count == 2 })
@@ -26,8 +26,8 @@ final class SynthTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try Executables.succeed("gcml-synth", ["--profile", "tiny", "--out", folder, "--videos", "300", "--sessions", "200",
                                                "--visual-dim", "32", "--pairs", "--video-level"])
-        let features = try Artifact.open(folder + "/features.h5", as: .features)
-        XCTAssertEqual(try features.root.dataset("visual").shape, [300, 32])
+        let features = try FeatureTable.read(folder + "/features.h5")
+        XCTAssertEqual([features.count, features.visualWidth], [300, 32])
         let pairs = try String(contentsOfFile: folder + "/pairs.tsv", encoding: .utf8).split(separator: "\n")
         XCTAssertFalse(pairs.isEmpty)
         XCTAssertTrue(pairs.allSatisfy { $0.split(separator: "\t").count == 3 })

@@ -1,4 +1,5 @@
 import Artifacts
+import Contracts
 import Foundation
 import Support
 import XCTest
@@ -26,11 +27,10 @@ final class TrainEmbedTests: XCTestCase {
             for c in 0..<visualWidth { visual.append(scale * (Float(c % topics == topic(v) ? 2 : 0) + Float(generator.normal()))) }
             for _ in 0..<audioWidth { audio.append(scale * Float(generator.normal())) }
         }
+        let table = FeatureTable(videoIDs: (0..<videos).map { "vid\($0)" }, visual: visual, visualWidth: visualWidth, audio: audio,
+                                 audioWidth: audioWidth)
         try Artifact.write("\(folder)/\(name)", schema: .features, createdBy: "test") { file in
-            try file.root.write("video_id", strings: (0..<videos).map { "vid\($0)" })
-            try file.root.write("visual", visual, shape: [videos, visualWidth])
-            try file.root.write("audio", audio, shape: [videos, audioWidth])
-            try file.root.write("frame_count", [Int32](repeating: 10, count: videos))
+            try table.write(to: file, frameCounts: [Int32](repeating: 10, count: videos))
         }
         var anchor: [Int32] = [], positive: [Int32] = [], negative: [Int32] = []
         for t in 0..<200 {
@@ -39,41 +39,28 @@ final class TrainEmbedTests: XCTestCase {
             positive.append(Int32((a + topics * (1 + generator.below(videos / topics - 1))) % videos))
             negative.append(Int32((a + 1 + generator.below(topics - 1)) % videos))
         }
-        try Artifact.write("\(folder)/triplets.h5", schema: .triplets, createdBy: "test") { file in
-            try file.root.write("anchor", anchor)
-            try file.root.write("positive", positive)
-            try file.root.write("negative", negative)
-            try file.root.write("negative_level", [Int8](repeating: 0, count: anchor.count))
-        }
+        let triplets = TripletSet(anchor: anchor, positive: positive, negative: negative, negativeLevel: [Int8](repeating: 0, count: anchor.count))
+        try Artifact.write("\(folder)/triplets.h5", schema: .triplets, createdBy: "test") { try triplets.write(to: $0) }
         try Artifact.write("\(folder)/tree.h5", schema: .tree, createdBy: "test") { file in
             // Level 1: topic clusters plus one singleton (video 0 alone), which gets no class.
             var assignment = (0..<videos).map { Int32(topic($0)) }
             assignment[0] = Int32(topics)
             var size = [Int64](repeating: 0, count: topics + 1)
             for a in assignment { size[Int(a)] += 1 }
-            try file.root.write("level_1/assignment", assignment)
-            try file.root.write("level_1/size", size)
+            try ClusterTree(levels: [ClusterLevel(assignment: assignment, size: size, parent: nil)]).write(to: file)
         }
         // Graph: train edges to the next same-topic video, held-out edges to the one after.
-        func csr(_ offset: Int) -> ([Int64], [Int32], [Float]) {
+        func csr(_ offset: Int) -> CSRGraph {
             var indptr: [Int64] = [0], indices: [Int32] = []
             for v in 0..<videos {
                 let a = (v + offset * topics) % videos, b = (v - offset * topics + videos) % videos
                 indices += [Int32(min(a, b)), Int32(max(a, b))]
                 indptr.append(Int64(indices.count))
             }
-            return (indptr, indices, [Float](repeating: 1, count: indices.count))
+            return CSRGraph(indptr: indptr, indices: indices, weights: [Float](repeating: 1, count: indices.count))
         }
-        try Artifact.write("\(folder)/graph.h5", schema: .graph, createdBy: "test") { file in
-            try file.root.write("video_id", strings: (0..<videos).map { "vid\($0)" })
-            for (group, offset) in [("train", 1), ("heldout", 2)] {
-                let (indptr, indices, weights) = csr(offset)
-                try file.root.write("\(group)/indptr", indptr)
-                try file.root.write("\(group)/indices", indices)
-                try file.root.write("\(group)/weights", weights)
-            }
-            try file.root.write("heldout_nodes", [Int32]())
-        }
+        let graph = RelationalGraph(videoIDs: (0..<videos).map { "vid\($0)" }, train: csr(1), heldout: csr(2), heldoutNodes: [])
+        try Artifact.write("\(folder)/graph.h5", schema: .graph, createdBy: "test") { try graph.write(to: $0) }
     }
 
     func read(_ path: String, _ dataset: String) throws -> [Float] {
@@ -88,18 +75,18 @@ final class TrainEmbedTests: XCTestCase {
                                                              "--steps", "20", "--validate", "\(folder)/graph.h5", "--validate-every", "10"] + small)
         XCTAssertTrue(result.stdout.contains("final loss"), result.stdout)
         XCTAssertTrue(result.stdout.contains("validation MAP"), result.stdout)
+        let history = try ModelRun.read("\(folder)/model.h5").history
+        XCTAssertEqual(history.step, Array(stride(from: 2, through: 20, by: 2)).map(Int64.init))
+        XCTAssertEqual(history.validationStep, [0, 10, 20])
+        // The layers and the optimiser state have no contract reader (only train-embed reads them, to resume).
         let model = try Artifact.open("\(folder)/model.h5", as: .model)
-        let steps: [Int64] = try model.root.read("history/step")
-        XCTAssertEqual(steps, Array(stride(from: 2, through: 20, by: 2)).map(Int64.init))
-        let validation: [Int64] = try model.root.read("history/validation_step")
-        XCTAssertEqual(validation, [0, 10, 20])
         XCTAssertEqual(try model.root.dataset("visual/fc1/weight").shape, [16, visualWidth])
         XCTAssertEqual(try model.root.dataset("audio/fc2/weight").shape, [8, 8])
         XCTAssertTrue(model.root.exists("optimizer/visual/fc1/weight_m"))
         try model.close()
-        let embeddings = try Artifact.open("\(folder)/emb.h5", as: .embeddings)
-        XCTAssertEqual(try embeddings.root.dataset("embedding").shape, [videos, 8])
-        let values: [Float] = try embeddings.root.read("embedding")
+        let embeddings = try VideoVectors.read("\(folder)/emb.h5")
+        XCTAssertEqual([embeddings.rows, embeddings.dimension], [videos, 8])
+        let values = embeddings.values
         for r in 0..<videos {
             let norm = (0..<8).reduce(Float(0)) { $0 + values[r * 8 + $1] * values[r * 8 + $1] }
             XCTAssertEqual(norm, 1, accuracy: 1e-5)
@@ -121,14 +108,10 @@ final class TrainEmbedTests: XCTestCase {
         try Executables.succeed("train-embed", common + ["--out", "\(folder)/whole.h5", "--steps", "12", "--checkpoint-every", "5"])
         try Executables.succeed("train-embed", common + ["--out", "\(folder)/part.h5", "--steps", "7"])
         try Executables.succeed("train-embed", common + ["--out", "\(folder)/part.h5", "--steps", "12", "--resume"])
-        for dataset in ["visual/fc1/weight", "audio/fc2/bias", "optimizer/visual/fc2/weight_v", "history/loss"] {
-            if dataset == "history/loss" {
-                let a = try HDF5File.open("\(folder)/whole.h5"), b = try HDF5File.open("\(folder)/part.h5")
-                XCTAssertEqual(try a.root.read("history/loss", as: Double.self), try b.root.read("history/loss", as: Double.self))
-                try a.close(); try b.close()
-            } else {
-                XCTAssertEqual(try read("\(folder)/whole.h5", dataset), try read("\(folder)/part.h5", dataset), dataset)
-            }
+        XCTAssertEqual(try ModelRun.read("\(folder)/whole.h5").history.loss, try ModelRun.read("\(folder)/part.h5").history.loss)
+        // Weights and optimiser state: train-embed's own checkpoint layout, no contract reader.
+        for dataset in ["visual/fc1/weight", "audio/fc2/bias", "optimizer/visual/fc2/weight_v"] {
+            XCTAssertEqual(try read("\(folder)/whole.h5", dataset), try read("\(folder)/part.h5", dataset), dataset)
         }
     }
 
@@ -145,10 +128,10 @@ final class TrainEmbedTests: XCTestCase {
 
     func testTripletsOutsideTheFeaturesAreRejectedWithFileAndDataset() throws {
         try Artifact.write("\(folder)/bad.h5", schema: .triplets, createdBy: "test") { file in
-            try file.root.write("anchor", [Int32(0), Int32(videos + 5)])
-            try file.root.write("positive", [Int32(1), Int32(2)])
-            try file.root.write("negative", [Int32(3), Int32(4)])
-            try file.root.write("negative_level", [Int8(0), Int8(0)])
+            try file.root.write(DatasetPath.Triplets.anchor, [Int32(0), Int32(videos + 5)])
+            try file.root.write(DatasetPath.Triplets.positive, [Int32(1), Int32(2)])
+            try file.root.write(DatasetPath.Triplets.negative, [Int32(3), Int32(4)])
+            try file.root.write(DatasetPath.Triplets.negativeLevel, [Int8(0), Int8(0)])
         }
         let result = try Executables.run("train-embed", ["--features", "\(folder)/features.h5", "--triplets", "\(folder)/bad.h5",
                                                          "--out", "\(folder)/model.h5", "--steps", "2"] + small)

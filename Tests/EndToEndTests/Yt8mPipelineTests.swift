@@ -93,8 +93,8 @@ final class Yt8mPipelineTests: XCTestCase {
     private func chanceMAP(_ retrieval: String) throws -> Double {
         let file = try HDF5File.open(retrieval)
         defer { try? file.close() }
-        let indptr = try file.root.read("candidates/indptr", as: Int64.self)
-        let relevance = try file.root.read("candidates/relevance", as: Float.self)
+        let indptr = try file.root.read(DatasetPath.Retrieval.candidatesIndptr, as: Int64.self)
+        let relevance = try file.root.read(DatasetPath.Retrieval.candidatesRelevance, as: Float.self)
         var total = 0.0
         for q in 0..<(indptr.count - 1) {
             let list = relevance[Int(indptr[q])..<Int(indptr[q + 1])]
@@ -107,11 +107,11 @@ final class Yt8mPipelineTests: XCTestCase {
     private func checkFeatures(_ path: String, _ expected: Expected, frameCounts: Bool, file: StaticString = #filePath, line: UInt = #line) throws {
         let features = try Artifact.open(path, as: .features)
         defer { try? features.close() }
-        let ids = try features.root.readStrings("video_id")
+        let ids = try features.root.readStrings(DatasetPath.videoID)
         XCTAssertEqual(ids, expected.ids, "video ids in shard order", file: file, line: line)
         XCTAssertEqual(try features.root.group("labels").intAttribute("num_classes"), Int64(expected.numClasses), file: file, line: line)
-        let indptr = try features.root.read("labels/indptr", as: Int64.self)
-        let indices = try features.root.read("labels/indices", as: Int32.self)
+        let indptr = try features.root.read(DatasetPath.Labels.indptr, as: Int64.self)
+        let indices = try features.root.read(DatasetPath.Labels.indices, as: Int32.self)
         XCTAssertEqual(indptr.count, ids.count + 1, file: file, line: line)
         var mismatched: [String] = []
         for (row, id) in ids.enumerated() where row + 1 < indptr.count {
@@ -119,7 +119,7 @@ final class Yt8mPipelineTests: XCTestCase {
         }
         XCTAssertEqual(mismatched, [], "videos whose labels differ from the writer's", file: file, line: line)
         if frameCounts {
-            let counts = try features.root.read("frame_count", as: Int32.self)
+            let counts = try features.root.read(DatasetPath.Features.frameCount, as: Int32.self)
             XCTAssertEqual(counts, ids.map { expected.frames[$0] ?? -1 }, "frame counts", file: file, line: line)
         }
     }
@@ -183,8 +183,8 @@ final class Yt8mPipelineTests: XCTestCase {
         let expected = try expected()
         try checkFeatures(run + "/features.h5", expected, frameCounts: true)
         let features = try Artifact.open(run + "/features.h5", as: .features)
-        XCTAssertEqual(try features.root.dataset("visual").shape, [expected.ids.count, 64])
-        XCTAssertEqual(try features.root.dataset("audio").shape, [expected.ids.count, 128])
+        XCTAssertEqual(try features.root.dataset(DatasetPath.visual).shape, [expected.ids.count, 64])
+        XCTAssertEqual(try features.root.dataset(DatasetPath.audio).shape, [expected.ids.count, 128])
         let inputs = try XCTUnwrap(try features.root.stringAttribute("inputs"))
         try features.close()
         let shards = (0..<4).map { "\(folder!)/shards/frame/train000\($0).tfrecord" }
@@ -213,7 +213,7 @@ final class Yt8mPipelineTests: XCTestCase {
         let expected = try expected()
         try checkFeatures(run + "/features.h5", expected, frameCounts: false)
         let features = try Artifact.open(run + "/features.h5", as: .features)
-        XCTAssertEqual(try features.root.dataset("visual").shape, [expected.ids.count, 1024])   // mean_rgb as it is
+        XCTAssertEqual(try features.root.dataset(DatasetPath.visual).shape, [expected.ids.count, 1024])   // mean_rgb as it is
         try features.close()
         try checkLearned(run, expected)
         XCTAssertEqual(try make(["RUN=\(run)", "YT8M_LEVEL=video", "PAIRS=\(folder!)/shards/pairs.tsv", "-q", "all"]).status, 0,

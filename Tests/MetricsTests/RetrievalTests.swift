@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import LinearAlgebra
 import Metrics
 import Support
 import XCTest

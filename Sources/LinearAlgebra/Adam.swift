@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Adam hyper-parameters (PyTorch's defaults) and the learning-rate schedule:
 /// linear warm-up over `warmup` steps, then cosine decay to 0 at `totalSteps` when `cosine`.
@@ -34,7 +35,8 @@ public struct AdamSettings: Equatable, Sendable {
 
 /// Adam moments for a flat parameter vector, updated densely, or row by row for
 /// the rows a sparse gradient touched (lazy Adam, as PyTorch's SparseAdam: rows not
-/// touched keep their moments; bias correction uses the global step).
+/// touched keep their moments; bias correction uses the global step). The one Adam of
+/// the project: the embedding trainer and the annotation probe both step with it.
 public final class AdamState {
     public let m: Buffer<Float>
     public let v: Buffer<Float>
@@ -61,12 +63,12 @@ public final class AdamState {
         let vb1 = SIMD8<Float>(repeating: b1), vb2 = SIMD8<Float>(repeating: b2), one = SIMD8<Float>(repeating: 1)
         var i = 0
         while i + 8 <= count {
-            let g = Kernels.load(gradients, i) * scale
-            let mi = vb1 * Kernels.load(UnsafePointer(m), i) + (one - vb1) * g
-            let vi = vb2 * Kernels.load(UnsafePointer(v), i) + (one - vb2) * g * g
-            Kernels.store(mi, m, i)
-            Kernels.store(vi, v, i)
-            Kernels.store(Kernels.load(UnsafePointer(parameters), i) - stepSize * mi / (vi.squareRoot() * inverseC2 + eps), parameters, i)
+            let g = Self.load(gradients + i) * scale
+            let mi = vb1 * Self.load(m + i) + (one - vb1) * g
+            let vi = vb2 * Self.load(v + i) + (one - vb2) * g * g
+            Self.store(mi, m + i)
+            Self.store(vi, v + i)
+            Self.store(Self.load(parameters + i) - stepSize * mi / (vi.squareRoot() * inverseC2 + eps), parameters + i)
             i += 8
         }
         while i < count {
@@ -78,5 +80,26 @@ public final class AdamState {
             parameters[i] -= stepSize * mi / (vi.squareRoot() * inverseC2 + eps)
             i += 1
         }
+    }
+
+    /// One step of the whole of `parameters` with a constant learning rate (no schedule, no clipping).
+    public func update(_ parameters: inout [Float], gradients: [Float], settings: AdamSettings, step: Int) {
+        precondition(parameters.count == gradients.count && parameters.count <= m.count, "AdamState: sizes differ")
+        parameters.withUnsafeMutableBufferPointer { p in
+            gradients.withUnsafeBufferPointer { g in
+                update(parameters: p.baseAddress!, gradients: g.baseAddress!, count: p.count, settings: settings, step: step,
+                       rate: settings.learningRate, scale: 1)
+            }
+        }
+    }
+
+    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always) private static func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load(UnsafePointer(p)) }
+
+    @inline(__always) private static func store(_ value: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Float>.self)
     }
 }

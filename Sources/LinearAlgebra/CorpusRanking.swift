@@ -1,4 +1,3 @@
-import LinearAlgebra
 import Support
 
 /// Exact ranking of a whole corpus by inner product for a set of queries:
