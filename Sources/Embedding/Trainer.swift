@@ -109,6 +109,7 @@ public final class Trainer {
         let shape = TwoTowerShape(visualInput: features.visualWidth, visualHidden: options.visualHidden,
                                   audioInput: features.audioWidth, audioHidden: options.audioHidden, dim: options.dim)
         network = TwoTowerNetwork(shape: shape, seed: options.seed)
+        network.threads = options.threads
         networkAdam = AdamState(count: network.parameterCount)
         generator = SeededGenerator(seed: options.seed ^ 0x5EED_5A3F_1ED5_0F7A)
         switch task {
@@ -129,6 +130,7 @@ public final class Trainer {
             rowsPerStep = options.batch
             let classes = labels.classCount
             let softmax = SoftmaxHead<Float>(classes: classes, dim: options.dim, seed: options.seed &+ 7)
+            softmax.threads = options.threads
             head = softmax
             headAdam = (AdamState(count: classes * options.dim), AdamState(count: classes))
             if let k = options.sampled, k < classes {
@@ -194,6 +196,13 @@ public final class Trainer {
         videoBatch[row] = video
     }
 
+    /// Copies the features of `rows` batch rows (row → its video) into the batch buffers, split over the threads.
+    private func gatherFeatures(rows: Int, video: (Int) -> Int32) {
+        Kernels.forEachChunk(rows, threads: options.threads, minimum: 128) { chunk in
+            for row in chunk { gather(video: video(row), row: row) }
+        }
+    }
+
     /// Loss of the next batch and the gradients (network and head, summed over ranks), without updating.
     func computeGradients() throws -> Double {
         let b = options.batch
@@ -212,9 +221,8 @@ public final class Trainer {
                 batchVideos[b + j] = triplets.positive[t]
                 batchVideos[2 * b + j] = triplets.negative[t]
             }
-            for (l, j) in share.enumerated() {
-                for part in 0..<3 { gather(video: batchVideos[part * b + j], row: part * local + l) }
-            }
+            let start = share.lowerBound
+            gatherFeatures(rows: 3 * local) { row in batchVideos[(row / local) * b + start + row % local] }
             let rows = 3 * b
             let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: 3 * local)
             let all = try gatherBatch(z, parts: 3)
@@ -244,7 +252,8 @@ public final class Trainer {
             network.backward(visual: visualBatch.pointer, audio: audio, rows: 3 * local, outputGradient: outputGradient.pointer)
         case .classification(let labels):
             for j in 0..<b { batchVideos[j] = labels.label[Int(eligible[example(first + j)])] }   // the class of each row
-            for (l, j) in share.enumerated() { gather(video: eligible[example(first + j)], row: l) }
+            for (l, j) in share.enumerated() { videoBatch[l] = eligible[example(first + j)] }
+            gatherFeatures(rows: local) { videoBatch[$0] }
             let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: local)
             let all = try gatherBatch(z, parts: 1)
             let gradient = communicator.size > 1 ? batchGradient.pointer : outputGradient.pointer
@@ -328,18 +337,7 @@ public final class Trainer {
             }
             step += 1
             let rate = options.adam.rate(step: step, totalSteps: options.steps)
-            networkAdam.update(parameters: network.parameters.pointer, gradients: network.gradients.pointer, count: network.parameterCount,
-                               settings: options.adam, step: step, rate: rate, scale: scale)
-            if let head, let headAdam {
-                let dim = head.dim
-                for s in 0..<head.touchedCount {
-                    let c = Int(head.touched[s])
-                    headAdam.weight.update(parameters: head.weight.pointer + c * dim, gradients: head.weightGradient.pointer + s * dim,
-                                           offset: c * dim, count: dim, settings: options.adam, step: step, rate: rate, scale: scale)
-                    headAdam.bias.update(parameters: head.bias.pointer + c, gradients: head.biasGradient.pointer + s, offset: c, count: 1,
-                                         settings: options.adam, step: step, rate: rate, scale: scale)
-                }
-            }
+            updateParameters(rate: rate, scale: scale)
             lossWindowState.sum += loss
             lossWindowState.steps += 1
             if let mining = lastMining {
@@ -349,6 +347,29 @@ public final class Trainer {
             }
             if step % max(1, options.logEvery) == 0 { flushLoss() }
             return loss
+        }
+    }
+
+    /// Adam on the network (densely) and on the head rows the step touched (lazily), split over the threads:
+    /// every value is updated by itself, so the split changes no number.
+    private func updateParameters(rate: Double, scale: Float) {
+        let settings = options.adam, step = step
+        let network = network, networkAdam = networkAdam
+        Kernels.forEachChunk(network.parameterCount, threads: options.threads, minimum: 1 << 16, alignment: 8) { range in
+            networkAdam.update(parameters: network.parameters.pointer + range.lowerBound, gradients: network.gradients.pointer + range.lowerBound,
+                               offset: range.lowerBound, count: range.count, settings: settings, step: step, rate: rate, scale: scale)
+        }
+        guard let head, let headAdam else { return }
+        let dim = head.dim
+        // The touched classes are distinct, so their rows can be updated in any order.
+        Kernels.forEachChunk(head.touchedCount, threads: options.threads, minimum: 256) { slots in
+            for s in slots {
+                let c = Int(head.touched[s])
+                headAdam.weight.update(parameters: head.weight.pointer + c * dim, gradients: head.weightGradient.pointer + s * dim,
+                                       offset: c * dim, count: dim, settings: settings, step: step, rate: rate, scale: scale)
+                headAdam.bias.update(parameters: head.bias.pointer + c, gradients: head.biasGradient.pointer + s, offset: c, count: 1,
+                                     settings: settings, step: step, rate: rate, scale: scale)
+            }
         }
     }
 
