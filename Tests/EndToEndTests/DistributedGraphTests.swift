@@ -131,32 +131,14 @@ final class DistributedGraphTests: XCTestCase {
         let out = folder + "/graph.h5"
         let small = try write("s1\tv1\ns1\tv2\n", "small.tsv")
         try Executables.succeed("build-graph", ["--features", features, "--sessions", small, "--out", out, "--holdout-nodes", "0"])
-        let before = try Data(contentsOf: URL(fileURLWithPath: out))
         // Enough sessions that the ranks are still reading when they are stopped.
         var text = ""
         text.reserveCapacity(60_000_000)
         for s in 0..<600_000 { for j in 0..<6 { text += "s\(s)\tv\((s * 7 + j * 13) % 2000)\n" } }
         let big = try write(text, "big.tsv")
         text = ""
-        let running = try Launch.Running(Launch.mpirun(3, "build-graph", ["--features", features, "--sessions", big, "--out", out,
-                                                                          "--threads", "1"]), seconds: 120)
-        var ranks: [Int: Int32] = [:]
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            ranks = Launch.rankProcesses(named: "build-graph")
-            if ranks.count == 3 { break }
-            usleep(20_000)
-        }
-        XCTAssertEqual(ranks.count, 3, "three ranks did not start")
-        for pid in ranks.values { kill(pid, SIGSTOP) }
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "published before the kill")
-        if let victim = ranks[1] { kill(victim, SIGKILL) }
-        for (rank, pid) in ranks where rank != 1 { kill(pid, SIGCONT) }
-        let result = running.finish()
-        XCTAssertNotEqual(result.status, 0)
-        XCTAssertFalse(result.timedOut, "the job did not end after rank 1 was killed")
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "the previous artifact changed")
-        for pid in ranks.values { XCTAssertTrue(Launch.ends(pid), "rank process \(pid) still running") }
+        try Launch.killRankOneExpectingNothingPublished("build-graph", ["--features", features, "--sessions", big, "--out", out,
+                                                                        "--threads", "1"], out: out)
         let parts = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".part-") }
         XCTAssertEqual(parts, [], "parts of a run that published nothing")
     }
