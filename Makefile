@@ -79,7 +79,7 @@ $(FEATURES) $(PCA_MODEL) &: $(FEATURES_INPUTS) $(EXTRACT_PCA)
 features: $(FEATURES)
 
 $(GRAPH): $(FEATURES) $(INTERACTIONS) $(BUILD_GRAPH)
-	$(BUILD_GRAPH) --features $(FEATURES) $(INTERACTIONS_ARG) --out $@ $(GRAPH_ARGS) --threads $(THREADS) --seed $(SEED)
+	$(LAUNCH) $(BUILD_GRAPH) --features $(FEATURES) $(INTERACTIONS_ARG) --out $@ $(GRAPH_ARGS) --threads $(THREADS) --seed $(SEED)
 graph: $(GRAPH)
 
 $(TREE): $(GRAPH) $(AFFINITY_TREE)
@@ -108,13 +108,13 @@ vectors_spec = $(if $(filter raw,$(1)),$(FEATURES):/visual,$(RUN)/$(1)/embedding
 define EVALUATION
 $(RUN)/$(1)/retrieval.h5: $(call vectors_file,$(1)) $(GRAPH) $(EVAL_MAP_NDCG)
 	@mkdir -p $(RUN)/$(1)
-	$(LAUNCH) $(EVAL_MAP_NDCG) --vectors $(call vectors_spec,$(1)) --graph $(GRAPH) --out $$@ $(EVAL_ARGS) --seed $(SEED)
+	$(LAUNCH) $(EVAL_MAP_NDCG) --vectors $(call vectors_spec,$(1)) --graph $(GRAPH) --out $$@ $(EVAL_ARGS) --threads $(THREADS) --seed $(SEED)
 $(RUN)/$(1)/retrieval-all.h5: $(call vectors_file,$(1)) $(GRAPH) $(EVAL_MAP_NDCG)
 	@mkdir -p $(RUN)/$(1)
-	$(LAUNCH) $(EVAL_MAP_NDCG) --vectors $(call vectors_spec,$(1)) --graph $(GRAPH) --out $$@ --candidates all $(EVAL_ARGS) --seed $(SEED)
+	$(LAUNCH) $(EVAL_MAP_NDCG) --vectors $(call vectors_spec,$(1)) --graph $(GRAPH) --out $$@ --candidates all $(EVAL_ARGS) --threads $(THREADS) --seed $(SEED)
 $(RUN)/$(1)/annotation.h5: $(call vectors_file,$(1)) $(FEATURES) $(EVAL_GAP)
 	@mkdir -p $(RUN)/$(1)
-	$(LAUNCH) $(EVAL_GAP) --vectors $(call vectors_spec,$(1)) --labels $(FEATURES) --out $$@ $(GAP_ARGS) --seed $(SEED)
+	$(LAUNCH) $(EVAL_GAP) --vectors $(call vectors_spec,$(1)) --labels $(FEATURES) --out $$@ $(GAP_ARGS) --threads $(THREADS) --seed $(SEED)
 endef
 $(foreach m,$(METHODS),$(eval $(call EVALUATION,$(m))))
 EVALUATIONS := $(foreach m,$(METHODS),$(RUN)/$(m)/retrieval.h5 $(RUN)/$(m)/retrieval-all.h5 $(RUN)/$(m)/annotation.h5)

@@ -18,6 +18,12 @@ public struct RelationalGraph: Sendable {
 
     public var nodeCount: Int { videoIDs.count }
 
+    /// How parts written by several ranks (each a contiguous range of rows) join: rows concatenated, CSR pointers shifted.
+    public static let partLayout = PartLayout(
+        rows: Set([DatasetPath.videoID, DatasetPath.Graph.heldoutNodes]
+            + [DatasetPath.Graph.train, DatasetPath.Graph.heldout].flatMap { ["\($0)/\(DatasetPath.CSR.indices)", "\($0)/\(DatasetPath.CSR.weights)"] }),
+        pointers: Set([DatasetPath.Graph.train, DatasetPath.Graph.heldout].map { "\($0)/\(DatasetPath.CSR.indptr)" }))
+
     /// Opens and validates a `gcml.graph/1` file.
     public static func read(_ path: String) throws -> RelationalGraph {
         let file = try Artifact.open(path, as: .graph)

@@ -20,11 +20,25 @@ public struct FullCorpusValidation: Sendable {
 
     /// MAP given the unit embeddings of every video, `corpus` [rows, dim] row-major.
     public func meanAveragePrecision(corpus: UnsafeBufferPointer<Float>, rows: Int, dim: Int, threads: Int = BLAS.threads) -> Double {
-        guard !queries.isEmpty else { return 0 }
-        let ranked = CorpusRanking(k: 1, threads: threads).rank(corpus: corpus, rows: rows, dimension: dim, queryRows: queries.map(Int.init),
-                                                                 excluded: excluded, targets: relevant)
+        Self.mean(averagePrecisions(corpus: corpus, rows: rows, dim: dim, queries: queries.indices, threads: threads))
+    }
+
+    /// The AP of queries `range` (positions in `queries`), in order: ranks score their shares and
+    /// concatenate them, so `mean` of the whole list adds up in the one-process order.
+    public func averagePrecisions(corpus: UnsafeBufferPointer<Float>, rows: Int, dim: Int, queries range: Range<Int>,
+                                  threads: Int = BLAS.threads) -> [Double] {
+        guard !range.isEmpty else { return [] }
+        let ranked = CorpusRanking(k: 1, threads: threads).rank(corpus: corpus, rows: rows, dimension: dim,
+                                                                 queryRows: queries[range].map(Int.init),
+                                                                 excluded: Array(excluded[range]), targets: Array(relevant[range]))
+        return (0..<range.count).map { ranked.averagePrecision(query: $0) }
+    }
+
+    /// MAP of the list of every query's AP (0 without queries), summed in list order.
+    public static func mean(_ averagePrecisions: [Double]) -> Double {
+        guard !averagePrecisions.isEmpty else { return 0 }
         var total = 0.0
-        for q in queries.indices { total += ranked.averagePrecision(query: q) }
-        return total / Double(queries.count)
+        for ap in averagePrecisions { total += ap }
+        return total / Double(averagePrecisions.count)
     }
 }

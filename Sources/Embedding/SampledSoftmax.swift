@@ -82,6 +82,8 @@ public final class SoftmaxHead<S: NetworkScalar> {
     /// Gradients of the touched rows: [touchedCount, dim] and [touchedCount].
     public private(set) var weightGradient: Buffer<S>
     public private(set) var biasGradient: Buffer<S>
+    /// Threads of the element-wise work between the GEMMs (BLAS threads are set by the caller); results do not depend on it.
+    public var threads = 1
 
     private var slot: [Int32]
     private var gathered: Buffer<S>
@@ -89,6 +91,7 @@ public final class SoftmaxHead<S: NetworkScalar> {
     private var logits: Buffer<S>
     private var trueLogit: Buffer<S>
     private var trueSlot: Buffer<Int>
+    private var rowLoss: Buffer<Double>
     private var capacity = (rows: 0, candidates: 0)
 
     public init(classes: Int, dim: Int, seed: UInt64) {
@@ -108,6 +111,7 @@ public final class SoftmaxHead<S: NetworkScalar> {
         logits = Buffer(count: 0, repeating: 0)
         trueLogit = Buffer(count: 0, repeating: 0)
         trueSlot = Buffer(count: 0, repeating: 0)
+        rowLoss = Buffer(count: 0, repeating: 0)
     }
 
     private func reserve(rows: Int, candidates: Int) {
@@ -122,6 +126,7 @@ public final class SoftmaxHead<S: NetworkScalar> {
         logits = Buffer(count: capacity.rows * capacity.candidates, repeating: 0)
         trueLogit = Buffer(count: capacity.rows, repeating: 0)
         trueSlot = Buffer(count: capacity.rows, repeating: 0)
+        rowLoss = Buffer(count: capacity.rows, repeating: 0)
     }
 
     /// Mean cross-entropy of `rows` embeddings `z` [rows, dim] with labels, over the candidates
@@ -151,40 +156,48 @@ public final class SoftmaxHead<S: NetworkScalar> {
             trueSlot[r] = Int(slot[c])
         }
         touchedCount = u
-        let g = gathered.pointer, gb = gatheredBias.pointer
-        for s in 0..<u {
-            let c = Int(touched[s])
-            slot[c] = -1
-            (g + s * dim).update(from: weight.pointer + c * dim, count: dim)
-            gb[s] = bias[c] - logCorrection(c)
+        for s in 0..<u { slot[Int(touched[s])] = -1 }
+        // Gather the touched rows once (bias with its log-Q correction); the GEMMs read them, the optimiser updates them in place.
+        let g = gathered.pointer, gb = gatheredBias.pointer, t = UnsafePointer(touched.pointer)
+        Kernels.forEachChunk(u, threads: threads, minimum: 256) { slots in
+            for s in slots {
+                let c = Int(t[s])
+                (g + s * dim).update(from: weight.pointer + c * dim, count: dim)
+                gb[s] = bias[c] - logCorrection(c)
+            }
         }
         // Logits of all candidates for the whole batch: one GEMM.
         let l = logits.pointer
         BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: k, k: dim, alpha: 1, a: z, lda: dim, b: UnsafePointer(g), ldb: dim,
                beta: 0, c: l, ldc: k)
-        var total = 0.0
         let inverseRows = 1 / S(rows)
-        for r in 0..<rows {
-            let row = l + r * k, zr = z + r * dim, ts = trueSlot[r]
-            let w = g + ts * dim
-            let t: S = gb[ts] + Kernels.dot(dim, zr, w)
-            Kernels.add(k, row, gb)
-            var top = t
-            for j in 0..<k where row[j] > top { top = row[j] }   // includes the accidental hit: any upper bound stabilises
-            // exp(logit − top) on SIMD lanes; the accidental hit's term is then removed.
-            let sumCandidates = Kernels.expShifted(k, row, top: top)
-            let trueTerm = S.exp(t - top)
-            var sum = trueTerm + sumCandidates
-            if ts < k {
-                sum -= row[ts]
-                row[ts] = 0
+        let trueSlot = UnsafePointer(self.trueSlot.pointer), trueLogit = self.trueLogit.pointer, rowLoss = self.rowLoss.pointer
+        // Rows are independent here: split over the threads; the loss is summed in row order afterwards.
+        Kernels.forEachChunk(rows, threads: threads, minimum: 64) { chunk in
+            for r in chunk {
+                let row = l + r * k, zr = z + r * dim, ts = trueSlot[r]
+                let w = g + ts * dim
+                let t: S = gb[ts] + Kernels.dot(dim, zr, w)
+                Kernels.add(k, row, gb)
+                var top = t
+                for j in 0..<k where row[j] > top { top = row[j] }   // includes the accidental hit: any upper bound stabilises
+                // exp(logit − top) on SIMD lanes; the accidental hit's term is then removed.
+                let sumCandidates = Kernels.expShifted(k, row, top: top)
+                let trueTerm = S.exp(t - top)
+                var sum = trueTerm + sumCandidates
+                if ts < k {
+                    sum -= row[ts]
+                    row[ts] = 0
+                }
+                rowLoss[r] = Double(top + S.log(sum) - t)
+                // Softmax gradient: p/rows for candidates, (p_true − 1)/rows for the true class.
+                let inverse = inverseRows / sum
+                Kernels.scale(k, row, inverse)
+                trueLogit[r] = trueTerm * inverse - inverseRows
             }
-            total += Double(top + S.log(sum) - t)
-            // Softmax gradient: p/rows for candidates, (p_true − 1)/rows for the true class.
-            let inverse = inverseRows / sum
-            Kernels.scale(k, row, inverse)
-            trueLogit[r] = trueTerm * inverse - inverseRows
         }
+        var total = 0.0
+        for r in 0..<rows { total += rowLoss[r] }
         // dz = dlogits · W_candidates (+ true-class terms); dW_candidates = dlogitsᵀ z.
         BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: dim, k: k, alpha: 1, a: UnsafePointer(l), lda: k, b: UnsafePointer(g),
                ldb: dim, beta: 0, c: embeddingGradient, ldc: dim)
@@ -192,15 +205,15 @@ public final class SoftmaxHead<S: NetworkScalar> {
         BLAS.gemm(transposeA: true, transposeB: false, m: k, n: dim, k: rows, alpha: 1, a: UnsafePointer(l), lda: k, b: z, ldb: dim,
                beta: 0, c: gw, ldc: dim)
         if u > k { (gw + k * dim).update(repeating: 0, count: (u - k) * dim) }
-        Kernels.columnSums(rows: rows, columns: k, l, gbias)
+        Kernels.columnSums(rows: rows, columns: k, l, gbias, threads: threads)
         if u > k { (gbias + k).update(repeating: 0, count: u - k) }
+        Kernels.forEachChunk(rows, threads: threads, minimum: 256) { chunk in
+            for r in chunk { Kernels.addScaled(dim, embeddingGradient + r * dim, g + trueSlot[r] * dim, trueLogit[r]) }
+        }
+        // Rows sharing a true class add into one gradient row: kept in row order.
         for r in 0..<rows {
             let ts = trueSlot[r], d = trueLogit[r]
-            let w = g + ts * dim, zr = z + r * dim, dz = embeddingGradient + r * dim, dw = gw + ts * dim
-            for c in 0..<dim {
-                dz[c] += d * w[c]
-                dw[c] += d * zr[c]
-            }
+            Kernels.addScaled(dim, gw + ts * dim, z + r * dim, d)
             gbias[ts] += d
         }
         return total / Double(rows)

@@ -66,6 +66,9 @@ public final class Trainer {
     public let communicator: Communicator
     /// Bytes this rank passed through collectives during training steps (sent and received).
     public private(set) var communicatedBytes = 0
+    /// Seconds this rank spent inside those collectives (waiting for slower ranks included), and in training
+    /// steps as a whole: their ratio is the share of a step that communication costs.
+    public private(set) var communicationSeconds = 0.0, stepSeconds = 0.0
 
     let exampleCount: Int
     let rowsPerStep: Int
@@ -106,6 +109,7 @@ public final class Trainer {
         let shape = TwoTowerShape(visualInput: features.visualWidth, visualHidden: options.visualHidden,
                                   audioInput: features.audioWidth, audioHidden: options.audioHidden, dim: options.dim)
         network = TwoTowerNetwork(shape: shape, seed: options.seed)
+        network.threads = options.threads
         networkAdam = AdamState(count: network.parameterCount)
         generator = SeededGenerator(seed: options.seed ^ 0x5EED_5A3F_1ED5_0F7A)
         switch task {
@@ -126,6 +130,7 @@ public final class Trainer {
             rowsPerStep = options.batch
             let classes = labels.classCount
             let softmax = SoftmaxHead<Float>(classes: classes, dim: options.dim, seed: options.seed &+ 7)
+            softmax.threads = options.threads
             head = softmax
             headAdam = (AdamState(count: classes * options.dim), AdamState(count: classes))
             if let k = options.sampled, k < classes {
@@ -191,6 +196,13 @@ public final class Trainer {
         videoBatch[row] = video
     }
 
+    /// Copies the features of `rows` batch rows (row → its video) into the batch buffers, split over the threads.
+    private func gatherFeatures(rows: Int, video: (Int) -> Int32) {
+        Kernels.forEachChunk(rows, threads: options.threads, minimum: 128) { chunk in
+            for row in chunk { gather(video: video(row), row: row) }
+        }
+    }
+
     /// Loss of the next batch and the gradients (network and head, summed over ranks), without updating.
     func computeGradients() throws -> Double {
         let b = options.batch
@@ -209,9 +221,8 @@ public final class Trainer {
                 batchVideos[b + j] = triplets.positive[t]
                 batchVideos[2 * b + j] = triplets.negative[t]
             }
-            for (l, j) in share.enumerated() {
-                for part in 0..<3 { gather(video: batchVideos[part * b + j], row: part * local + l) }
-            }
+            let start = share.lowerBound
+            gatherFeatures(rows: 3 * local) { row in batchVideos[(row / local) * b + start + row % local] }
             let rows = 3 * b
             let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: 3 * local)
             let all = try gatherBatch(z, parts: 3)
@@ -223,9 +234,8 @@ public final class Trainer {
             TripletLoss.selectNegatives(gram: gram.pointer, anchors: options.mining == .none ? 0..<b : share, tripletCount: b, videos: batchVideos.pointer,
                                         neighbours: neighbours, mining: options.mining, into: negatives.pointer)
             if communicator.size > 1 && options.mining != .none {
-                let chosen = try communicator.allgatherv(share.map { Int32(negatives[$0]) }).values
+                let chosen = try collective(bytes: 4 * (b + local)) { try communicator.allgatherv(share.map { Int32(negatives[$0]) }).values }
                 for j in 0..<b { negatives[j] = Int(chosen[j]) }
-                communicatedBytes += 4 * (b + local)
             }
             // The loss and its gradient for every embedding of the batch, as one process computes them.
             let gradient = communicator.size > 1 ? batchGradient.pointer : outputGradient.pointer
@@ -242,7 +252,8 @@ public final class Trainer {
             network.backward(visual: visualBatch.pointer, audio: audio, rows: 3 * local, outputGradient: outputGradient.pointer)
         case .classification(let labels):
             for j in 0..<b { batchVideos[j] = labels.label[Int(eligible[example(first + j)])] }   // the class of each row
-            for (l, j) in share.enumerated() { gather(video: eligible[example(first + j)], row: l) }
+            for (l, j) in share.enumerated() { videoBatch[l] = eligible[example(first + j)] }
+            gatherFeatures(rows: local) { videoBatch[$0] }
             let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: local)
             let all = try gatherBatch(z, parts: 1)
             let gradient = communicator.size > 1 ? batchGradient.pointer : outputGradient.pointer
@@ -264,19 +275,31 @@ public final class Trainer {
         }
         if communicator.size > 1 {
             let parameters = UnsafeMutableBufferPointer(start: network.gradients.pointer, count: network.parameterCount)
-            communicator.allreduce(parameters)
-            communicatedBytes += 2 * 4 * network.parameterCount
+            collective(bytes: 2 * 4 * network.parameterCount) { communicator.allreduce(parameters) }
         }
         return loss
     }
+
+    /// Runs one collective of a training step, counting its bytes (sent and received) and its time.
+    private func collective<R>(bytes: Int, _ body: () throws -> R) rethrows -> R {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer {
+            communicationSeconds += Self.seconds(since: started)
+            communicatedBytes += bytes
+        }
+        return try body()
+    }
+
+    private static func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
 
     /// The whole batch's embeddings in one-process layout, from each rank's `z` ([parts · share, dim]:
     /// `parts` blocks, e.g. anchors, positives, negatives). With one rank that is `z` itself.
     private func gatherBatch(_ z: UnsafeMutablePointer<Float>, parts: Int) throws -> UnsafeMutablePointer<Float> {
         guard communicator.size > 1 else { return z }
         let dim = options.dim, b = options.batch, local = share.count
-        let gathered = try communicator.allgatherv(Array(UnsafeBufferPointer(start: z, count: parts * local * dim))).values
-        communicatedBytes += 4 * (gathered.count + parts * local * dim)
+        let gathered = try collective(bytes: 4 * (b + local) * parts * dim) {
+            try communicator.allgatherv(Array(UnsafeBufferPointer(start: z, count: parts * local * dim))).values
+        }
         var offset = 0
         gathered.withUnsafeBufferPointer { source in
             for rank in 0..<communicator.size {
@@ -314,18 +337,7 @@ public final class Trainer {
             }
             step += 1
             let rate = options.adam.rate(step: step, totalSteps: options.steps)
-            networkAdam.update(parameters: network.parameters.pointer, gradients: network.gradients.pointer, count: network.parameterCount,
-                               settings: options.adam, step: step, rate: rate, scale: scale)
-            if let head, let headAdam {
-                let dim = head.dim
-                for s in 0..<head.touchedCount {
-                    let c = Int(head.touched[s])
-                    headAdam.weight.update(parameters: head.weight.pointer + c * dim, gradients: head.weightGradient.pointer + s * dim,
-                                           offset: c * dim, count: dim, settings: options.adam, step: step, rate: rate, scale: scale)
-                    headAdam.bias.update(parameters: head.bias.pointer + c, gradients: head.biasGradient.pointer + s, offset: c, count: 1,
-                                         settings: options.adam, step: step, rate: rate, scale: scale)
-                }
-            }
+            updateParameters(rate: rate, scale: scale)
             lossWindowState.sum += loss
             lossWindowState.steps += 1
             if let mining = lastMining {
@@ -335,6 +347,29 @@ public final class Trainer {
             }
             if step % max(1, options.logEvery) == 0 { flushLoss() }
             return loss
+        }
+    }
+
+    /// Adam on the network (densely) and on the head rows the step touched (lazily), split over the threads:
+    /// every value is updated by itself, so the split changes no number.
+    private func updateParameters(rate: Double, scale: Float) {
+        let settings = options.adam, step = step
+        let network = network, networkAdam = networkAdam
+        Kernels.forEachChunk(network.parameterCount, threads: options.threads, minimum: 1 << 16, alignment: 8) { range in
+            networkAdam.update(parameters: network.parameters.pointer + range.lowerBound, gradients: network.gradients.pointer + range.lowerBound,
+                               offset: range.lowerBound, count: range.count, settings: settings, step: step, rate: rate, scale: scale)
+        }
+        guard let head, let headAdam else { return }
+        let dim = head.dim
+        // The touched classes are distinct, so their rows can be updated in any order.
+        Kernels.forEachChunk(head.touchedCount, threads: options.threads, minimum: 256) { slots in
+            for s in slots {
+                let c = Int(head.touched[s])
+                headAdam.weight.update(parameters: head.weight.pointer + c * dim, gradients: head.weightGradient.pointer + s * dim,
+                                       offset: c * dim, count: dim, settings: settings, step: step, rate: rate, scale: scale)
+                headAdam.bias.update(parameters: head.bias.pointer + c, gradients: head.biasGradient.pointer + s, offset: c, count: 1,
+                                     settings: settings, step: step, rate: rate, scale: scale)
+            }
         }
     }
 
@@ -385,7 +420,9 @@ public final class Trainer {
             let started = Date()
             var lastLoss = Double.nan
             while step < options.steps {
+                let stepStarted = DispatchTime.now().uptimeNanoseconds
                 lastLoss = try trainStep()
+                stepSeconds += Self.seconds(since: stepStarted)
                 if let validation, schedule.isDue(step: step, lastStep: options.steps) {
                     try validate(validation, fullCorpus: fullCorpus)
                 }
@@ -411,12 +448,18 @@ public final class Trainer {
         communicator.allreduce(&sums)
         history.validationStep.append(Int64(step))
         history.validationMAP.append(sums[1] == 0 ? 0 : sums[0] / sums[1])
-        // Every rank embeds the whole corpus (the full-corpus measure is not split over ranks).
+        // Full corpus: each rank embeds its share of the videos and ranks its share of the queries
+        // against the gathered corpus; the APs are gathered in query order and summed as one process does.
         if let fullCorpus {
-            let corpus = Buffer<Float>(count: features.count * options.dim, repeating: 0)
-            embed(range: 0..<features.count, into: corpus.pointer)
-            history.validationMAPFullCorpus.append(fullCorpus.meanAveragePrecision(
-                corpus: UnsafeBufferPointer(start: corpus.pointer, count: features.count * options.dim), rows: features.count, dim: options.dim))
+            let rows = features.count, videos = communicator.share(of: rows)
+            var corpus = [Float](repeating: 0, count: videos.count * dim)
+            if !videos.isEmpty { corpus.withUnsafeMutableBufferPointer { embed(range: videos, into: $0.baseAddress!) } }
+            if communicator.size > 1 { corpus = try communicator.allgatherv(corpus).values }
+            var averagePrecisions = corpus.withUnsafeBufferPointer {
+                fullCorpus.averagePrecisions(corpus: $0, rows: rows, dim: dim, queries: communicator.share(of: fullCorpus.queries.count))
+            }
+            if communicator.size > 1 { averagePrecisions = try communicator.allgatherv(averagePrecisions).values }
+            history.validationMAPFullCorpus.append(FullCorpusValidation.mean(averagePrecisions))
         }
     }
 

@@ -173,7 +173,9 @@ public struct TrainingSession {
             lines[0] += String(format: " (%.1f steps/s, %.0f examples/s)", Double(done) / seconds, Double(done * trainer.examplesPerStep) / seconds)
         }
         if done > 0 && trainer.communicator.size > 1 {
-            lines.append("collectives: \(trainer.communicatedBytes / done) bytes per step on rank \(trainer.communicator.rank) of \(trainer.communicator.size)")
+            let share = trainer.stepSeconds > 0 ? 100 * trainer.communicationSeconds / trainer.stepSeconds : 0
+            lines.append("collectives: \(trainer.communicatedBytes / done) bytes per step on rank \(trainer.communicator.rank) of \(trainer.communicator.size), "
+                         + String(format: "%.1f %% of the step time inside them", share))
         }
         if let loss = trainer.reportedHistory.loss.last { lines.append(String(format: "final loss %.4f at step %d", loss, trainer.step)) }
         if let map = trainer.history.validationMAP.last, let first = trainer.history.validationMAP.first {

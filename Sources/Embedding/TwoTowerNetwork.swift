@@ -41,6 +41,8 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     public let parameters: Buffer<S>
     public let gradients: Buffer<S>
     public private(set) var capacity = 0
+    /// Threads of the element-wise work between the GEMMs (BLAS threads are set by the caller); results do not depend on it.
+    public var threads = 1
 
     private var visualHidden = Buffer<S>(count: 0, repeating: 0)
     private var visualOut = Buffer<S>(count: 0, repeating: 0)
@@ -118,11 +120,14 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         } else {
             z.update(from: visualOut.pointer, count: rows * dim)
         }
-        for r in 0..<rows {
-            let row = z + r * dim
-            let norm = max(S.sqrt(Kernels.dot(dim, row, row)), S(1e-12))
-            norms[r] = norm
-            Kernels.scale(dim, row, 1 / norm)
+        let norms = norms.pointer
+        Kernels.forEachChunk(rows, threads: threads, minimum: 128) { chunk in
+            for r in chunk {
+                let row = z + r * dim
+                let norm = max(S.sqrt(Kernels.dot(dim, row, row)), S(1e-12))
+                norms[r] = norm
+                Kernels.scale(dim, row, 1 / norm)
+            }
         }
         return z
     }
@@ -133,9 +138,12 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         let dim = shape.dim
         let z = output.pointer, dp = dProduct.pointer
         // Through z = p/‖p‖: dp = (dz − z (z·dz)) / ‖p‖.
-        for r in 0..<rows {
-            let zr = z + r * dim, gr = outputGradient + r * dim
-            Kernels.tangent(dim, gr, zr, Kernels.dot(dim, zr, gr), 1 / norms[r], dp + r * dim)
+        let norms = norms.pointer
+        Kernels.forEachChunk(rows, threads: threads, minimum: 128) { chunk in
+            for r in chunk {
+                let zr = z + r * dim, gr = outputGradient + r * dim
+                Kernels.tangent(dim, gr, zr, Kernels.dot(dim, zr, gr), 1 / norms[r], dp + r * dim)
+            }
         }
         let dt = dTower.pointer
         if shape.hasAudio, let audio {
@@ -153,7 +161,9 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
                                outputGradient: UnsafePointer<S>) {
         let dh = dHidden.pointer
         linearBackward(fc2, input: hidden, rows: rows, outputGradient: outputGradient, inputGradient: dh)
-        Kernels.reluMask(rows * fc1.outputs, dh, hidden)
+        Kernels.forEachChunk(rows * fc1.outputs, threads: threads, minimum: 1 << 16, alignment: 8) { part in
+            Kernels.reluMask(part.count, dh + part.lowerBound, hidden + part.lowerBound)
+        }
         linearBackward(fc1, input: input, rows: rows, outputGradient: dh, inputGradient: nil)
     }
 
@@ -162,7 +172,9 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         let w = UnsafePointer(parameters.pointer + layer.weight), b = parameters.pointer + layer.bias
         BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputs, k: layer.inputs, alpha: 1, a: input, lda: layer.inputs,
                b: w, ldb: layer.inputs, beta: 0, c: output, ldc: layer.outputs)
-        Kernels.addBias(rows: rows, columns: layer.outputs, output, b, relu: relu)
+        Kernels.forEachChunk(rows, threads: rows * layer.outputs >= 1 << 16 ? threads : 1, minimum: 64) { chunk in
+            Kernels.addBias(rows: chunk.count, columns: layer.outputs, output + chunk.lowerBound * layer.outputs, b, relu: relu)
+        }
     }
 
     /// dW = dYᵀ X, db = Σ rows dY, dX = dY W (when asked): two GEMMs.
@@ -171,7 +183,7 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         let gw = gradients.pointer + layer.weight, gb = gradients.pointer + layer.bias
         BLAS.gemm(transposeA: true, transposeB: false, m: layer.outputs, n: layer.inputs, k: rows, alpha: 1, a: outputGradient,
                lda: layer.outputs, b: input, ldb: layer.inputs, beta: 0, c: gw, ldc: layer.inputs)
-        Kernels.columnSums(rows: rows, columns: layer.outputs, outputGradient, gb)
+        Kernels.columnSums(rows: rows, columns: layer.outputs, outputGradient, gb, threads: rows * layer.outputs >= 1 << 16 ? threads : 1)
         if let inputGradient {
             BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: layer.inputs, k: layer.outputs, alpha: 1, a: outputGradient,
                    lda: layer.outputs, b: UnsafePointer(parameters.pointer + layer.weight), ldb: layer.inputs, beta: 0,

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Element-wise kernels of the training step, written on SIMD8 vectors: Swift must assume
 /// typed pointers may alias and keeps floating-point sums in order, so plain loops over
 /// pointers stay scalar; these give the vector code explicitly. Results do not depend on
@@ -11,6 +13,37 @@ enum Kernels {
 
     @inline(__always) static func store<S: NetworkScalar>(_ v: SIMD8<S>, _ p: UnsafeMutablePointer<S>, _ i: Int) {
         UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<S>.self)
+    }
+
+    /// Runs `body` on contiguous chunks of `0..<count` (bounds multiples of `alignment`), one chunk per thread
+    /// when `threads` > 1 and each chunk gets at least `minimum` items, else on the calling thread. Only for the
+    /// element-wise work between GEMMs: never call BLAS inside (its own threads would nest). Every item is
+    /// computed by the same code whatever the split, so results do not depend on `threads`.
+    static func forEachChunk(_ count: Int, threads: Int, minimum: Int, alignment: Int = 1, _ body: (Range<Int>) -> Void) {
+        let chunks = min(threads, count / max(1, minimum))
+        guard chunks > 1 else {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        let size = ((count + chunks - 1) / chunks + alignment - 1) / alignment * alignment
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let range = (chunk * size)..<min(count, (chunk + 1) * size)
+            if !range.isEmpty { body(range) }
+        }
+    }
+
+    /// x += a·y (a multiply then an add per element, as the scalar loop it replaces).
+    @inline(__always) static func addScaled<S: NetworkScalar>(_ n: Int, _ x: UnsafeMutablePointer<S>, _ y: UnsafePointer<S>, _ a: S) {
+        let va = SIMD8<S>(repeating: a)
+        var i = 0
+        while i + 8 <= n {
+            store(load(UnsafePointer(x), i) + va * load(y, i), x, i)
+            i += 8
+        }
+        while i < n {
+            x[i] += a * y[i]
+            i += 1
+        }
     }
 
     /// Σ a[i]·b[i].
@@ -47,10 +80,19 @@ enum Kernels {
         }
     }
 
-    /// out[c] = Σ_r x[r,c].
-    @inline(__always) static func columnSums<S: NetworkScalar>(rows: Int, columns: Int, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>) {
+    /// out[c] = Σ_r x[r,c] (rows `stride` apart, default `columns`), summed in row order.
+    @inline(__always) static func columnSums<S: NetworkScalar>(rows: Int, columns: Int, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>,
+                                                              stride: Int? = nil) {
         out.update(repeating: 0, count: columns)
-        for r in 0..<rows { add(columns, out, x + r * columns) }
+        let stride = stride ?? columns
+        for r in 0..<rows { add(columns, out, x + r * stride) }
+    }
+
+    /// `columnSums` with the columns split over the threads (each column still summed in row order).
+    static func columnSums<S: NetworkScalar>(rows: Int, columns: Int, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, threads: Int) {
+        forEachChunk(columns, threads: threads, minimum: 64, alignment: 8) { part in
+            columnSums(rows: rows, columns: part.count, x + part.lowerBound, out + part.lowerBound, stride: columns)
+        }
     }
 
     /// out = a ⊙ b.

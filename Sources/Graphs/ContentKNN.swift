@@ -30,18 +30,30 @@ public enum ContentKNN {
                              progress: ProgressReporter = .unnamed) -> UndirectedEdges {
         let n = features.rows
         let found = neighbours(features, k: k, threads: threads, progress: progress)
+        let links = links(found, firstQuery: 0)
+        return edges(keys: links.keys, weights: links.weights, nodes: n)
+    }
+
+    /// Each query's positive-similarity neighbours as pair keys with their cosines (query q is row firstQuery + q).
+    static func links(_ found: TopKResult, firstQuery: Int) -> (keys: [UInt64], weights: [Float]) {
+        let k = found.k
         var keys: [UInt64] = []
         var weights: [Float] = []
-        keys.reserveCapacity(n * k)
-        weights.reserveCapacity(n * k)
-        for q in 0..<n {
+        keys.reserveCapacity(found.queryCount * k)
+        weights.reserveCapacity(found.queryCount * k)
+        for q in 0..<found.queryCount {
             for slot in 0..<k {
                 let j = found.indices[q * k + slot], s = found.scores[q * k + slot]
                 guard j >= 0, s > 0 else { continue }
-                keys.append(PairSums.key(Int32(q), j))
+                keys.append(PairSums.key(Int32(firstQuery + q), j))
                 weights.append(s)
             }
         }
+        return (keys, weights)
+    }
+
+    /// One edge per distinct pair key, in key order.
+    static func edges(keys: [UInt64], weights: [Float], nodes n: Int) -> UndirectedEdges {
         // Sort by pair and keep one entry per pair (both directions carry the same cosine).
         let order = keys.indices.sorted { keys[$0] < keys[$1] }
         var edges = UndirectedEdges(nodeCount: n)

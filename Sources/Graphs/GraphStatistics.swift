@@ -25,21 +25,29 @@ public struct GraphStatistics: Sendable, Equatable {
     public init() {}
 
     public init(train: CSRGraph, heldout: CSRGraph, heldoutNodes: Int, report: InteractionReport = InteractionReport()) {
-        let n = train.nodeCount
+        self.init(degrees: (0..<train.nodeCount).map { train.degree($0) }, edges: train.entryCount / 2, heldoutEdges: heldout.entryCount / 2,
+                  heldoutNodes: heldoutNodes, components: { Self.components(train) }, report: report)
+    }
+
+    /// From the train degree of every node (row order) and the counts; `components` (count, largest)
+    /// is asked for only when there are nodes.
+    public init(degrees: [Int], edges: Int, heldoutEdges: Int, heldoutNodes: Int, components: () -> (Int, Int),
+                report: InteractionReport = InteractionReport()) {
+        let n = degrees.count
         nodes = n
-        edges = train.entryCount / 2
-        heldoutEdges = heldout.entryCount / 2
+        self.edges = edges
+        self.heldoutEdges = heldoutEdges
         self.heldoutNodes = heldoutNodes
         idsUnmapped = report.idsUnmapped
         malformedLines = report.malformedLines
         guard n > 0 else { return }
-        var degrees = (0..<n).map { train.degree($0) }
+        var degrees = degrees
         isolatedNodes = degrees.lazy.filter { $0 == 0 }.count
         degrees.sort()
         degreeMin = degrees[0]
         degreeMax = degrees[n - 1]
         degreeMedian = n % 2 == 1 ? Double(degrees[n / 2]) : Double(degrees[n / 2 - 1] + degrees[n / 2]) / 2
-        (components, largestComponent) = Self.components(train)
+        (self.components, largestComponent) = components()
     }
 
     /// Component count and largest size by breadth-first search.

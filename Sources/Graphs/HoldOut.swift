@@ -42,18 +42,32 @@ public struct HoldOut: Sendable, Equatable {
         public var heldoutNodes: [Int32]
     }
 
+    /// The hold-out decisions over the videos `videoIDs` (row i = video i), hashed once per video.
+    public struct Sides: Sendable {
+        /// Per row: a cold-start node.
+        public let cold: [Bool]
+        let edgeHash: [UInt64]
+        let holdOut: HoldOut
+
+        /// Whether the edge between rows x and y is held out (either end cold, or the pair's hash chose it).
+        @inline(__always)
+        public func isHeldOut(_ x: Int, _ y: Int) -> Bool {
+            cold[x] || cold[y] || (holdOut.edgeFraction > 0 && holdOut.edgeFraction(hash: edgeHash[x], edgeHash[y]) < holdOut.edgeFraction)
+        }
+    }
+
+    public func sides(videoIDs: [String]) -> Sides {
+        Sides(cold: videoIDs.map(isHeldOutNode), edgeHash: edgeFraction > 0 ? videoIDs.map { StableHash.hash($0, salt: edgeSalt) } : [],
+              holdOut: self)
+    }
+
     /// Splits `edges` over the videos `videoIDs` (row i = video i).
     public func split(_ edges: UndirectedEdges, videoIDs: [String]) -> Split {
         precondition(videoIDs.count == edges.nodeCount)
-        let cold = videoIDs.map(isHeldOutNode)
-        let heldoutNodes = cold.indices.filter { cold[$0] }.map { Int32($0) }
-        var edgeHash: [UInt64] = []
-        if edgeFraction > 0 { edgeHash = videoIDs.map { StableHash.hash($0, salt: edgeSalt) } }
+        let sides = sides(videoIDs: videoIDs)
+        let heldoutNodes = sides.cold.indices.filter { sides.cold[$0] }.map { Int32($0) }
         var toHeldout = [Bool](repeating: false, count: edges.count)
-        for e in 0..<edges.count {
-            let x = Int(edges.a[e]), y = Int(edges.b[e])
-            toHeldout[e] = cold[x] || cold[y] || (edgeFraction > 0 && edgeFraction(hash: edgeHash[x], edgeHash[y]) < edgeFraction)
-        }
+        for e in 0..<edges.count { toHeldout[e] = sides.isHeldOut(Int(edges.a[e]), Int(edges.b[e])) }
         return Split(train: edges.filter { !toHeldout[$0] }, heldout: edges.filter { toHeldout[$0] }, heldoutNodes: heldoutNodes)
     }
 }

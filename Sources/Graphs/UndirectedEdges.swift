@@ -34,18 +34,26 @@ public struct UndirectedEdges: Equatable, Sendable {
 
     /// Edges from summed pair values, weighted; edges whose weight is not > 0 are dropped.
     public static func from(_ pairs: PairSums, nodes: Int, weighting: EdgeWeighting) -> UndirectedEdges {
-        let (keys, values) = (pairs.keys, pairs.values)
-        var marginal: [Double] = []
+        from(pairs, nodes: nodes, weighting: weighting, marginals: weighting == .pmi ? pmiMarginals(pairs, nodes: nodes) : nil)
+    }
+
+    /// PMI's c_a per node and D, summed over `pairs` in key order.
+    static func pmiMarginals(_ pairs: PairSums, nodes: Int) -> (marginal: [Double], total: Double) {
+        var marginal = [Double](repeating: 0, count: nodes)
         var total = 0.0
-        if weighting == .pmi {
-            marginal = [Double](repeating: 0, count: nodes)
-            for (key, value) in zip(keys, values) {
-                let (x, y) = PairSums.rows(of: key)
-                marginal[Int(x)] += value
-                marginal[Int(y)] += value
-                total += 2 * value
-            }
+        for (key, value) in zip(pairs.keys, pairs.values) {
+            let (x, y) = PairSums.rows(of: key)
+            marginal[Int(x)] += value
+            marginal[Int(y)] += value
+            total += 2 * value
         }
+        return (marginal, total)
+    }
+
+    /// `from` with PMI's marginals given (e.g. summed over the ranks that share the pairs).
+    static func from(_ pairs: PairSums, nodes: Int, weighting: EdgeWeighting, marginals: (marginal: [Double], total: Double)?) -> UndirectedEdges {
+        let (keys, values) = (pairs.keys, pairs.values)
+        let marginal = marginals?.marginal ?? [], total = marginals?.total ?? 0
         var edges = UndirectedEdges(nodeCount: nodes)
         edges.a.reserveCapacity(keys.count)
         edges.b.reserveCapacity(keys.count)

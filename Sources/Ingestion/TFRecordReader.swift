@@ -233,24 +233,7 @@ public enum TFRecordShards {
     }
 
     static func expandPattern(_ pattern: String, origin: String) throws -> [String] {
-        let isPattern = pattern.contains(where: { "*?[".contains($0) })
-        if !isPattern {
-            guard access(pattern, R_OK) == 0 else {
-                throw GCMLError(file: pattern, object: origin, expected: "a readable TFRecord shard", found: String(cString: strerror(errno)))
-            }
-            return [pattern]
-        }
-        var matches = glob_t()
-        defer { globfree(&matches) }
-        let status = glob(pattern, 0, nil, &matches)
-        guard status == 0 else {
-            throw GCMLError(file: pattern, object: origin, expected: "at least one file matching the pattern", found: "none")
-        }
-        var result: [String] = []
-        for i in 0..<Int(matches.gl_pathc) {
-            if let p = matches.gl_pathv[i] { result.append(String(cString: p)) }
-        }
-        return result.sorted()
+        try FilePattern.expand(pattern, origin: origin, expected: "a readable TFRecord shard")
     }
 }
 

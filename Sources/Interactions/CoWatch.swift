@@ -38,7 +38,13 @@ func splitTabs(_ line: UnsafeBufferPointer<UInt8>, into fields: inout (UnsafeBuf
 }
 
 @inline(__always)
-private func isSkippable(_ line: UnsafeBufferPointer<UInt8>) -> Bool { line.isEmpty || line[0] == 0x23 /* # */ }
+func isSkippable(_ line: UnsafeBufferPointer<UInt8>) -> Bool { line.isEmpty || line[0] == 0x23 /* # */ }
+
+/// Whether split fields form a row of either input (two or three fields, the first two non-empty).
+@inline(__always)
+func isRow(_ fields: Int, _ f: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)) -> Bool {
+    (fields == 2 || fields == 3) && !f.0.isEmpty && !f.1.isEmpty
+}
 
 /// Counts co-watches from sessions: lines `session_id<TAB>video_id[<TAB>timestamp]`
 /// in watch order, the lines of a session contiguous. Every pair of distinct
@@ -48,12 +54,14 @@ private func isSkippable(_ line: UnsafeBufferPointer<UInt8>) -> Bool { line.isEm
 public struct CoWatchCounter {
     public let index: VideoIndex
     public let window: Int
-    public let source: String
+    /// The input being read (named in errors).
+    public var source: String
     public let skipMalformed: Bool
     public private(set) var pairs: PairCounter
     public private(set) var report = InteractionReport()
 
     private var session: [UInt8] = []
+    private var sessionOpen = false
     private var recent: [Int32]          // ring of the last window-1 watches (-1 = unknown video)
     private var recentCount = 0, recentNext = 0
     private var sessionPairs: [UInt64] = []
@@ -78,7 +86,7 @@ public struct CoWatchCounter {
         var f = (UnsafeBufferPointer<UInt8>(start: nil, count: 0), UnsafeBufferPointer<UInt8>(start: nil, count: 0),
                  UnsafeBufferPointer<UInt8>(start: nil, count: 0))
         let fields = splitTabs(line, into: &f)
-        guard fields == 2 || fields == 3, !f.0.isEmpty, !f.1.isEmpty else {
+        guard isRow(fields, f) else {
             try malformed(line, lineNumber, fields)
             return
         }
@@ -86,6 +94,7 @@ public struct CoWatchCounter {
             endSession()
             session.removeAll(keepingCapacity: true)
             session.append(contentsOf: f.0)
+            sessionOpen = true
             report.sessions += 1
         }
         let row: Int32
@@ -109,9 +118,25 @@ public struct CoWatchCounter {
     /// Flushes the last session; call once after the final line.
     public mutating func finish() { endSession() }
 
+    /// Ends one input file (or byte range): sessions never continue into the next input,
+    /// so a session id met again there starts a new session.
+    public mutating func finishInput() {
+        endSession()
+        sessionOpen = false
+    }
+
+    /// The session id of a line when it is a session row (nil for blank, comment and malformed lines):
+    /// the rule by which the counter groups rows, used to cut inputs between sessions.
+    static func sessionID(of line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        if isSkippable(line) { return nil }
+        var f = (UnsafeBufferPointer<UInt8>(start: nil, count: 0), UnsafeBufferPointer<UInt8>(start: nil, count: 0),
+                 UnsafeBufferPointer<UInt8>(start: nil, count: 0))
+        return isRow(splitTabs(line, into: &f), f) ? f.0 : nil
+    }
+
     @inline(__always)
     private func sameSession(_ id: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard id.count == session.count, report.sessions > 0 else { return false }
+        guard id.count == session.count, sessionOpen else { return false }
         return session.withUnsafeBufferPointer { memcmp($0.baseAddress!, id.baseAddress!, id.count) == 0 }
     }
 
@@ -139,17 +164,22 @@ public struct CoWatchCounter {
 /// Both directions and repeated lines add up: the result is undirected.
 public struct PairListCounter {
     public let index: VideoIndex
-    public let source: String
+    /// The input being read (named in errors).
+    public var source: String
     public let skipMalformed: Bool
     public private(set) var pairs: PairCounter
     public private(set) var report = InteractionReport()
+    /// Every add in arrival order, unsummed (when recording): weights are summed in input order,
+    /// so ranks hand their adds on to the pair's owner rather than partial sums.
+    public private(set) var adds: (keys: [UInt64], values: [Double])?
     private var number = [CChar](repeating: 0, count: 64)
 
-    public init(index: VideoIndex, source: String, skipMalformed: Bool = false, expectedPairs: Int = 1 << 16) {
+    public init(index: VideoIndex, source: String, skipMalformed: Bool = false, expectedPairs: Int = 1 << 16, recordingAdds: Bool = false) {
         self.index = index
         self.source = source
         self.skipMalformed = skipMalformed
-        pairs = PairCounter(expectedPairs: expectedPairs)
+        pairs = PairCounter(expectedPairs: recordingAdds ? 16 : expectedPairs)
+        if recordingAdds { adds = ([], []) }
     }
 
     public mutating func consume(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws {
@@ -158,7 +188,7 @@ public struct PairListCounter {
         var f = (UnsafeBufferPointer<UInt8>(start: nil, count: 0), UnsafeBufferPointer<UInt8>(start: nil, count: 0),
                  UnsafeBufferPointer<UInt8>(start: nil, count: 0))
         let fields = splitTabs(line, into: &f)
-        guard fields == 2 || fields == 3, !f.0.isEmpty, !f.1.isEmpty else {
+        guard isRow(fields, f) else {
             return try malformed(line, lineNumber, "\(fields) field(s)")
         }
         var weight = 1.0
@@ -175,7 +205,12 @@ public struct PairListCounter {
         if b == nil { report.unmapped(f.1) } else { report.idsMapped += 1 }
         guard let a, let b else { return }
         if a == b { report.selfPairs += 1; return }
-        pairs.add(key: PairSums.key(a, b), weight)
+        if adds != nil {
+            adds!.keys.append(PairSums.key(a, b))
+            adds!.values.append(weight)
+        } else {
+            pairs.add(key: PairSums.key(a, b), weight)
+        }
     }
 
     private mutating func parse(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
@@ -215,50 +250,77 @@ extension InteractionReport {
 protocol InteractionCounter {
     var pairs: PairCounter { get }
     var report: InteractionReport { get }
+    var source: String { get set }
     mutating func consume(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) throws
-    /// Called after the last line (a session still open is closed).
-    mutating func finish()
+    /// Called after the last line of each input (a session still open is closed).
+    mutating func finishInput()
 }
 
 extension CoWatchCounter: InteractionCounter {}
 extension PairListCounter: InteractionCounter {
-    mutating func finish() {}
+    mutating func finishInput() {}
 }
 
 /// Reading whole inputs with progress.
 public enum Interactions {
+    /// Counts co-watches of session files (plain, .gz or .zst), or byte ranges of them; a session
+    /// ends with its file (or range).
+    public static func countSessions(pieces: [InputPiece], index: VideoIndex, window: Int, skipMalformed: Bool = false,
+                                     progress reporter: ProgressReporter = .unnamed) throws
+        -> (pairs: PairSums, report: InteractionReport) {
+        var counter = CoWatchCounter(index: index, window: window, source: pieces.first?.name ?? "", skipMalformed: skipMalformed)
+        try count(pieces, into: &counter, progress: reporter.progress("sessions", unit: "rows"), unit: "rows")
+        return (counter.pairs.sortedSums(), counter.report)
+    }
+
     /// Counts co-watches of a session file (plain, .gz or .zst).
     public static func countSessions(path: String, index: VideoIndex, window: Int, skipMalformed: Bool = false,
                                      progress reporter: ProgressReporter = .unnamed) throws
         -> (pairs: PairSums, report: InteractionReport) {
-        var counter = CoWatchCounter(index: index, window: window, source: path, skipMalformed: skipMalformed)
-        try count(path, into: &counter, progress: reporter.progress("sessions", unit: "rows"), unit: "rows")
+        try countSessions(pieces: [InputPiece(path: path)], index: index, window: window, skipMalformed: skipMalformed, progress: reporter)
+    }
+
+    /// Sums pair weights of pair files (plain, .gz or .zst), or byte ranges of them.
+    public static func countPairs(pieces: [InputPiece], index: VideoIndex, skipMalformed: Bool = false,
+                                  progress reporter: ProgressReporter = .unnamed) throws
+        -> (pairs: PairSums, report: InteractionReport) {
+        var counter = PairListCounter(index: index, source: pieces.first?.name ?? "", skipMalformed: skipMalformed)
+        try count(pieces, into: &counter, progress: reporter.progress("pairs", unit: "lines"), unit: "lines")
         return (counter.pairs.sortedSums(), counter.report)
+    }
+
+    /// Every pair add of pair files or byte ranges, in input order and unsummed (for summing elsewhere in that order).
+    static func recordPairs(pieces: [InputPiece], index: VideoIndex, skipMalformed: Bool, progress reporter: ProgressReporter) throws
+        -> (keys: [UInt64], values: [Double], report: InteractionReport) {
+        var counter = PairListCounter(index: index, source: pieces.first?.name ?? "", skipMalformed: skipMalformed, recordingAdds: true)
+        try count(pieces, into: &counter, progress: reporter.progress("pairs", unit: "lines"), unit: "lines")
+        return (counter.adds?.keys ?? [], counter.adds?.values ?? [], counter.report)
     }
 
     /// Sums pair weights of a pair file (plain, .gz or .zst).
     public static func countPairs(path: String, index: VideoIndex, skipMalformed: Bool = false,
                                   progress reporter: ProgressReporter = .unnamed) throws
         -> (pairs: PairSums, report: InteractionReport) {
-        var counter = PairListCounter(index: index, source: path, skipMalformed: skipMalformed)
-        try count(path, into: &counter, progress: reporter.progress("pairs", unit: "lines"), unit: "lines")
-        return (counter.pairs.sortedSums(), counter.report)
+        try countPairs(pieces: [InputPiece(path: path)], index: index, skipMalformed: skipMalformed, progress: reporter)
     }
 
-    /// Feeds every line of `path` to `counter`, advancing `progress` every 2^20 lines.
-    private static func count<Counter: InteractionCounter>(_ path: String, into counter: inout Counter,
-                                                           progress: Support.Progress, unit: String) throws {
-        let input = try TextInput(path: path)
+    /// Feeds every line of every piece, in order, to `counter`, advancing `progress` every 2^20 lines.
+    static func count<Counter: InteractionCounter>(_ pieces: [InputPiece], into counter: inout Counter,
+                                                   progress: Support.Progress, unit: String) throws {
         var pending = 0
-        try input.forEachLine { line, number in
-            try counter.consume(line, lineNumber: number)
-            pending += 1
-            if pending == 1 << 20 {
-                progress.advance(by: pending)
-                pending = 0
+        for piece in pieces {
+            let input = try TextInput(path: piece.path, bytes: piece.bytes)
+            counter.source = piece.name
+            try input.forEachLine { line, number in
+                try counter.consume(line, lineNumber: number)
+                pending += 1
+                if pending == 1 << 20 {
+                    progress.advance(by: pending)
+                    pending = 0
+                }
             }
+            counter.finishInput()
         }
-        counter.finish()
         progress.advance(by: pending)
         progress.finish(note: "\(counter.report.lines) \(unit), \(counter.pairs.count) distinct pairs")
     }

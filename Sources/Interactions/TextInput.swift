@@ -23,6 +23,8 @@ public final class TextInput {
     private var midStream = false
     /// Bytes read so far from the file (for progress).
     public private(set) var bytesRead = 0
+    /// Bytes left to read of a byte range (nil: read to the end of the file).
+    private var remaining: Int?
 
     private enum Decoder {
         case none
@@ -30,7 +32,9 @@ public final class TextInput {
         case zstd(OpaquePointer)
     }
 
-    public init(path: String) throws {
+    /// - Parameter bytes: only these bytes of a plain file (a rank's share, cut at line boundaries
+    ///   by `InputSplit`); nil reads the whole file, plain or compressed.
+    public init(path: String, bytes: Range<Int>? = nil) throws {
         guard let handle = fopen(path, "rb") else {
             throw GCMLError(file: path, expected: "a readable file", found: String(cString: strerror(errno)))
         }
@@ -38,6 +42,13 @@ public final class TextInput {
         self.handle = handle
         raw = .allocate(byteCount: 1 << 20, alignment: 64)
         decoder = .none
+        if let bytes {
+            remaining = bytes.count
+            guard fseeko(handle, off_t(bytes.lowerBound), SEEK_SET) == 0 else {
+                throw GCMLError(file: path, expected: "a seekable file", found: String(cString: strerror(errno)))
+            }
+            return
+        }
         fillRaw()
         let magic = Array(UnsafeRawBufferPointer(rebasing: raw[rawStart..<min(rawEnd, rawStart + 4)]))
         if magic.count >= 2, magic[0] == 0x1f, magic[1] == 0x8b {
@@ -97,8 +108,9 @@ public final class TextInput {
                 rawStart += n
                 return n
             }
-            let got = fread(buffer, 1, capacity, handle)
+            let got = fread(buffer, 1, min(capacity, remaining ?? capacity), handle)
             bytesRead += got
+            remaining? -= got
             if got == 0, ferror(handle) != 0 { throw GCMLError(file: path, expected: "a readable file", found: "a read error") }
             return got
         case .gzip(let stream):

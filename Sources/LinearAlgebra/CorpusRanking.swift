@@ -155,8 +155,8 @@ final class RankingVisitor: ScoreBlockVisitor {
 /// Per-query state beyond the top k: the score overrides and the counters of ranked
 /// videos scoring at least each target's score.
 ///
-/// Few targets are counted with one vectorised pass per target over the score row. Many
-/// targets (a popular query has dozens) use a lookup table instead of a binary search per
+/// Up to 64 targets are counted with one vectorised pass per four targets over the score row. More
+/// targets (a popular query has hundreds) use a lookup table instead of a binary search per
 /// score, which cost more than the GEMM itself: the range [lowest, highest threshold] is cut
 /// into `bins` equal bins by a monotone float map, the table gives how many thresholds lie in
 /// bins below a score's bin, and only the thresholds inside its own bin (usually none) are
@@ -268,15 +268,20 @@ final class RowState {
     /// Counts the (overridden) scores row[0..<count] against the target thresholds.
     func count(_ row: UnsafeMutablePointer<Float>, count: Int) {
         if !usesTable {
-            // Few targets: one branch-free (vectorisable) counting pass per target over the
-            // row, which sits in L1; bucket p then holds exactly the count for threshold p
+            // Up to `directCountLimit` targets: one branch-free vector counting pass per four targets
+            // over the row, which sits in L1; bucket p then holds exactly the count for threshold p
             // minus the videos already counted for thresholds above it.
-            var previous = 0
-            for p in 0..<thresholds.count {
-                let t = thresholds[p]
-                let c = Self.countAtLeast(t, row, count)
-                buckets[p] &+= c - previous
-                previous = c
+            var previous = 0, p = 0
+            thresholds.withUnsafeBufferPointer { thresholds in
+                while p < thresholds.count {
+                    let group = min(4, thresholds.count - p)
+                    let counts = Self.countAtLeast(thresholds.baseAddress! + p, group, row, count)
+                    for i in 0..<group {
+                        buckets[p + i] &+= counts[i] - previous
+                        previous = counts[i]
+                    }
+                    p += group
+                }
             }
             return
         }
@@ -316,26 +321,40 @@ final class RowState {
         }
     }
 
-    /// Number of values in row[0..<count] that are ≥ t, sixteen lanes at a time.
+    /// For each of `group` (1...4) thresholds t[i], the number of values in row[0..<count] that are ≥ t[i]: one
+    /// pass for the group, eight lanes at a time (a compare, whose true lanes are −1, and a subtract per threshold).
     @inline(__always)
-    static func countAtLeast(_ t: Float, _ row: UnsafeMutablePointer<Float>, _ count: Int) -> Int {
-        let threshold = SIMD16<Float>(repeating: t), one = SIMD16<Int32>(repeating: 1)
-        var lanes = SIMD16<Int32>(repeating: 0)
+    static func countAtLeast(_ t: UnsafePointer<Float>, _ group: Int, _ row: UnsafeMutablePointer<Float>, _ count: Int) -> SIMD4<Int> {
+        // Missing thresholds of a short group are +infinity (their counts are not used).
+        let t0 = t[0], t1 = group > 1 ? t[1] : .infinity, t2 = group > 2 ? t[2] : .infinity, t3 = group > 3 ? t[3] : .infinity
+        let v0 = SIMD8<Float>(repeating: t0), v1 = SIMD8<Float>(repeating: t1), v2 = SIMD8<Float>(repeating: t2), v3 = SIMD8<Float>(repeating: t3)
+        var a0 = SIMD8<Int32>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
         let raw = UnsafeRawPointer(row)
         var j = 0
-        while j + 16 <= count {
-            let values = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-            // All-ones where ≥ t, masked to 1: a compare and an and per vector (no blend).
-            lanes &+= one & SIMD16<Int32>(repeating: 0).replacing(with: -1, where: values .>= threshold)
-            j += 16
+        while j + 8 <= count {
+            let values = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            a0 &-= unsafeBitCast(values .>= v0, to: SIMD8<Int32>.self)
+            a1 &-= unsafeBitCast(values .>= v1, to: SIMD8<Int32>.self)
+            a2 &-= unsafeBitCast(values .>= v2, to: SIMD8<Int32>.self)
+            a3 &-= unsafeBitCast(values .>= v3, to: SIMD8<Int32>.self)
+            j += 8
         }
-        var total = Int(lanes.wrappedSum())
-        while j < count { if row[j] >= t { total += 1 }; j += 1 }
-        return total
+        var counts = SIMD4<Int>(Int(a0.wrappedSum()), Int(a1.wrappedSum()), Int(a2.wrappedSum()), Int(a3.wrappedSum()))
+        while j < count {
+            let x = row[j]
+            if x >= t0 { counts[0] += 1 }
+            if x >= t1 { counts[1] += 1 }
+            if x >= t2 { counts[2] += 1 }
+            if x >= t3 { counts[3] += 1 }
+            j += 1
+        }
+        return counts
     }
 
-    /// Up to this many targets, counting uses one pass per target instead of the lookup table.
-    static let directCountLimit = 8
+    /// Up to this many targets, counting uses one pass per four targets instead of the lookup table: the passes
+    /// are branch-free vector compares, the table a few dependent scalar loads per score, so they cost about
+    /// the same near 64 targets (measured with `gcml-bench retrieval --targets T`, T = 24…96).
+    static let directCountLimit = 64
 
     func targetCounts() -> [Int] {
         let t = thresholds.count

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Artifacts
 import Contracts
+import Distributed
 import Graphs
 import Interactions
 import StageKit
@@ -14,7 +15,9 @@ struct BuildGraphCommand: Stage {
         discussion: """
         Reads gcml.features/1 (for the video rows) and one source of edges: co-watch sessions, \
         weighted pairs, or an exact cosine kNN over the features. Inputs may be plain, gzip or zstd. \
-        Writes gcml.graph/1. See docs/build-graph.md.
+        Writes gcml.graph/1. --sessions and --pairs take a file or a comma-separated list of files and globs (a \
+        session ends with its file). Under mpirun or srun the ranks split the input and write the one-process graph.h5. \
+        See docs/build-graph.md and docs/cluster.md.
         """)
 
     @Option(help: "Features (gcml.features/1): /video_id defines the rows; /visual is used by --knn.") var features: String
@@ -49,27 +52,45 @@ struct BuildGraphCommand: Stage {
     }
 
     func execute() throws {
-        let publication = try publication(outputs: [("--out", out)],
-                                          inputs: [("--features", features), ("--sessions", sessions), ("--pairs", pairs)])
-        defer { publication.close() }
-        let videoIDs: [String], edges: UndirectedEdges, report: InteractionReport, source: String
+        let world = Communicator.world
+        try onEveryRank(world) { try execute(world) }
+    }
+
+    /// One process, or one rank of a launched job: then each rank reads a share of the input and owns shares of the pairs and CSR rows.
+    func execute(_ world: Communicator) throws {
+        let files = try (sessions ?? pairs).map(InputSplit.paths) ?? []
+        let named: [(String, String?)] = [("--features", features)] + files.map { (sessions != nil ? "--sessions" : "--pairs", $0) }
+        let publication = world.isRoot ? try publication(outputs: [("--out", out)], inputs: named, ranks: world.size) : nil
+        defer { publication?.close() }
+        let videoIDs: [String], edges: UndirectedEdges, report: InteractionReport, sent: Int
         if let knn {
             let table = try FeatureTable.read(features, audio: false)
-            (videoIDs, source, report) = (table.videoIDs, features, InteractionReport())
-            edges = ContentKNN.graph(table, k: knn, threads: threads.threads, progress: progress)
+            (videoIDs, report) = (table.videoIDs, InteractionReport())
+            (edges, sent) = world.isLaunched ? try ContentKNN.ownedGraph(table, k: knn, threads: threads.threads, communicator: world, progress: progress)
+                                             : (ContentKNN.graph(table, k: knn, threads: threads.threads, progress: progress), 0)
         } else {
             let input: InteractionInput = sessions.map { .sessions(path: $0, window: window) } ?? .pairs(path: pairs ?? "")
-            (videoIDs, source) = (try FeatureTable.readVideoIDs(features), input.path)
-            let counted = try input.count(videoIDs: videoIDs, features: features, skipMalformed: skipMalformed, progress: progress)
-            (edges, report) = (UndirectedEdges.from(counted.pairs, nodes: videoIDs.count, weighting: weighting), counted.report)
+            videoIDs = try FeatureTable.readVideoIDs(features)
+            let counted = try input.count(videoIDs: videoIDs, features: features, skipMalformed: skipMalformed, communicator: world, progress: progress)
+            edges = UndirectedEdges.from(counted.pairs, nodes: videoIDs.count, weighting: weighting, communicator: world)
+            (report, sent) = (counted.report, counted.bytesSent)
         }
+        let source = knn == nil ? sessions ?? pairs ?? "" : features
         let assembly = GraphAssembly(minWeight: minWeight, topK: topEdges,
                                      holdOut: HoldOut(nodeFraction: holdoutNodes, edgeFraction: holdoutEdges, seed: seed.seed))
-        let (graph, statistics) = try assembly.assemble(edges, videoIDs: videoIDs, report: report, source: source)
-        try publication.writer.write(out, schema: .graph, inputs: source == features ? [features] : [features, source]) { file in
-            try graph.write(to: file)
-            try statistics.write(to: file)
+        let writer = publication?.writer ?? self.writer, inputs = [features] + (knn == nil ? files : [])
+        let statistics: GraphStatistics
+        if world.isLaunched {
+            let part = try assembly.assemble(owned: edges, videoIDs: videoIDs, report: report, source: source, communicator: world)
+            note("\(world.label): sent \(sent + part.bytesSent) bytes to other ranks in all-to-alls")
+            try writer.write(out, schema: .graph, inputs: inputs, layout: RelationalGraph.partLayout, communicator: world) { try part.write(to: $0) }
+            statistics = part.statistics
+        } else {
+            let (graph, whole) = try assembly.assemble(edges, videoIDs: videoIDs, report: report, source: source)
+            try writer.write(out, schema: .graph, inputs: inputs) { try graph.write(to: $0); try whole.write(to: $0) }
+            statistics = whole
         }
+        guard let publication else { return }
         try publication.commit()
         print(statistics.table)
     }

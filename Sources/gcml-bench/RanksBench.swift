@@ -3,14 +3,17 @@ import Contracts
 import Foundation
 import Support
 
-/// The training and evaluation stages as one process and as 2 MPI ranks (mpirun) on generated
-/// inputs: wall time, peak RSS of each rank (`/usr/bin/time`), and train-embed's bytes through
-/// collectives per step. On a 2-core machine the speed-up is bounded by 2; what should show is
-/// that communication stays a small share of a step and which memory is replicated.
+/// Every distributed stage as one process and as 2 MPI ranks (mpirun): wall time, peak RSS of
+/// each rank (`/usr/bin/time`), and for train-embed the bytes through collectives per step and the
+/// share of the step time spent inside them. extract-pca and sample-triplets run on a gcml-synth
+/// corpus (its graph and tree built once, untimed); training and evaluation on generated features of
+/// the paper's widths. On a 2-core machine the speed-up is bounded by 2; what should show is that
+/// communication stays a small share of a step and which memory is split (falls per rank) or replicated.
 enum RanksBench {
     static func run(_ arguments: [String]) throws {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
         let videos = value("--videos", 20_000), steps = value("--steps", 20), width = value("--width", 1024)
+        let corpusVideos = value("--corpus-videos", 20_000), tripletCount = value("--triplets", 400_000)
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mpirun") && FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else {
             print("skipped: needs mpirun and /usr/bin/time (scripts/install-deps.sh)")
             return
@@ -18,28 +21,51 @@ enum RanksBench {
         let folder = NSTemporaryDirectory() + "gcml-ranks-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
+        let corpus = "\(folder)/corpus"
+        try prepare("gcml-synth", ["--profile", "demo", "--videos", "\(corpusVideos)", "--threads", "1", "--out", corpus])
         try writeInputs(folder: folder, videos: videos, width: width)
-        print("\(videos) videos (\(width) visual + 128 audio), default model sizes, batch 256, \(steps) steps, --threads 1 per rank")
+        print("extract-pca, sample-triplets: gcml-synth demo corpus of \(corpusVideos) videos (uint8 frames, 1024 + 128 wide), PCA to 256, "
+              + "\(tripletCount) smart triplets")
+        print("training, evaluation: \(videos) videos (\(width) visual + 128 audio), default model sizes, batch 256, \(steps) steps; --threads 1 per rank")
         let train = ["--features", "\(folder)/features.h5", "--triplets", "\(folder)/triplets.h5", "--graph", "\(folder)/graph.h5",
                      "--batch-size", "256", "--steps", "\(steps)", "--threads", "1"]
-        let stages: [(String, String, (String) -> [String])] = [
-            ("train-embed (triplets)", "train-embed", { train + ["--out", "\(folder)/model-\($0).h5"] }),
-            ("embeddings (all videos)", "train-embed", { train + ["--resume", "--out", "\(folder)/model-\($0).h5",
-                                                                  "--embeddings", "\(folder)/embeddings-\($0).h5"] }),
-            ("eval-map-ndcg (all)", "eval-map-ndcg", { ["--vectors", "\(folder)/embeddings-\($0).h5", "--graph", "\(folder)/graph.h5",
-                                                        "--candidates", "all", "--threads", "1", "--out", "\(folder)/retrieval-\($0).h5"] }),
-            ("eval-gap", "eval-gap", { ["--vectors", "\(folder)/embeddings-\($0).h5", "--labels", "\(folder)/features.h5", "--epochs", "5",
-                                        "--threads", "1", "--out", "\(folder)/annotation-\($0).h5"] }),
+        // The graph and tree of sample-triplets come from the 1-rank features, built once before that stage is timed.
+        let corpusGraph = {
+            try prepare("build-graph", ["--features", "\(folder)/corpus-features-1.h5", "--sessions", "\(corpus)/sessions.tsv", "--window", "5",
+                                        "--holdout-nodes", "0.1", "--holdout-edges", "0.1", "--threads", "1", "--out", "\(folder)/corpus-graph.h5"])
+            try prepare("affinity-tree", ["--graph", "\(folder)/corpus-graph.h5", "--levels", "3", "--threads", "1", "--out", "\(folder)/corpus-tree.h5"])
+        }
+        let stages: [(label: String, program: String, before: (() throws -> Void)?, arguments: (String) -> [String])] = [
+            ("extract-pca (frames)", "extract-pca", nil, { ["--frames", "\(corpus)/frames.h5", "--dim", "256", "--threads", "1",
+                                                            "--out", "\(folder)/corpus-features-\($0).h5"] }),
+            ("sample-triplets (smart)", "sample-triplets", corpusGraph, { ["--graph", "\(folder)/corpus-graph.h5", "--tree", "\(folder)/corpus-tree.h5",
+                                                                          "--strategy", "smart", "--count", "\(tripletCount)", "--level", "1",
+                                                                          "--threads", "1", "--out", "\(folder)/corpus-triplets-\($0).h5"] }),
+            ("train-embed (triplets)", "train-embed", nil, { train + ["--out", "\(folder)/model-\($0).h5"] }),
+            ("embeddings (all videos)", "train-embed", nil, { train + ["--resume", "--out", "\(folder)/model-\($0).h5",
+                                                                       "--embeddings", "\(folder)/embeddings-\($0).h5"] }),
+            ("eval-map-ndcg (all)", "eval-map-ndcg", nil, { ["--vectors", "\(folder)/embeddings-\($0).h5", "--graph", "\(folder)/graph.h5",
+                                                             "--candidates", "all", "--threads", "1", "--out", "\(folder)/retrieval-\($0).h5"] }),
+            ("eval-gap", "eval-gap", nil, { ["--vectors", "\(folder)/embeddings-\($0).h5", "--labels", "\(folder)/features.h5", "--epochs", "5",
+                                             "--threads", "1", "--out", "\(folder)/annotation-\($0).h5"] }),
         ]
-        print("stage                       ranks   seconds   peak RSS per rank (MB)   collectives per step")
-        for (label, program, arguments) in stages {
+        print("stage                       ranks   seconds   peak RSS per rank (MB)   collectives per step (rank 0)")
+        for stage in stages {
             for ranks in [1, 2] {
-                let measured = try measure(program: program, arguments: arguments("\(ranks)"), ranks: ranks, folder: folder)
+                if ranks == 1 { try stage.before?() }
+                let measured = try measure(program: stage.program, arguments: stage.arguments("\(ranks)"), ranks: ranks, folder: folder)
                 let rss = measured.peakKilobytes.map { String(format: "%.0f", Double($0) / 1024) }.joined(separator: ", ")
-                print(label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%5d %9.2f   ", ranks, measured.seconds)
+                print(stage.label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%5d %9.2f   ", ranks, measured.seconds)
                       + rss.padding(toLength: 25, withPad: " ", startingAt: 0) + (measured.collectives ?? "-"))
             }
         }
+    }
+
+    /// Runs a gcml program that makes a bench input (untimed, quiet).
+    static func prepare(_ program: String, _ arguments: [String]) throws {
+        let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        let (status, _) = try BenchSupport.run("/usr/bin/env", ["GCML_QUIET=1", "\(binaries)/\(program)"] + arguments)
+        guard status == 0 else { throw GCMLError("\(program) (making the bench input) failed with status \(status)") }
     }
 
     struct Measured {
@@ -61,8 +87,11 @@ enum RanksBench {
         guard status == 0 else { throw GCMLError("\(program) on \(ranks) rank(s) failed with status \(status)") }
         let kilobytes = ((try? String(contentsOfFile: peaks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
         try? FileManager.default.removeItem(atPath: peaks)
-        let collectives = output.split(separator: "\n").first { $0.hasPrefix("collectives: ") }
-            .map { String($0.dropFirst("collectives: ".count).prefix { $0 != " " }) + " B" }
+        // "collectives: N bytes per step on rank 0 of 2, S % of the step time inside them"
+        let collectives = output.split(separator: "\n").first { $0.hasPrefix("collectives: ") }.map { line -> String in
+            let words = line.split(separator: " ")
+            return words.count > 10 ? "\(words[1]) B, \(words[10]) % of the step time" : "\(words[1]) B"
+        }
         return Measured(seconds: seconds, peakKilobytes: kilobytes, collectives: collectives)
     }
 

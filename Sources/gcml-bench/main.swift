@@ -14,7 +14,8 @@ let benchmarks: [(name: String, about: String, run: ([String]) throws -> Void)] 
     ("train", "triplet + sampled-softmax training steps/s, default sizes, vs PyTorch", TrainBench.run),
     ("tfrecord", "frame-level TFRecord read + decode + dequantise + pool, vs python protobuf", TFRecordBench.run),
     ("retrieval", "full-corpus top-60 retrieval, 10 000 queries x 100 000 videos x 256, vs faiss", RetrievalBench.run),
-    ("ranks", "train-embed, embeddings, eval-map-ndcg, eval-gap as 1 process vs 2 MPI ranks: time, peak RSS per rank, bytes per step", RanksBench.run),
+    ("ranks", "every distributed stage (extract-pca, sample-triplets, train-embed, embeddings, eval-map-ndcg, eval-gap) as 1 process vs 2 MPI ranks: time, peak RSS per rank, train-embed's bytes and collective share per step", RanksBench.run),
+    ("graph-ranks", "build-graph on 50 M session rows as 1, 2 and 4 MPI ranks: time, peak RSS per rank, bytes sent per rank", GraphRanksBench.run),
     ("tree-ranks", "affinity-tree on 5M nodes / 50M edges as 1, 2, 4 MPI ranks: time, peak RSS per rank, bytes exchanged", TreeRanksBench.run),
 ]
 

@@ -51,6 +51,29 @@ final class GradientTests: XCTestCase {
         XCTAssertGreaterThan(analytic.map(abs).max() ?? 0, 1e-3, "gradients must not be trivially zero")
     }
 
+    /// The element-wise work of forward and backward is split over threads by rows, elements and columns: every
+    /// value must be what one thread computes.
+    func testNetworkSplitOverThreadsChangesNoNumber() {
+        let shape = TwoTowerShape(visualInput: 24, visualHidden: 300, audioInput: 8, audioHidden: 40, dim: 16)
+        var generator = SeededGenerator(seed: 21)
+        let rows = 400
+        let visual = (0..<(rows * shape.visualInput)).map { _ in Float(generator.normal()) }
+        let audio = (0..<(rows * shape.audioInput)).map { _ in Float(generator.normal()) }
+        let upstream = (0..<(rows * shape.dim)).map { _ in Float(generator.normal()) }
+        func run(threads: Int) -> (z: [Float], gradients: [Float]) {
+            let network = TwoTowerNetwork<Float>(shape: shape, seed: 4)
+            for i in 0..<network.parameterCount { network.parameters[i] += Float(i % 13) * 0.01 }   // non-zero biases
+            network.threads = threads
+            let z = Array(UnsafeBufferPointer(start: network.forward(visual: visual, audio: audio, rows: rows), count: rows * shape.dim))
+            network.backward(visual: visual, audio: audio, rows: rows, outputGradient: upstream)
+            return (z, network.gradients.array)
+        }
+        let one = run(threads: 1), three = run(threads: 3)
+        XCTAssertEqual(one.z, three.z)
+        XCTAssertEqual(one.gradients, three.gradients)
+        XCTAssertGreaterThan(one.gradients.map(abs).max() ?? 0, 0)
+    }
+
     func testTwoTowerGradientsMatchFiniteDifferences() {
         checkNetwork(shape: TwoTowerShape(visualInput: 6, visualHidden: 5, audioInput: 4, audioHidden: 3, dim: 4))
     }

@@ -61,6 +61,36 @@ final class SampledSoftmaxTests: XCTestCase {
         XCTAssertEqual(zipf.probability(0), log(2) / log(11), accuracy: 1e-15)
     }
 
+    /// The element-wise work between the GEMMs is split over threads by rows and touched classes; every value
+    /// must be what one thread computes (rows sharing a true class add into its gradient in row order).
+    func testSplittingOverThreadsChangesNoNumber() {
+        var generator = SeededGenerator(seed: 12)
+        let rows = 400, dim = 12, classes = 3000, k = 700
+        let z = (0..<(rows * dim)).map { _ in Float(generator.normal()) }
+        let labels = (0..<rows).map { _ in Int32(generator.below(40) * 73) }   // shared true classes, some also sampled
+        var sampler = ClassSampler(classes: classes, count: k, proposal: .logUniform)
+        var candidates = [Int32](repeating: 0, count: k)
+        sampler.sample(into: &candidates, generator: &generator)
+        func run(threads: Int) -> (loss: Double, dz: [Float], touched: [Int32], dw: [Float], db: [Float]) {
+            let head = SoftmaxHead<Float>(classes: classes, dim: dim, seed: 5)
+            for c in 0..<classes { head.bias[c] = Float(c % 7) * 0.1 }
+            head.threads = threads
+            var dz = [Float](repeating: 0, count: z.count)
+            let loss = head.lossAndGradient(embeddings: z, rows: rows, labels: labels, candidates: candidates, candidateCount: k,
+                                            logCorrection: { Float(sampler.logExpectedCount($0)) }, embeddingGradient: &dz)
+            let u = head.touchedCount
+            return (loss, dz, Array(head.touched.array.prefix(u)), Array(head.weightGradient.array.prefix(u * dim)),
+                    Array(head.biasGradient.array.prefix(u)))
+        }
+        let one = run(threads: 1), three = run(threads: 3)
+        XCTAssertTrue(one.loss.isFinite && one.touched.count > k)
+        XCTAssertEqual(one.loss, three.loss)
+        XCTAssertEqual(one.dz, three.dz)
+        XCTAssertEqual(one.touched, three.touched)
+        XCTAssertEqual(one.dw, three.dw)
+        XCTAssertEqual(one.db, three.db)
+    }
+
     func testLogUniformSamplerFollowsItsProposal() {
         var sampler = ClassSampler(classes: 20, count: 1, proposal: .logUniform)
         var generator = SeededGenerator(seed: 3)

@@ -162,30 +162,12 @@ final class DistributedStageTests: XCTestCase {
         let (graph, tree) = try writeGraphAndTree()
         let out = folder + "/triplets.h5"
         try Executables.succeed("sample-triplets", ["--graph", graph, "--tree", tree, "--out", out, "--count", "1000", "--seed", "1"])
-        let before = try Data(contentsOf: URL(fileURLWithPath: out))
-        // Enough triplets that the ranks are still writing their parts when they are stopped.
-        let running = try Launch.Running(Launch.mpirun(3, "sample-triplets", ["--graph", graph, "--tree", tree, "--out", out,
-                                                                              "--count", "40000000", "--seed", "2", "--threads", "1"]),
-                                         seconds: 120)
-        // Wait for the parts, then freeze the ranks so the kill lands before any publish.
-        var ranks: [Int: Int32] = [:]
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            ranks = Launch.rankProcesses(named: "sample-triplets")
+        // Enough triplets that the ranks are still writing their parts when they are stopped; the kill lands before any publish.
+        try Launch.killRankOneExpectingNothingPublished("sample-triplets", ["--graph", graph, "--tree", tree, "--out", out,
+                                                                            "--count", "40000000", "--seed", "2", "--threads", "1"],
+                                                        out: out, ready: {
             let parts = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.contains(".part-") } ?? []
-            if ranks.count == 3 && parts.count == 3 { break }
-            usleep(20_000)
-        }
-        XCTAssertEqual(ranks.count, 3, "three ranks did not start")
-        for pid in ranks.values { kill(pid, SIGSTOP) }
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "published before the kill")
-        if let victim = ranks[1] { kill(victim, SIGKILL) }
-        for (rank, pid) in ranks where rank != 1 { kill(pid, SIGCONT) }
-        let result = running.finish()
-        XCTAssertNotEqual(result.status, 0)
-        XCTAssertFalse(result.timedOut, "the job did not end after rank 1 was killed")
-        XCTAssertTrue(result.stderr.contains("rank 1"), result.stderr)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "the previous artifact changed")
-        for pid in ranks.values { XCTAssertTrue(Launch.ends(pid), "rank process \(pid) still running") }
+            return parts.count == 3
+        })
     }
 }

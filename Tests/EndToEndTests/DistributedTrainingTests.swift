@@ -82,6 +82,25 @@ extension TrainEmbedTests {
         XCTAssertEqual(try ranksAttribute(folder + "/resumed.h5"), 2)
     }
 
+    /// --validate-full-corpus under 3 ranks: each rank embeds a third of the corpus and ranks a third of the
+    /// queries, yet the logged MAP is the one-process one: bit for bit at step 0 (same weights), and within
+    /// 1e-6 after training (the weights then differ by float rounding, ~1e-8 relative).
+    func testFullCorpusValidationOnThreeRanksEqualsOneProcess() throws {
+        let args = ["--triplets", folder + "/triplets.h5", "--features", folder + "/features.h5", "--hidden", "16", "--audio-hidden", "8",
+                    "--dim", "8", "--batch-size", "12", "--steps", "20", "--threads", "1", "--validate", folder + "/graph.h5",
+                    "--validate-every", "10", "--validate-full-corpus"]
+        try Executables.succeed("train-embed", args + ["--out", folder + "/one.h5"])
+        let three = try Launch.run(Launch.mpirun(3, "train-embed", args + ["--out", folder + "/three.h5"]))
+        XCTAssertEqual(three.status, 0, three.stderr)
+        let one: [Double] = try HDF5File.open(folder + "/one.h5").root.read("history/validation_map_full_corpus")
+        let split: [Double] = try HDF5File.open(folder + "/three.h5").root.read("history/validation_map_full_corpus")
+        XCTAssertEqual(one.count, 3)
+        XCTAssertEqual(split.count, 3)
+        XCTAssertTrue(one.allSatisfy { $0 > 0 && $0 <= 1 }, "\(one)")
+        XCTAssertEqual(one.first, split.first, "step 0: identical weights give the identical MAP")
+        for (a, b) in zip(one, split) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+
     func testBatchSmallerThanTheRanksIsRejectedByName() throws {
         let run = try Launch.run(Launch.mpirun(3, "train-embed", ["--triplets", folder + "/triplets.h5", "--features", folder + "/features.h5",
                                                                   "--batch-size", "2", "--steps", "1", "--out", folder + "/m.h5"]))

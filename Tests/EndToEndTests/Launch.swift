@@ -106,3 +106,33 @@ extension Launch {
         return result
     }
 }
+
+extension Launch {
+    /// The all-or-nothing check every distributed stage shares: runs `name` on 3 ranks, waits until all
+    /// three run and `ready` holds, freezes them (so the kill lands before any publish), kills rank 1 and
+    /// expects a non-zero exit without hanging, `out` byte-identical to before and no rank left running.
+    static func killRankOneExpectingNothingPublished(_ name: String, _ arguments: [String], out: String,
+                                                     ready: () -> Bool = { true }, expectRankNamed: Bool = true,
+                                                     file: StaticString = #filePath, line: UInt = #line) throws {
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        let running = try Running(mpirun(3, name, arguments), seconds: 120)
+        var ranks: [Int: Int32] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            ranks = rankProcesses(named: name)
+            if ranks.count == 3 && ready() { break }
+            usleep(20_000)
+        }
+        XCTAssertEqual(ranks.count, 3, "three ranks did not start", file: file, line: line)
+        for pid in ranks.values { kill(pid, SIGSTOP) }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "published before the kill", file: file, line: line)
+        if let victim = ranks[1] { kill(victim, SIGKILL) }
+        for (rank, pid) in ranks where rank != 1 { kill(pid, SIGCONT) }
+        let result = running.finish()
+        XCTAssertNotEqual(result.status, 0, file: file, line: line)
+        XCTAssertFalse(result.timedOut, "the job did not end after rank 1 was killed", file: file, line: line)
+        if expectRankNamed { XCTAssertTrue(result.stderr.contains("rank 1"), result.stderr, file: file, line: line) }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), before, "the previous artifact changed", file: file, line: line)
+        for pid in ranks.values { XCTAssertTrue(ends(pid), "rank process \(pid) still running", file: file, line: line) }
+    }
+}

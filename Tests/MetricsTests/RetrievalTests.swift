@@ -50,9 +50,9 @@ final class CorpusRankingTests: XCTestCase {
         var generator = SeededGenerator(seed: 4)
         let queries = (0..<37).map { _ in generator.below(n) }
         let excluded = queries.map { _ in (0..<generator.below(6)).map { _ in Int32(generator.below(n)) } }
-        // Some queries with many targets: counting switches from one pass per target to the lookup table.
+        // Some queries with many targets: counting switches from passes over four targets at a time to the lookup table (> 64).
         let targets = queries.map { q in
-            (0..<(generator.below(3) == 0 ? 17 + generator.below(20) : generator.below(5))).map { _ in Int32(generator.below(n)) }.filter { Int($0) != q }
+            (0..<(generator.below(3) == 0 ? 17 + generator.below(90) : generator.below(5))).map { _ in Int32(generator.below(n)) }.filter { Int($0) != q }
         }
         // Small blocks exercise the block edges; the result must not depend on them.
         for (queryBlock, corpusBlock, threads) in [(7, 50, 1), (1024, 4096, 2), (5, 299, 2)] {
@@ -79,7 +79,7 @@ final class CorpusRankingTests: XCTestCase {
         }
     }
 
-    /// Many targets (the lookup-table count) on vectors with many exactly equal scores: ties
+    /// Many targets (vector passes up to 64, then the lookup-table count) on vectors with many exactly equal scores: ties
     /// between videos and thresholds, thresholds sharing a bin, excluded rows at -infinity.
     func testManyTargetCountsWithTiesEqualBruteForce() {
         let n = 400, d = 4
@@ -90,7 +90,7 @@ final class CorpusRankingTests: XCTestCase {
         let corpus = (0..<n).flatMap { _ in directions[generator.below(directions.count)] }
         let queries = (0..<40).map { _ in generator.below(n) }
         let excluded = queries.map { _ in (0..<generator.below(30)).map { _ in Int32(generator.below(n)) } }
-        let targets = queries.map { q in (0..<(9 + generator.below(60))).map { _ in Int32(generator.below(n)) }.filter { Int($0) != q } }
+        let targets = queries.map { q in (0..<(9 + generator.below(140))).map { _ in Int32(generator.below(n)) }.filter { Int($0) != q } }
         for (queryBlock, corpusBlock, threads) in [(16, 64, 2), (1024, 1024, 1)] {
             let ranking = CorpusRanking(k: 7, queryBlock: queryBlock, corpusBlock: corpusBlock, threads: threads)
             let result = corpus.withUnsafeBufferPointer {
