@@ -17,7 +17,7 @@ products="$BUILD/release"
 # The objects of FuzzTargets and every module it depends on (all instrumented): only those of
 # the module's current sources (SwiftPM's `sources` list), as a build folder keeps the objects
 # of files that were moved or deleted since, which would link stale code.
-modules="Support Artifacts LinearAlgebra Contracts Ingestion Interactions Graphs GCMLShim SwiftProtobuf FuzzTargets"
+modules="Support Artifacts LinearAlgebra Contracts Distributed Ingestion Interactions Graphs GCMLShim MPIShim SwiftProtobuf FuzzTargets"
 objects=$(for module in $modules; do
   folder="$products/$module.build"
   [ -d "$folder" ] || continue
@@ -27,12 +27,14 @@ objects=$(for module in $modules; do
     for source in Sources/"$module"/*.c; do echo "$folder/$(basename "$source").o"; done
   fi
 done)
-libs=$(pkg-config --libs hdf5 libzstd zlib openblas)
+libs=$(pkg-config --libs hdf5 libzstd zlib openblas ompi-c)
 # The C modules the Swift modules import, as SwiftPM passes them.
 cmodules="-Xcc -fmodule-map-file=Sources/CHDF5/module.modulemap -Xcc -fmodule-map-file=Sources/CZstd/module.modulemap \
   -Xcc -fmodule-map-file=Sources/COpenBLAS/module.modulemap -Xcc -fmodule-map-file=Sources/CZlib/module.modulemap \
+  -Xcc -fmodule-map-file=Sources/CMPI/module.modulemap -Xcc -fmodule-map-file=$products/MPIShim.build/module.modulemap \
+  -Xcc -ISources/MPIShim/include \
   -Xcc -fmodule-map-file=$products/GCMLShim.build/module.modulemap -Xcc -ISources/GCMLShim/include \
-  $(pkg-config --cflags-only-I hdf5 openblas | sed 's/-I/-Xcc -I/g')"
+  $(pkg-config --cflags-only-I hdf5 openblas ompi-c | sed 's/-I/-Xcc -I/g')"
 mkdir -p "$BUILD/bin"
 for target in "${TARGETS[@]}"; do
   swiftc -O -sanitize=fuzzer -parse-as-library -module-name "fuzz_$target" "fuzz/$target.swift" \
