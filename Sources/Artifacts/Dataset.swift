@@ -16,7 +16,7 @@ public final class Dataset: HDF5Object {
     /// HDF5 filter ids in pipeline order (32015 = zstd, 2 = shuffle, 1 = gzip).
     public let filters: [Int]
     /// Bytes stored on disk (after compression), as of now (0 once the file is closed).
-    public var storageBytes: Int { file.isOpen ? Int(H5Dget_storage_size(id)) : 0 }
+    public var storageBytes: Int { file.isOpen ? Int(clamping: H5Dget_storage_size(id)) : 0 }  // a damaged layout may declare more than Int.max
     /// Held open for the object's life, so the chunk cache survives between calls: row-block
     /// reads and appends smaller than a chunk then decompress / compress each chunk once.
     /// (Closing after every call flushed the cache and recompressed a chunk per append.)
@@ -45,14 +45,14 @@ public final class Dataset: HDF5Object {
         var dims = [hsize_t](repeating: 0, count: max(rank, 1))
         var maxDims = dims
         H5Sget_simple_extent_dims(space, &dims, &maxDims)
-        shape = rank == 0 ? [] : dims.prefix(rank).map { Int($0) }
+        shape = rank == 0 ? [] : dims.prefix(rank).map { Int(clamping: $0) }  // a damaged file may declare 2^64 - 1
         extendable = rank > 0 && maxDims[0] == gcml_h5s_unlimited()
         let create = H5Dget_create_plist(id)
         defer { H5Pclose(create) }
         if H5Pget_layout(create) == H5D_CHUNKED {
             var chunk = [hsize_t](repeating: 0, count: max(rank, 1))
             H5Pget_chunk(create, Int32(rank), &chunk)
-            chunkShape = chunk.prefix(rank).map { Int($0) }
+            chunkShape = chunk.prefix(rank).map { Int(clamping: $0) }
         } else {
             chunkShape = nil
         }
