@@ -59,6 +59,8 @@ public struct CoWatchCounter {
     public let skipMalformed: Bool
     public private(set) var pairs: PairCounter
     public private(set) var report = InteractionReport()
+    /// Adds since the counter started or was last emptied by `takePairs()` (bounds the distinct pairs held).
+    public private(set) var addsHeld = 0
 
     private var session: [UInt8] = []
     private var sessionOpen = false
@@ -118,6 +120,13 @@ public struct CoWatchCounter {
     /// Flushes the last session; call once after the final line.
     public mutating func finish() { endSession() }
 
+    /// The sums counted so far, handed over: counting goes on into the emptied counter, and the
+    /// session still open is counted whole later (a session's pairs are added when it ends).
+    public mutating func takePairs() -> PairSums {
+        addsHeld = 0
+        return pairs.sortedSums()
+    }
+
     /// Ends one input file (or byte range): sessions never continue into the next input,
     /// so a session id met again there starts a new session.
     public mutating func finishInput() {
@@ -149,6 +158,7 @@ public struct CoWatchCounter {
         var last = UInt64.max
         for key in sessionPairs where key != last {
             pairs.add(key: key, 1)
+            addsHeld += 1
             last = key
         }
         sessionPairs.removeAll(keepingCapacity: true)
@@ -273,6 +283,21 @@ public enum Interactions {
         return (counter.pairs.sortedSums(), counter.report)
     }
 
+    /// Counts co-watches like `countSessions` but hands the sums on in blocks: whenever `blockAdds`
+    /// adds are held (checked at line ends), `deliver` gets their sums and counting goes on from
+    /// empty; the last block (`last` true) is delivered at the end. A pair's sum is the sum of its blocks'.
+    public static func countSessions(pieces: [InputPiece], index: VideoIndex, window: Int, skipMalformed: Bool = false,
+                                     blockAdds: Int, progress reporter: ProgressReporter = .unnamed,
+                                     deliver: (_ block: PairSums, _ last: Bool) throws -> Void) throws -> InteractionReport {
+        precondition(blockAdds >= 1)
+        var counter = CoWatchCounter(index: index, window: window, source: pieces.first?.name ?? "", skipMalformed: skipMalformed)
+        try count(pieces, into: &counter, progress: reporter.progress("sessions", unit: "rows"), unit: "rows", inBlocks: true) { counter in
+            if counter.addsHeld >= blockAdds { try deliver(counter.takePairs(), false) }
+        }
+        try deliver(counter.takePairs(), true)
+        return counter.report
+    }
+
     /// Counts co-watches of a session file (plain, .gz or .zst).
     public static func countSessions(path: String, index: VideoIndex, window: Int, skipMalformed: Bool = false,
                                      progress reporter: ProgressReporter = .unnamed) throws
@@ -304,15 +329,18 @@ public enum Interactions {
         try countPairs(pieces: [InputPiece(path: path)], index: index, skipMalformed: skipMalformed, progress: reporter)
     }
 
-    /// Feeds every line of every piece, in order, to `counter`, advancing `progress` every 2^20 lines.
+    /// Feeds every line of every piece, in order, to `counter`, advancing `progress` every 2^20 lines;
+    /// `afterLine` sees the counter after each line (`inBlocks`: it takes pairs away, so the note leaves them out).
     static func count<Counter: InteractionCounter>(_ pieces: [InputPiece], into counter: inout Counter,
-                                                   progress: Support.Progress, unit: String) throws {
+                                                   progress: Support.Progress, unit: String, inBlocks: Bool = false,
+                                                   afterLine: (inout Counter) throws -> Void = { _ in }) throws {
         var pending = 0
         for piece in pieces {
             let input = try TextInput(path: piece.path, bytes: piece.bytes)
             counter.source = piece.name
             try input.forEachLine { line, number in
                 try counter.consume(line, lineNumber: number)
+                try afterLine(&counter)
                 pending += 1
                 if pending == 1 << 20 {
                     progress.advance(by: pending)
@@ -322,6 +350,7 @@ public enum Interactions {
             counter.finishInput()
         }
         progress.advance(by: pending)
-        progress.finish(note: "\(counter.report.lines) \(unit), \(counter.pairs.count) distinct pairs")
+        let pairs = inBlocks ? "" : ", \(counter.pairs.count) distinct pairs"
+        progress.finish(note: "\(counter.report.lines) \(unit)\(pairs)")
     }
 }

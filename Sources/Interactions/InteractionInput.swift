@@ -22,9 +22,11 @@ public enum InteractionInput {
     ///
     /// Under several ranks each rank reads its share of the input (`InputSplit`) and the pairs
     /// go to their owner rank (`PairRouting`): the result is this rank's share of the pairs, the
-    /// one-process sums bit for bit; the report is summed over ranks.
+    /// one-process sums bit for bit; the report is summed over ranks. Session counts go to the owners
+    /// in rounds of `exchangeBlock` adds per rank (`PairRouting.Rounds`); weighted pairs are summed
+    /// in input order, so their adds go unsummed in one exchange after reading.
     public func count(videoIDs: [String], features: String, skipMalformed: Bool, communicator: Communicator = .serial,
-                      progress: ProgressReporter = .unnamed) throws
+                      exchangeBlock: Int = PairRouting.defaultBlockAdds, progress: ProgressReporter = .unnamed) throws
         -> (pairs: PairSums, report: InteractionReport, bytesSent: Int) {
         let index = try VideoIndex(ids: videoIDs, source: features)
         let boundary: InputSplit.Boundary
@@ -34,11 +36,23 @@ public enum InteractionInput {
         var counted: (pairs: PairSums, report: InteractionReport, bytesSent: Int)
         switch self {
         case .sessions(_, let window):
-            let local = try Interactions.countSessions(pieces: pieces, index: index, window: window, skipMalformed: skipMalformed,
-                                                       progress: reporter)
-            // Session counts are whole numbers: partial sums add up exactly in any order.
-            let routed = try PairRouting.route(local.pairs.keys, local.pairs.values, communicator: communicator)
-            counted = (routed.pairs, local.report, routed.bytesSent)
+            if communicator.size == 1 {
+                let local = try Interactions.countSessions(pieces: pieces, index: index, window: window, skipMalformed: skipMalformed,
+                                                           progress: reporter)
+                let routed = try PairRouting.route(local.pairs.keys, local.pairs.values, communicator: communicator)
+                counted = (routed.pairs, local.report, routed.bytesSent)
+            } else {
+                // Session counts are whole numbers: partial sums add up exactly in any grouping and order,
+                // so blocks go to the owners as they are counted.
+                let rounds = PairRouting.Rounds(communicator: communicator)
+                let report = try Interactions.countSessions(pieces: pieces, index: index, window: window, skipMalformed: skipMalformed,
+                                                            blockAdds: exchangeBlock, progress: reporter) { block, last in
+                    try rounds.exchange(block, last: last)
+                }
+                let pairs = try rounds.finish()
+                note("\(communicator.label): sent session counts to their owner ranks in \(rounds.rounds) round(s)")
+                counted = (pairs, report, rounds.bytesSent)
+            }
         case .pairs:
             if communicator.size == 1 {
                 let local = try Interactions.countPairs(pieces: pieces, index: index, skipMalformed: skipMalformed, progress: reporter)

@@ -35,6 +35,8 @@ struct BuildGraphCommand: Stage {
     @OptionGroup var threads: ThreadsOption
     @Flag(help: "Count and skip malformed lines instead of stopping at the first.") var skipMalformed = false
     @Option(name: .customLong("top-k"), help: .hidden) var oldTopEdges: Int?
+    /// Test knob: session adds a rank counts before a round of sending them to the owner ranks (tests force many rounds).
+    @Option(name: .customLong("exchange-block"), help: .hidden) var exchangeBlock = PairRouting.defaultBlockAdds
 
     static let parameterOptions = ["topK": "top-edges"]
 
@@ -42,6 +44,7 @@ struct BuildGraphCommand: Stage {
         try OldSpelling.fold(oldTopEdges, "--top-k", into: &topEdges, "--top-edges")
         let sources = [sessions != nil, pairs != nil, knn != nil].filter { $0 }.count
         guard sources == 1 else { throw ValidationError("give exactly one of --sessions, --pairs, --knn") }
+        guard exchangeBlock >= 1 else { throw ValidationError("--exchange-block must be at least 1 (found \(exchangeBlock))") }
         guard window >= 2 else { throw ValidationError("--window must be at least 2 (found \(window))") }
         if let knn, knn < 1 { throw ValidationError("--knn must be at least 1") }
         if let topEdges, topEdges < 1 { throw ValidationError("--top-edges must be at least 1") }
@@ -71,7 +74,8 @@ struct BuildGraphCommand: Stage {
         } else {
             let input: InteractionInput = sessions.map { .sessions(path: $0, window: window) } ?? .pairs(path: pairs ?? "")
             videoIDs = try FeatureTable.readVideoIDs(features)
-            let counted = try input.count(videoIDs: videoIDs, features: features, skipMalformed: skipMalformed, communicator: world, progress: progress)
+            let counted = try input.count(videoIDs: videoIDs, features: features, skipMalformed: skipMalformed, communicator: world,
+                                          exchangeBlock: exchangeBlock, progress: progress)
             edges = UndirectedEdges.from(counted.pairs, nodes: videoIDs.count, weighting: weighting, communicator: world)
             (report, sent) = (counted.report, counted.bytesSent)
         }

@@ -91,6 +91,10 @@ final class DistributedGraphTests: XCTestCase {
         // One summary (rank 0's); every rank reports what it sent.
         XCTAssertEqual(three.stdout.components(separatedBy: "largest_component").count, 2, three.stdout)
         XCTAssertEqual(three.stderr.components(separatedBy: "bytes to other ranks").count, 4, three.stderr)
+        if arguments.contains("--sessions") {
+            // Small inputs fit one block of the default budget: one round on every rank.
+            XCTAssertEqual(three.stderr.components(separatedBy: "in 1 round(s)").count, 4, three.stderr)
+        }
         try assertSameDatasets(folder + "/\(name)-one.h5", folder + "/\(name)-three.h5", ranks: 3)
         let parts = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".part-") }
         XCTAssertEqual(parts, [], "parts left behind")
@@ -101,6 +105,36 @@ final class DistributedGraphTests: XCTestCase {
         let sessions = try write(sessionText(videos: 120, sessions: 150, seed: 1), "sessions.tsv")
         try compare("sessions", ["--sessions", sessions, "--window", "3", "--holdout-edges", "0.2", "--holdout-nodes", "0.1"], features: features)
         try compare("pruned", ["--sessions", sessions, "--top-edges", "2", "--weighting", "pmi", "--holdout-edges", "0.3"], features: features)
+    }
+
+    /// The rounds each rank reports sending session counts in (one number per rank, in stderr order).
+    func rounds(_ stderr: String) -> [Int] {
+        stderr.split(separator: "\n").compactMap { line -> Int? in
+            guard let end = line.range(of: " round(s)") else { return nil }
+            return Int(line[..<end.lowerBound].split(separator: " ").last ?? "")
+        }
+    }
+
+    func testSessionCountsSentInManySmallRoundsGiveTheOneProcessGraph() throws {
+        let features = try writeFeatures(videos: 120)
+        let first = try write(sessionText(videos: 120, sessions: 150, seed: 5), "a.tsv")
+        let second = try write(sessionText(videos: 120, sessions: 60, seed: 6), "b.tsv")
+        let args = ["--features", features, "--threads", "1", "--skip-malformed", "--sessions", "\(first),\(second)", "--window", "4",
+                    "--holdout-edges", "0.2"]
+        try Executables.succeed("build-graph", args + ["--out", folder + "/one.h5"])
+        for ranks in 1...3 {
+            let out = folder + "/ranks-\(ranks).h5"
+            // A block of 7 adds (the hidden test knob): each rank's share of about a thousand pair adds takes many rounds,
+            // and ranks whose share ends first send empty rounds until all are done.
+            let run = try Launch.run(Launch.mpirun(ranks, "build-graph", args + ["--exchange-block", "7", "--out", out]))
+            XCTAssertEqual(run.status, 0, "\(ranks) rank(s): \(run.stderr)")
+            try assertSameDatasets(folder + "/one.h5", out, ranks: ranks)
+            guard ranks > 1 else { continue }
+            let counts = rounds(run.stderr)
+            XCTAssertEqual(counts.count, ranks, run.stderr)
+            XCTAssertEqual(Set(counts).count, 1, "every rank takes part in every round: \(counts)")
+            XCTAssertGreaterThan(counts.first ?? 0, 10, run.stderr)
+        }
     }
 
     func testSeveralFilesWithGzipGiveTheOneProcessGraph() throws {

@@ -75,6 +75,23 @@ final class CoWatchTests: XCTestCase {
         GraphFixtures.assertCanonical(csr)
     }
 
+    func testBlocksHandOnEachEndedSessionsPairsAndSumToTheWholeCount() throws {
+        // The example above with a budget of one add: s1's five pairs are added when s2's first row
+        // ends it, s2's pair when s3 starts; s3 forms none, so the last block is empty.
+        let text = "s1\tv0\ns1\tv1\ns1\tv2\ns1\tv0\ns1\tv3\ns2\tv1\t17\ns2\tv2\t18\ns3\tv4\n"
+        let path = try GraphFixtures.folder() + "/sessions.tsv"
+        try GraphFixtures.write(text, to: path)
+        var blocks: [(keys: [UInt64], values: [Double], last: Bool)] = []
+        let report = try Interactions.countSessions(pieces: [InputPiece(path: path)], index: try VideoIndex(ids: ids), window: 3,
+                                                    blockAdds: 1) { block, last in blocks.append((block.keys, block.values, last)) }
+        let key = PairSums.key
+        XCTAssertEqual(blocks.map(\.keys), [[key(0, 1), key(0, 2), key(0, 3), key(1, 2), key(2, 3)].sorted(), [key(1, 2)], []])
+        XCTAssertEqual(blocks.map(\.values), [[1, 1, 1, 1, 1], [1], []])
+        XCTAssertEqual(blocks.map(\.last), [false, false, true])
+        XCTAssertEqual(report.sessions, 3)
+        XCTAssertEqual(report.lines, 8)
+    }
+
     func testWindowTwoPairsOnlyAdjacentWatches() throws {
         let (pairs, _) = try GraphFixtures.sessions("a\tv0\na\tv1\na\tv2\na\tv3\n", ids: ids, window: 2)
         let edges = UndirectedEdges.from(pairs, nodes: 5, weighting: .count)
