@@ -83,8 +83,21 @@ public final class Dataset: HDF5Object {
     public var rank: Int { shape.count }
     public var rows: Int { shape.first ?? 1 }
     /// Elements per row (product of the trailing dimensions).
-    public var rowWidth: Int { shape.dropFirst().reduce(1, *) }
-    public var count: Int { shape.reduce(1, *) }
+    public var rowWidth: Int { Self.saturatingProduct(shape.dropFirst()) }
+    public var count: Int { Self.saturatingProduct(shape) }
+
+    /// A damaged file may declare dimensions whose product overflows Int: saturate, so the
+    /// size checks refuse the read instead of the multiplication trapping.
+    private static func saturatingProduct<Dimensions: Collection>(_ dimensions: Dimensions) -> Int where Dimensions.Element == Int {
+        if dimensions.contains(0) { return 0 }
+        var product = 1
+        for dimension in dimensions {
+            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            if overflow { return Int.max }
+            product = next
+        }
+        return product
+    }
     public var isCompressed: Bool { filters.contains(Int(GCML_ZSTD_FILTER_ID)) || filters.contains(1) }
 
     private func requireType(_ wanted: ElementType, doing: String) throws {
@@ -123,6 +136,9 @@ public final class Dataset: HDF5Object {
 
     /// Selects rows `range` of the file space and makes a matching memory space.
     private func withRowSelection<R>(_ id: hid_t, _ range: Range<Int>, _ body: (_ memory: hid_t, _ fileSpace: hid_t) throws -> R) throws -> R {
+        guard rank >= 1 else {
+            throw GCMLError(file: file.path, object: path, expected: "a dataset with rows (rank 1 or more)", found: "a scalar")
+        }
         let fileSpace = H5Dget_space(id)
         defer { H5Sclose(fileSpace) }
         var start = [hsize_t](repeating: 0, count: rank)

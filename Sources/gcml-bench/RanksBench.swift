@@ -87,10 +87,11 @@ enum RanksBench {
         guard status == 0 else { throw GCMLError("\(program) on \(ranks) rank(s) failed with status \(status)") }
         let kilobytes = ((try? String(contentsOfFile: peaks, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int($0) }
         try? FileManager.default.removeItem(atPath: peaks)
-        // "collectives: N bytes per step on rank 0 of 2, S % of the step time inside them"
+        // "collectives: N bytes ..." (train-embed adds ", S % of the step time inside them")
         let collectives = output.split(separator: "\n").first { $0.hasPrefix("collectives: ") }.map { line -> String in
-            let words = line.split(separator: " ")
-            return words.count > 10 ? "\(words[1]) B, \(words[10]) % of the step time" : "\(words[1]) B"
+            let bytes = line.split(separator: " ")[1]
+            let share = line.range(of: #"[0-9.]+ % of the step time"#, options: .regularExpression).map { ", " + line[$0] }
+            return "\(bytes) B" + (share ?? "")
         }
         return Measured(seconds: seconds, peakKilobytes: kilobytes, collectives: collectives)
     }
