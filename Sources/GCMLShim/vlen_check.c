@@ -279,6 +279,37 @@ static unsigned stored_element_size(hid_t object) {
     return (unsigned)(4 + sizeof_addr + 4);
 }
 
+/* Reads `count` stored references of `object` (a dataset selection or an attribute) as raw
+   bytes, without the library following them, and checks every one. */
+typedef herr_t (*raw_reader)(hid_t object, hid_t raw_type, hid_t memory_space, hid_t file_space, void *buffer);
+
+static herr_t read_dataset_raw(hid_t dataset, hid_t raw_type, hid_t memory_space, hid_t file_space, void *buffer) {
+    return H5Dread(dataset, raw_type, memory_space, file_space, H5P_DEFAULT, buffer);
+}
+
+static herr_t read_attribute_raw(hid_t attribute, hid_t raw_type, hid_t memory_space, hid_t file_space, void *buffer) {
+    (void)memory_space; (void)file_space;
+    return H5Aread(attribute, raw_type, buffer);
+}
+
+static int check_raw_references(hid_t object, hssize_t count, raw_reader read, hid_t memory_space, hid_t file_space,
+                                char *why, size_t capacity) {
+    if (count < 0) return -1;
+    if (count == 0) return 0;
+    unsigned element_size = stored_element_size(object);
+    hid_t type = H5Tcreate(H5T_OPAQUE, element_size);
+    if (type < 0) return -1;
+    H5Tset_tag(type, RAW_TAG);
+    unsigned char *raw = malloc((size_t)count * element_size);
+    if (!raw) { H5Tclose(type); say(why, capacity, "out of memory"); return 1; }
+    int result = -1;
+    if (read(object, type, memory_space, file_space, raw) >= 0)
+        result = check_elements(object, raw, (size_t)count, element_size, why, capacity);
+    free(raw);
+    H5Tclose(type);
+    return result;
+}
+
 int gcml_h5_check_vlen_strings(hid_t dataset, hid_t memory_space, hid_t file_space, char *why, size_t capacity) {
     if (register_raw_conversion() < 0) return -1;
     hssize_t count;
@@ -289,20 +320,7 @@ int gcml_h5_check_vlen_strings(hid_t dataset, hid_t memory_space, hid_t file_spa
         count = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
         if (space >= 0) H5Sclose(space);
     }
-    if (count < 0) return -1;
-    if (count == 0) return 0;
-    unsigned element_size = stored_element_size(dataset);
-    hid_t type = H5Tcreate(H5T_OPAQUE, element_size);
-    if (type < 0) return -1;
-    H5Tset_tag(type, RAW_TAG);
-    unsigned char *raw = malloc((size_t)count * element_size);
-    if (!raw) { H5Tclose(type); say(why, capacity, "out of memory"); return 1; }
-    int result = -1;
-    if (H5Dread(dataset, type, memory_space, file_space, H5P_DEFAULT, raw) >= 0)
-        result = check_elements(dataset, raw, (size_t)count, element_size, why, capacity);
-    free(raw);
-    H5Tclose(type);
-    return result;
+    return check_raw_references(dataset, count, read_dataset_raw, memory_space, file_space, why, capacity);
 }
 
 int gcml_h5_check_vlen_string_attribute(hid_t attribute, char *why, size_t capacity) {
@@ -310,18 +328,5 @@ int gcml_h5_check_vlen_string_attribute(hid_t attribute, char *why, size_t capac
     hid_t space = H5Aget_space(attribute);
     hssize_t count = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
     if (space >= 0) H5Sclose(space);
-    if (count < 0) return -1;
-    if (count == 0) return 0;
-    unsigned element_size = stored_element_size(attribute);
-    hid_t type = H5Tcreate(H5T_OPAQUE, element_size);
-    if (type < 0) return -1;
-    H5Tset_tag(type, RAW_TAG);
-    unsigned char *raw = malloc((size_t)count * element_size);
-    if (!raw) { H5Tclose(type); say(why, capacity, "out of memory"); return 1; }
-    int result = -1;
-    if (H5Aread(attribute, type, raw) >= 0)
-        result = check_elements(attribute, raw, (size_t)count, element_size, why, capacity);
-    free(raw);
-    H5Tclose(type);
-    return result;
+    return check_raw_references(attribute, count, read_attribute_raw, H5S_ALL, H5S_ALL, why, capacity);
 }
