@@ -177,7 +177,7 @@ test: build plugin
 
 # libFuzzer targets (docs/reliability.md): `make fuzz` runs each for FUZZ_SECONDS from a random seed;
 # `make test` runs every target for a fixed number of runs from seed 1 (7–16 s each here, scripts/fuzz.sh),
-# so CI repeats what was explored before a commit instead of drawing new inputs each time.
+# so CI repeats (nearly) what was explored before a commit instead of a new random draw each time.
 FUZZ_SECONDS    ?= 600
 FUZZ_CI_TARGETS ?= lines tfrecord artifact
 fuzz:
