@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(libhdf5-dev hdf5-tools libopenblas-dev libzstd-dev zlib1g-dev pkg-config zstd gzip
-          openmpi-bin libopenmpi-dev slurm-wlm munge)
+          openmpi-bin libopenmpi-dev slurm-wlm munge time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -50,7 +50,7 @@ struct AffinityTreeCommand: Stage {
 
     func execute(_ world: Communicator) throws {
         // Only rank 0 locks, writes and publishes the output; it holds the levels, every rank the links.
-        let publication = world.isRoot ? try publication(outputs: [("--out", out)], inputs: [("--graph", graph)], ranks: world.size) : nil
+        let publication = try publication(on: world, outputs: [("--out", out)], inputs: [("--graph", graph)])
         defer { publication?.close() }
         let share = try RelationalGraph.readTrainRows(graph) { world.share(offsets: $0) }
         let outcome = try DistributedAffinityClustering(clustering)

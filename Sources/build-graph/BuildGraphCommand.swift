@@ -63,7 +63,7 @@ struct BuildGraphCommand: Stage {
     func execute(_ world: Communicator) throws {
         let files = try (sessions ?? pairs).map(InputSplit.paths) ?? []
         let named: [(String, String?)] = [("--features", features)] + files.map { (sessions != nil ? "--sessions" : "--pairs", $0) }
-        let publication = world.isRoot ? try publication(outputs: [("--out", out)], inputs: named, ranks: world.size) : nil
+        let publication = try publication(on: world, outputs: [("--out", out)], inputs: named)
         defer { publication?.close() }
         let videoIDs: [String], edges: UndirectedEdges, report: InteractionReport, sent: Int
         if let knn {

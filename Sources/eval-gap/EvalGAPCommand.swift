@@ -50,9 +50,9 @@ struct EvalGAPCommand: Stage {
         let world = Communicator.world
         try onEveryRank(world) {
             // Only rank 0 locks and publishes the outputs; the ranks share the test videos.
-            let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--json", json)],
+            let publication = try publication(on: world, outputs: [("--out", out), ("--json", json)],
                                                              inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path),
-                                                                      ("--labels", labels)], ranks: world.size) : nil
+                                                                      ("--labels", labels)])
             defer { publication?.close() }
             let videoLabels = try VideoLabels.read(labels)
             let input = try VideoVectors.read(vectors, defaultDataset: "/embedding")

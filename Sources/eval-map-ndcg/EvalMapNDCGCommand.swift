@@ -42,9 +42,9 @@ struct EvalMapNDCGCommand: Stage {
         let world = Communicator.world
         try onEveryRank(world) {
             // Only rank 0 locks and publishes the outputs; every rank ranks its share of the queries.
-            let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--json", json)],
+            let publication = try publication(on: world, outputs: [("--out", out), ("--json", json)],
                                                              inputs: [("--vectors", VideoVectors.parse(vectors, defaultDataset: "/embedding").path),
-                                                                      ("--graph", graph)], ranks: world.size) : nil
+                                                                      ("--graph", graph)])
             defer { publication?.close() }
             let relational = try RelationalGraph.read(graph)
             var input = try VideoVectors.read(vectors, defaultDataset: "/embedding")

@@ -63,8 +63,8 @@ struct ExtractPCACommand: Stage {
         options.communicator = world
         let input = try records.frameInput(frames: frames, communicator: world)
         // Only rank 0 locks and publishes the outputs, after every rank's part is complete.
-        let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--save-pca", savePca)],
-                                                         inputs: [("--frames", frames), ("--pca", pca)] + input.recordInputs(frames: frames), ranks: world.size) : nil
+        let publication = try publication(on: world, outputs: [("--out", out), ("--save-pca", savePca)],
+                                                         inputs: [("--frames", frames), ("--pca", pca)] + input.recordInputs(frames: frames))
         defer { publication?.close() }
         let writer = publication?.writer ?? self.writer
         switch input {

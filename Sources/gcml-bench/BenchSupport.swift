@@ -127,6 +127,19 @@ enum BenchSupport {
     }
 
     /// The integer after option `name` in a bench's arguments, or `fallback`.
+    /// Runs a ranks benchmark in a fresh scratch folder (removed afterwards), or says it skipped
+    /// when mpirun or /usr/bin/time (peak RSS per rank) is missing.
+    static func withMPIScratchFolder(_ name: String, _ body: (_ folder: String) throws -> Void) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mpirun") && FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else {
+            print("skipped: needs mpirun and /usr/bin/time (scripts/install-deps.sh)")
+            return
+        }
+        let folder = NSTemporaryDirectory() + "gcml-\(name)-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try body(folder)
+    }
+
     static func intOption(_ arguments: [String], _ name: String, _ fallback: Int) -> Int {
         guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else { return fallback }
         return v

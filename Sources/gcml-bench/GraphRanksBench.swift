@@ -10,26 +10,21 @@ enum GraphRanksBench {
     static func run(_ arguments: [String]) throws {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
         let rows = value("--rows", 50_000_000), videos = value("--videos", 1_000_000), maxRanks = value("--max-ranks", 4)
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mpirun") && FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else {
-            print("skipped: needs mpirun and /usr/bin/time (scripts/install-deps.sh)")
-            return
-        }
-        let folder = NSTemporaryDirectory() + "gcml-graph-ranks-bench-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (_, seconds) = try BenchSupport.time { try writeInputs(folder: folder, rows: rows, videos: videos) }
-        let size = (try FileManager.default.attributesOfItem(atPath: "\(folder)/sessions.tsv")[.size] as? Int) ?? 0
-        print("\(rows) session rows (\(size / 1_000_000) MB, ~8 rows per session) over \(videos) videos, window 5, --threads 1 per rank"
-              + " (inputs written in \(BenchSupport.format(seconds)) s)")
-        print("ranks   seconds   peak RSS per rank (MB)          sent to other ranks per rank (MB)")
-        var ranks = 1
-        while ranks <= maxRanks {
-            let measured = try measure(folder: folder, ranks: ranks)
-            let rss = measured.peakKilobytes.map { String(format: "%.0f", Double($0) / 1024) }.joined(separator: ", ")
-            let sent = measured.bytesSent.map { String(format: "%.1f", Double($0) / 1e6) }.joined(separator: ", ")
-            print(String(format: "%5d %9.2f   ", ranks, measured.seconds) + rss.padding(toLength: 32, withPad: " ", startingAt: 0)
-                  + (sent.isEmpty ? "-" : sent))
-            ranks *= 2
+        try BenchSupport.withMPIScratchFolder("graph-ranks") { folder in
+            let (_, seconds) = try BenchSupport.time { try writeInputs(folder: folder, rows: rows, videos: videos) }
+            let size = (try FileManager.default.attributesOfItem(atPath: "\(folder)/sessions.tsv")[.size] as? Int) ?? 0
+            print("\(rows) session rows (\(size / 1_000_000) MB, ~8 rows per session) over \(videos) videos, window 5, --threads 1 per rank"
+                  + " (inputs written in \(BenchSupport.format(seconds)) s)")
+            print("ranks   seconds   peak RSS per rank (MB)          sent to other ranks per rank (MB)")
+            var ranks = 1
+            while ranks <= maxRanks {
+                let measured = try measure(folder: folder, ranks: ranks)
+                let rss = measured.peakKilobytes.map { String(format: "%.0f", Double($0) / 1024) }.joined(separator: ", ")
+                let sent = measured.bytesSent.map { String(format: "%.1f", Double($0) / 1e6) }.joined(separator: ", ")
+                print(String(format: "%5d %9.2f   ", ranks, measured.seconds) + rss.padding(toLength: 32, withPad: " ", startingAt: 0)
+                      + (sent.isEmpty ? "-" : sent))
+                ranks *= 2
+            }
         }
     }
 

@@ -14,49 +14,44 @@ enum RanksBench {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
         let videos = value("--videos", 20_000), steps = value("--steps", 20), width = value("--width", 1024)
         let corpusVideos = value("--corpus-videos", 20_000), tripletCount = value("--triplets", 400_000)
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mpirun") && FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else {
-            print("skipped: needs mpirun and /usr/bin/time (scripts/install-deps.sh)")
-            return
-        }
-        let folder = NSTemporaryDirectory() + "gcml-ranks-bench-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let corpus = "\(folder)/corpus"
-        try prepare("gcml-synth", ["--profile", "demo", "--videos", "\(corpusVideos)", "--threads", "1", "--out", corpus])
-        try writeInputs(folder: folder, videos: videos, width: width)
-        print("extract-pca, sample-triplets: gcml-synth demo corpus of \(corpusVideos) videos (uint8 frames, 1024 + 128 wide), PCA to 256, "
-              + "\(tripletCount) smart triplets")
-        print("training, evaluation: \(videos) videos (\(width) visual + 128 audio), default model sizes, batch 256, \(steps) steps; --threads 1 per rank")
-        let train = ["--features", "\(folder)/features.h5", "--triplets", "\(folder)/triplets.h5", "--graph", "\(folder)/graph.h5",
-                     "--batch-size", "256", "--steps", "\(steps)", "--threads", "1"]
-        // The graph and tree of sample-triplets come from the 1-rank features, built once before that stage is timed.
-        let corpusGraph = {
-            try prepare("build-graph", ["--features", "\(folder)/corpus-features-1.h5", "--sessions", "\(corpus)/sessions.tsv", "--window", "5",
-                                        "--holdout-nodes", "0.1", "--holdout-edges", "0.1", "--threads", "1", "--out", "\(folder)/corpus-graph.h5"])
-            try prepare("affinity-tree", ["--graph", "\(folder)/corpus-graph.h5", "--levels", "3", "--threads", "1", "--out", "\(folder)/corpus-tree.h5"])
-        }
-        let stages: [(label: String, program: String, before: (() throws -> Void)?, arguments: (String) -> [String])] = [
-            ("extract-pca (frames)", "extract-pca", nil, { ["--frames", "\(corpus)/frames.h5", "--dim", "256", "--threads", "1",
-                                                            "--out", "\(folder)/corpus-features-\($0).h5"] }),
-            ("sample-triplets (smart)", "sample-triplets", corpusGraph, { ["--graph", "\(folder)/corpus-graph.h5", "--tree", "\(folder)/corpus-tree.h5",
-                                                                          "--strategy", "smart", "--count", "\(tripletCount)", "--level", "1",
-                                                                          "--threads", "1", "--out", "\(folder)/corpus-triplets-\($0).h5"] }),
-            ("train-embed (triplets)", "train-embed", nil, { train + ["--out", "\(folder)/model-\($0).h5"] }),
-            ("embeddings (all videos)", "train-embed", nil, { train + ["--resume", "--out", "\(folder)/model-\($0).h5",
-                                                                       "--embeddings", "\(folder)/embeddings-\($0).h5"] }),
-            ("eval-map-ndcg (all)", "eval-map-ndcg", nil, { ["--vectors", "\(folder)/embeddings-\($0).h5", "--graph", "\(folder)/graph.h5",
-                                                             "--candidates", "all", "--threads", "1", "--out", "\(folder)/retrieval-\($0).h5"] }),
-            ("eval-gap", "eval-gap", nil, { ["--vectors", "\(folder)/embeddings-\($0).h5", "--labels", "\(folder)/features.h5", "--epochs", "5",
-                                             "--threads", "1", "--out", "\(folder)/annotation-\($0).h5"] }),
-        ]
-        print("stage                       ranks   seconds   peak RSS per rank (MB)   collectives per step (rank 0)")
-        for stage in stages {
-            for ranks in [1, 2] {
-                if ranks == 1 { try stage.before?() }
-                let measured = try measure(program: stage.program, arguments: stage.arguments("\(ranks)"), ranks: ranks, folder: folder)
-                let rss = measured.peakKilobytes.map { String(format: "%.0f", Double($0) / 1024) }.joined(separator: ", ")
-                print(stage.label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%5d %9.2f   ", ranks, measured.seconds)
-                      + rss.padding(toLength: 25, withPad: " ", startingAt: 0) + (measured.collectives ?? "-"))
+        try BenchSupport.withMPIScratchFolder("ranks") { folder in
+            let corpus = "\(folder)/corpus"
+            try prepare("gcml-synth", ["--profile", "demo", "--videos", "\(corpusVideos)", "--threads", "1", "--out", corpus])
+            try writeInputs(folder: folder, videos: videos, width: width)
+            print("extract-pca, sample-triplets: gcml-synth demo corpus of \(corpusVideos) videos (uint8 frames, 1024 + 128 wide), PCA to 256, "
+                  + "\(tripletCount) smart triplets")
+            print("training, evaluation: \(videos) videos (\(width) visual + 128 audio), default model sizes, batch 256, \(steps) steps; --threads 1 per rank")
+            let train = ["--features", "\(folder)/features.h5", "--triplets", "\(folder)/triplets.h5", "--graph", "\(folder)/graph.h5",
+                         "--batch-size", "256", "--steps", "\(steps)", "--threads", "1"]
+            // The graph and tree of sample-triplets come from the 1-rank features, built once before that stage is timed.
+            let corpusGraph = {
+                try prepare("build-graph", ["--features", "\(folder)/corpus-features-1.h5", "--sessions", "\(corpus)/sessions.tsv", "--window", "5",
+                                            "--holdout-nodes", "0.1", "--holdout-edges", "0.1", "--threads", "1", "--out", "\(folder)/corpus-graph.h5"])
+                try prepare("affinity-tree", ["--graph", "\(folder)/corpus-graph.h5", "--levels", "3", "--threads", "1", "--out", "\(folder)/corpus-tree.h5"])
+            }
+            let stages: [(label: String, program: String, before: (() throws -> Void)?, arguments: (String) -> [String])] = [
+                ("extract-pca (frames)", "extract-pca", nil, { ["--frames", "\(corpus)/frames.h5", "--dim", "256", "--threads", "1",
+                                                                "--out", "\(folder)/corpus-features-\($0).h5"] }),
+                ("sample-triplets (smart)", "sample-triplets", corpusGraph, { ["--graph", "\(folder)/corpus-graph.h5", "--tree", "\(folder)/corpus-tree.h5",
+                                                                              "--strategy", "smart", "--count", "\(tripletCount)", "--level", "1",
+                                                                              "--threads", "1", "--out", "\(folder)/corpus-triplets-\($0).h5"] }),
+                ("train-embed (triplets)", "train-embed", nil, { train + ["--out", "\(folder)/model-\($0).h5"] }),
+                ("embeddings (all videos)", "train-embed", nil, { train + ["--resume", "--out", "\(folder)/model-\($0).h5",
+                                                                           "--embeddings", "\(folder)/embeddings-\($0).h5"] }),
+                ("eval-map-ndcg (all)", "eval-map-ndcg", nil, { ["--vectors", "\(folder)/embeddings-\($0).h5", "--graph", "\(folder)/graph.h5",
+                                                                 "--candidates", "all", "--threads", "1", "--out", "\(folder)/retrieval-\($0).h5"] }),
+                ("eval-gap", "eval-gap", nil, { ["--vectors", "\(folder)/embeddings-\($0).h5", "--labels", "\(folder)/features.h5", "--epochs", "5",
+                                                 "--threads", "1", "--out", "\(folder)/annotation-\($0).h5"] }),
+            ]
+            print("stage                       ranks   seconds   peak RSS per rank (MB)   collectives per step (rank 0)")
+            for stage in stages {
+                for ranks in [1, 2] {
+                    if ranks == 1 { try stage.before?() }
+                    let measured = try measure(program: stage.program, arguments: stage.arguments("\(ranks)"), ranks: ranks, folder: folder)
+                    let rss = measured.peakKilobytes.map { String(format: "%.0f", Double($0) / 1024) }.joined(separator: ", ")
+                    print(stage.label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%5d %9.2f   ", ranks, measured.seconds)
+                          + rss.padding(toLength: 25, withPad: " ", startingAt: 0) + (measured.collectives ?? "-"))
+                }
             }
         }
     }

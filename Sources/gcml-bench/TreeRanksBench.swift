@@ -12,35 +12,30 @@ enum TreeRanksBench {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
         let nodes = value("--nodes", 5_000_000), edges = value("--edges", 50_000_000), levels = value("--levels", 3)
         let rankCounts = [1, 2, 4].filter { $0 <= value("--max-ranks", 4) }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mpirun") && FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else {
-            print("skipped: needs mpirun and /usr/bin/time (scripts/install-deps.sh)")
-            return
-        }
-        let folder = NSTemporaryDirectory() + "gcml-tree-ranks-bench-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let graphPath = "\(folder)/graph.h5"
-        do {
-            let train = AffinityBench.randomGraph(nodes: nodes, edges: edges, seed: 7)
-            let graph = RelationalGraph(videoIDs: (0..<nodes).map { "v\($0)" }, train: train, heldout: CSRGraph(nodes: nodes), heldoutNodes: [])
-            try Artifact.write(graphPath, schema: .graph, createdBy: "gcml-bench") { try graph.write(to: $0) }
-        }
-        print("\(nodes) videos, \(edges) random edges (weights in (0, 1]), \(levels) levels; max and average linkage")
-        print("linkage   ranks   seconds   peak RSS per rank (MB)          bytes sent (all ranks)   same tree")
-        for linkage in ["max", "average"] {
-            var reference: Data?
-            for ranks in rankCounts {
-                let out = "\(folder)/tree-\(linkage)-\(ranks).h5"
-                let measured = try RanksBench.measure(program: "affinity-tree", arguments: ["--graph", graphPath, "--out", out, "--levels", "\(levels)",
-                                                                                             "--linkage", linkage, "--threads", "1"],
-                                                      ranks: ranks, folder: folder)
-                let rss = measured.peakKilobytes.map { String(format: "%.0f", Double($0) / 1024) }.joined(separator: ", ")
-                let datasets = try treeDatasets(out)
-                if reference == nil { reference = datasets }
-                print(linkage.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "%6d %9.2f   ", ranks, measured.seconds)
-                      + rss.padding(toLength: 32, withPad: " ", startingAt: 0) + (measured.collectives ?? "-").padding(toLength: 25, withPad: " ", startingAt: 0)
-                      + (datasets == reference ? "yes" : "NO"))
-                try? FileManager.default.removeItem(atPath: out)
+        try BenchSupport.withMPIScratchFolder("tree-ranks") { folder in
+            let graphPath = "\(folder)/graph.h5"
+            do {
+                let train = AffinityBench.randomGraph(nodes: nodes, edges: edges, seed: 7)
+                let graph = RelationalGraph(videoIDs: (0..<nodes).map { "v\($0)" }, train: train, heldout: CSRGraph(nodes: nodes), heldoutNodes: [])
+                try Artifact.write(graphPath, schema: .graph, createdBy: "gcml-bench") { try graph.write(to: $0) }
+            }
+            print("\(nodes) videos, \(edges) random edges (weights in (0, 1]), \(levels) levels; max and average linkage")
+            print("linkage   ranks   seconds   peak RSS per rank (MB)          bytes sent (all ranks)   same tree")
+            for linkage in ["max", "average"] {
+                var reference: Data?
+                for ranks in rankCounts {
+                    let out = "\(folder)/tree-\(linkage)-\(ranks).h5"
+                    let measured = try RanksBench.measure(program: "affinity-tree", arguments: ["--graph", graphPath, "--out", out, "--levels", "\(levels)",
+                                                                                                 "--linkage", linkage, "--threads", "1"],
+                                                          ranks: ranks, folder: folder)
+                    let rss = measured.peakKilobytes.map { String(format: "%.0f", Double($0) / 1024) }.joined(separator: ", ")
+                    let datasets = try treeDatasets(out)
+                    if reference == nil { reference = datasets }
+                    print(linkage.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "%6d %9.2f   ", ranks, measured.seconds)
+                          + rss.padding(toLength: 32, withPad: " ", startingAt: 0) + (measured.collectives ?? "-").padding(toLength: 25, withPad: " ", startingAt: 0)
+                          + (datasets == reference ? "yes" : "NO"))
+                    try? FileManager.default.removeItem(atPath: out)
+                }
             }
         }
     }

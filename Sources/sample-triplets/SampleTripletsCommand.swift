@@ -47,8 +47,7 @@ struct SampleTripletsCommand: Stage {
 
     func execute(_ world: Communicator) throws {
         // Only rank 0 locks and publishes the output, after every rank's part is complete.
-        let publication = world.isRoot ? try publication(outputs: [("--out", out)], inputs: [("--graph", graph), ("--tree", tree)],
-                                                         ranks: world.size) : nil
+        let publication = try publication(on: world, outputs: [("--out", out)], inputs: [("--graph", graph), ("--tree", tree)])
         defer { publication?.close() }
         let inputs = try TripletInputs.read(graph: graph, tree: strategy == .smart ? tree : nil, levels: levelMix ?? .level(level ?? 1))
         let sampler = TripletSampler(graph: inputs.train, tree: inputs.tree, strategy: strategy, levelWeights: inputs.levelWeights,

@@ -74,10 +74,9 @@ struct TrainEmbedCommand: Stage {
 
     func execute(_ world: Communicator) throws -> String {
         // Only rank 0 locks and publishes the outputs; the others compute and write parts.
-        let publication = world.isRoot ? try publication(outputs: [("--out", out), ("--embeddings", embeddings)],
+        let publication = try publication(on: world, outputs: [("--out", out), ("--embeddings", embeddings)],
                                                          inputs: [("--features", features), ("--triplets", triplets), ("--tree", tree),
-                                                                  ("--graph", graph), ("--validate", validation.validationGraph)],
-                                                         ranks: world.size) : nil
+                                                                  ("--graph", graph), ("--validate", validation.validationGraph)])
         defer { publication?.close() }
         var session = TrainingSession(featuresPath: features, modelPath: out)
         (session.tripletsPath, session.treePath, session.classifyLevel, session.minimumClusterSize) = (triplets, tree, classifyLevel, minClusterSize)
