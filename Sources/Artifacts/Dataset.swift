@@ -13,6 +13,9 @@ public final class Dataset: HDF5Object {
     /// True when the first dimension can grow (`append`).
     public let extendable: Bool
     public let chunkShape: [Int]?
+    private let layout: H5D_layout_t
+    /// Bytes of one element as stored in the file.
+    private let storedElementBytes: Int
     /// HDF5 filter ids in pipeline order (32015 = zstd, 2 = shuffle, 1 = gzip).
     public let filters: [Int]
     /// Bytes stored on disk (after compression), as of now (0 once the file is closed).
@@ -49,10 +52,22 @@ public final class Dataset: HDF5Object {
         extendable = rank > 0 && maxDims[0] == gcml_h5s_unlimited()
         let create = H5Dget_create_plist(id)
         defer { H5Pclose(create) }
-        if H5Pget_layout(create) == H5D_CHUNKED {
-            var chunk = [hsize_t](repeating: 0, count: max(rank, 1))
-            H5Pget_chunk(create, Int32(rank), &chunk)
-            chunkShape = chunk.prefix(rank).map { Int(clamping: $0) }
+        layout = H5Pget_layout(create)
+        storedElementBytes = H5Tget_size(type)
+        if layout == H5D_CHUNKED {
+            var chunk = [hsize_t](repeating: 0, count: 32)   // H5S_MAX_RANK
+            let chunkRank = Int(H5Pget_chunk(create, 32, &chunk))
+            let dimensions = chunk.prefix(max(0, chunkRank)).map { Int(clamping: $0) }
+            // A chunk is allocated (and decompressed) whole by any read touching it; a damaged layout
+            // may declare a rank the dataspace lacks or chunks of gigabytes.
+            let chunkBytes = Self.saturatingProduct(dimensions + [storedElementBytes])
+            guard rank >= 1, chunkRank == rank, chunkBytes <= Int(GCML_MAX_CHUNK_BYTES) else {
+                H5Dclose(id)
+                throw GCMLError(file: file.path, object: path,
+                                expected: "chunks of the dataset's rank \(rank) holding at most \(GCML_MAX_CHUNK_BYTES) bytes",
+                                found: "a chunked layout of rank \(chunkRank), chunks \(dimensions) (\(chunkBytes == Int.max ? "more than 2^63" : String(chunkBytes)) bytes)")
+            }
+            chunkShape = dimensions
         } else {
             chunkShape = nil
         }
@@ -131,6 +146,45 @@ public final class Dataset: HDF5Object {
         if values > 0 && storageBytes == 0 {
             throw GCMLError(file: file.path, object: path, expected: "stored data for its shape \(shape)",
                             found: "no data in the file (declared but never written)")
+        }
+        try requireStoredData()
+    }
+
+    /// A small damaged file may declare gigabytes: bound the declared size by what the file
+    /// can hold before a read allocates it. Contiguous data is stored whole, inside the file;
+    /// chunked data needs an allocated chunk for every chunk of the extent (compressed chunks
+    /// may be tiny on disk, so their stored size is not compared: all-zero data still reads).
+    private func requireStoredData() throws {
+        guard !file.writable else { return }   // data of a file being written may not be on disk yet
+        let declared = Self.saturatingProduct(shape + [storedElementBytes])
+        switch layout {
+        case H5D_CONTIGUOUS:
+            let offset = try withObjectID { H5Dget_offset($0) }
+            let fileBytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? Int.max
+            guard offset != haddr_t.max, storageBytes >= declared, offset <= haddr_t(fileBytes),
+                  haddr_t(fileBytes) - offset >= haddr_t(declared) else {
+                throw GCMLError(file: file.path, object: path,
+                                expected: "its shape \(shape) stored whole inside the file (\(declared == Int.max ? "more than 2^63" : String(declared)) bytes)",
+                                found: "\(storageBytes) bytes stored at offset \(offset == haddr_t.max ? "none" : String(offset)) of a \(fileBytes)-byte file")
+            }
+        case H5D_CHUNKED:
+            guard let chunkShape else { return }
+            var allocated: hsize_t = 0
+            try withObjectID { id in
+                let space = H5Dget_space(id)
+                defer { H5Sclose(space) }
+                try HDF5Library.check(H5Dget_num_chunks(id, space, &allocated), file: file.path, object: path, doing: "count chunks")
+            }
+            let needed = Self.saturatingProduct(zip(shape, chunkShape).map { extent, chunk in
+                extent / max(1, chunk) + (extent % max(1, chunk) == 0 ? 0 : 1)
+            })
+            guard UInt64(allocated) >= UInt64(needed) else {
+                throw GCMLError(file: file.path, object: path,
+                                expected: "a stored chunk for each of the \(needed == Int.max ? "more than 2^63" : String(needed)) chunks of its shape \(shape) (chunks \(chunkShape))",
+                                found: "\(allocated) stored chunks")
+            }
+        default:
+            return
         }
     }
 

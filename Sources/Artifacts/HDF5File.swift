@@ -33,7 +33,20 @@ public final class HDF5File {
         defer { H5Pclose(access) }
         H5Pset_fclose_degree(access, H5F_CLOSE_STRONG)
         let flags = mode == .readOnly ? gcml_h5f_acc_rdonly() : gcml_h5f_acc_rdwr()
+        // libhdf5 1.10 follows some structures without checking them (crashes, gigabytes for a
+        // small file): those are checked from the raw bytes first (GCMLShim/structure_check.c).
+        try HDF5Library.checkStructure(file: path, object: nil, expected: "an intact superblock", doing: "check the superblock") {
+            gcml_h5_check_superblock(path, $0, $1)
+        }
         let id = try HDF5Library.check(H5Fopen(path, flags, access), file: path, object: "/", doing: "open")
+        do {
+            try HDF5Library.checkStructure(file: path, object: nil, expected: "intact group symbol tables", doing: "check the groups") {
+                gcml_h5_check_groups(id, $0, $1)
+            }
+        } catch {
+            H5Fclose(id)
+            throw error
+        }
         return HDF5File(path: path, id: id, writable: mode == .readWrite)
     }
 

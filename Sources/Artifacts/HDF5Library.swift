@@ -54,13 +54,20 @@ enum HDF5Library {
     static func checkStringReferences(in file: HDF5File, object: String,
                                       _ inspect: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws {
         guard !file.writable else { return }
+        try checkStructure(file: file.path, object: object, expected: "variable-length strings whose global heap is intact",
+                           doing: "check the variable-length strings", inspect)
+    }
+
+    /// Runs one of the shim's raw structure checks (0 sound, 1 damaged with the reason, -1 HDF5
+    /// error) and turns a damaged structure into an error naming the file and the object.
+    static func checkStructure(file: String, object: String?, expected: String, doing: String,
+                               _ inspect: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws {
         var why = [CChar](repeating: 0, count: 512)
         let status = why.withUnsafeMutableBufferPointer { inspect($0.baseAddress!, $0.count) }
         if status == 1 {
-            throw GCMLError(file: file.path, object: object, expected: "variable-length strings whose global heap is intact",
-                            found: String(cString: why))
+            throw GCMLError(file: file, object: object, expected: expected, found: String(cString: why))
         }
-        try check(status, file: file.path, object: object, doing: "check the variable-length strings")
+        try check(status, file: file, object: object ?? "/", doing: doing)
     }
 }
 

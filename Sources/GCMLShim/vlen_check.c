@@ -296,6 +296,18 @@ static int check_raw_references(hid_t object, hssize_t count, raw_reader read, h
                                 char *why, size_t capacity) {
     if (count < 0) return -1;
     if (count == 0) return 0;
+    // The library allocates (and clears) length x the stored base type's size per string before
+    // it reads the heap: a base type damaged to a huge size took gigabytes for a 100-byte string.
+    hid_t stored = H5Iget_type(object) == H5I_DATASET ? H5Dget_type(object) : H5Aget_type(object);
+    hid_t base = stored >= 0 ? H5Tget_super(stored) : -1;
+    size_t base_size = base >= 0 ? H5Tget_size(base) : 0;
+    if (base >= 0) H5Tclose(base);
+    if (stored >= 0) H5Tclose(stored);
+    if (base < 0) return -1;
+    if (base_size != 1) {
+        say(why, capacity, "variable-length strings of %zu-byte characters (a damaged datatype; strings have 1-byte characters)", base_size);
+        return 1;
+    }
     unsigned element_size = stored_element_size(object);
     hid_t type = H5Tcreate(H5T_OPAQUE, element_size);
     if (type < 0) return -1;

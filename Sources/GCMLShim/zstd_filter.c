@@ -18,6 +18,7 @@ static size_t decompress_streaming(const void *src, size_t src_size, void **out)
     ZSTD_inBuffer input = {src, src_size, 0};
     for (;;) {
         if (used == capacity) {
+            if (capacity >= GCML_MAX_CHUNK_BYTES) { free(dst); ZSTD_freeDStream(stream); return 0; }
             char *bigger = realloc(dst, capacity * 2);
             if (!bigger) { free(dst); ZSTD_freeDStream(stream); return 0; }
             dst = bigger; capacity *= 2;
@@ -41,6 +42,7 @@ static size_t zstd_filter(unsigned int flags, size_t cd_nelmts, const unsigned i
         void *out = NULL;
         size_t produced;
         if (size == ZSTD_CONTENTSIZE_ERROR) return 0;
+        if (size != ZSTD_CONTENTSIZE_UNKNOWN && size > GCML_MAX_CHUNK_BYTES) return 0;   // a damaged frame header
         if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
             produced = decompress_streaming(*buf, nbytes, &out);
             if (!out) return 0;

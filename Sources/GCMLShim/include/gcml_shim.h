@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 #define GCML_ZSTD_FILTER_ID 32015
+// The largest chunk (uncompressed bytes) a read accepts: ours are ~1 MiB, HDF5 allows < 4 GiB;
+// a damaged layout or zstd frame declaring more is refused before it is allocated.
+#define GCML_MAX_CHUNK_BYTES 268435456
 
 // HDF5 constants (macros that hide library globals or casts).
 hid_t gcml_h5p_default(void);
@@ -59,6 +62,12 @@ herr_t gcml_h5_free_vlen_strings(hid_t type, hid_t space, void *buffer);
 // 0: sound; 1: damaged, what is wrong in `why`; -1: an HDF5 error (on its error stack).
 int gcml_h5_check_vlen_strings(hid_t dataset, hid_t memory_space, hid_t file_space, char *why, size_t capacity);
 int gcml_h5_check_vlen_string_attribute(hid_t attribute, char *why, size_t capacity);
+// Check what libhdf5 1.10 follows blindly elsewhere (structure_check.c): the superblock's
+// driver information block (before H5Fopen), and every old-style group's symbol table (B-tree
+// nodes, symbol nodes, local heap), walked from the root before any link is looked up.
+// 0: sound; 1: damaged, what is wrong in `why`; -1: an HDF5 error (on its error stack).
+int gcml_h5_check_superblock(const char *path, char *why, size_t capacity);
+int gcml_h5_check_groups(hid_t file, char *why, size_t capacity);
 
 // Cleanup on SIGINT/SIGTERM/SIGHUP: the handler unlinks every registered path and
 // exits with 128 + the signal number. Install once; register/unregister any time.
