@@ -157,6 +157,7 @@ public final class Dataset: HDF5Object {
     private func requireStoredData() throws {
         guard !file.writable else { return }   // data of a file being written may not be on disk yet
         let declared = Self.saturatingProduct(shape + [storedElementBytes])
+        guard declared > 0 else { return }
         switch layout {
         case H5D_CONTIGUOUS:
             let offset = try withObjectID { H5Dget_offset($0) }
