@@ -75,7 +75,8 @@ public final class Group: HDF5Object {
         return Group(file: file, path: full)
     }
 
-    /// Names of the direct children, sorted.
+    /// Names of the direct children, sorted. (The library counts and looks up links by walking the
+    /// group's symbol table unchecked; `HDF5File.open` has checked every group's table first.)
     public func childNames() throws -> [String] {
         try withObjectID { group in
             var info = H5G_info_t()
