@@ -16,6 +16,8 @@ public final class Dataset: HDF5Object {
     private let layout: H5D_layout_t
     /// Bytes of one element as stored in the file.
     private let storedElementBytes: Int
+    /// Whether the declared size was found backed by stored data (`requireStoredData`).
+    private var storedDataVerified = false
     /// HDF5 filter ids in pipeline order (32015 = zstd, 2 = shuffle, 1 = gzip).
     public let filters: [Int]
     /// Bytes stored on disk (after compression), as of now (0 once the file is closed).
@@ -155,7 +157,9 @@ public final class Dataset: HDF5Object {
     /// chunked data needs an allocated chunk for every chunk of the extent (compressed chunks
     /// may be tiny on disk, so their stored size is not compared: all-zero data still reads).
     private func requireStoredData() throws {
-        guard !file.writable else { return }   // data of a file being written may not be on disk yet
+        // Data of a file being written may not be on disk yet; a file only read does not change,
+        // so once is enough (counting chunks walks the whole chunk index).
+        guard !file.writable, !storedDataVerified else { return }
         let declared = Self.saturatingProduct(shape + [storedElementBytes])
         guard declared > 0 else { return }
         switch layout {
@@ -187,6 +191,7 @@ public final class Dataset: HDF5Object {
         default:
             return
         }
+        storedDataVerified = true
     }
 
     /// Selects rows `range` of the file space and makes a matching memory space.
