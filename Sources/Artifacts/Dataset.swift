@@ -330,6 +330,11 @@ public final class Dataset: HDF5Object {
     /// Reads a string dataset (variable-length or fixed-length, as h5py may write either).
     public func readStrings(rows range: Range<Int>? = nil) throws -> [String] {
         try requireType(.string, doing: "read strings")
+        // One string per row: a damaged rank-2 string dataset would select rows × columns
+        // elements into a buffer of `rows` (heap corruption, found by the fuzzer).
+        guard rank == 1 else {
+            throw GCMLError(file: file.path, object: path, expected: "a rank-1 string dataset", found: "rank \(rank), shape \(shape)")
+        }
         let range = range ?? 0..<rows
         try requireRows(range)
         if range.isEmpty { return [] }

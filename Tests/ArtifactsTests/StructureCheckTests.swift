@@ -127,4 +127,16 @@ final class StructureCheckTests: FolderTestCase {
                           && message.contains("1 stored chunks"), message)
         }
     }
+
+    func testARank2StringDatasetIsRefusedNotOverrun() throws {
+        // Reading it as rows selected 3 × 2 strings into room for 3 (the fuzzer's heap corruption).
+        let file = try HDF5File.create(path("strings.h5"))
+        try file.root.createDataset("video_id", type: .string, shape: [3, 2])
+        try file.close()
+        let reopened = try HDF5File.open(path("strings.h5"))
+        XCTAssertThrowsError(try reopened.root.readStrings("video_id")) { error in
+            let message = String(describing: error)
+            XCTAssertTrue(message.contains("strings.h5") && message.contains("/video_id") && message.contains("rank 2"), message)
+        }
+    }
 }
