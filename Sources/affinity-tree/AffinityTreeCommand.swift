@@ -49,7 +49,7 @@ struct AffinityTreeCommand: Stage {
     }
 
     func execute(_ world: Communicator) throws {
-        // Only rank 0 locks, writes and publishes the output; it holds the levels, every rank the links.
+        // Only rank 0 locks, writes and publishes the output; it holds the levels and the links.
         let publication = try publication(on: world, outputs: [("--out", out)], inputs: [("--graph", graph)])
         defer { publication?.close() }
         let share = try RelationalGraph.readTrainRows(graph) { world.share(offsets: $0) }
