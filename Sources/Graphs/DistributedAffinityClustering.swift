@@ -56,6 +56,8 @@ public struct DistributedAffinityClustering: Sendable {
         public var bytesSent: Int64
         /// Rounds that scanned the edges (the rest repeat a level that merged nothing).
         public var roundsRun: Int
+        /// Pointer-jumping steps over all rounds (each a request and a reply all-to-all).
+        public var jumpSteps: Int
     }
 
     /// Clusters the graph whose rows `share` this rank holds; every rank of `exchange` calls it
@@ -65,7 +67,7 @@ public struct DistributedAffinityClustering: Sendable {
                                    keepsLevels: keepsLevels)
         var bytes = Int64(0)
         try Self.checkSymmetric(share, exchange: exchange)
-        var roundsRun = 0
+        var roundsRun = 0, jumpSteps = 0
         for round in 1...clustering.levels {
             roundsRun = round
             let owners = ClusterOwners(clusterCount: state.clusterCount, exchange: exchange)
@@ -77,7 +79,8 @@ public struct DistributedAffinityClustering: Sendable {
             } else {
                 (targets, weights) = try averageLinks(share, state: state, owners: owners, exchange: exchange, bytes: &bytes)
             }
-            let merged = try merge(round: round, targets: targets, weights: weights, owners: owners, state: &state, exchange: exchange, bytes: &bytes)
+            let merged = try merge(round: round, targets: targets, weights: weights, owners: owners, state: &state, exchange: exchange,
+                                   bytes: &bytes, jumpSteps: &jumpSteps)
             progress?.advance(note: "level \(round): \(state.clusterCount) clusters")
             if !merged {
                 state.repeatLastLevel(progress: progress)
@@ -85,7 +88,7 @@ public struct DistributedAffinityClustering: Sendable {
             }
         }
         progress?.finish()
-        return Outcome(result: state.result, bytesSent: bytes, roundsRun: roundsRun)
+        return Outcome(result: state.result, bytesSent: bytes, roundsRun: roundsRun, jumpSteps: jumpSteps)
     }
 
     private var cap: Int64 { clustering.maxClusterSize.map(Int64.init) ?? Int64.max }
@@ -164,7 +167,7 @@ public struct DistributedAffinityClustering: Sendable {
             }
         }
         entries = exchange.sum(entries)
-        bytes += 8 * Int64(clusterCount) * Int64(exchange.size - 1)
+        bytes += 16 * Int64(clusterCount) * Int64(exchange.size - 1) / Int64(exchange.size)   // a ring allreduce's share
         let steps: [[Int]] = (0..<owners.rankCount).map { owner in
             let range = owners.range(of: owner)
             var cuts = [range.lowerBound], held = Int64(0)
@@ -249,10 +252,11 @@ public struct DistributedAffinityClustering: Sendable {
     /// set) lets every rank relabel; the links taken go to rank 0 in the one-process order. False
     /// when nothing merged (every rank knows it from the new sets).
     func merge(round: Int, targets: [Int32], weights: [Float], owners: ClusterOwners, state: inout AffinityLevels,
-               exchange: ClusteringExchange, bytes: inout Int64) throws -> Bool {
+               exchange: ClusteringExchange, bytes: inout Int64, jumpSteps: inout Int) throws -> Bool {
         let owned = owners.range(of: exchange.rank)
         let components = try PointerJumping.components(link: targets, clusterCount: state.clusterCount, exchange: exchange)
         bytes += components.bytesSent
+        jumpSteps += components.steps
         var messages = [[Int32]](repeating: [], count: owners.rankCount)
         for (i, representative) in components.representative.enumerated() {
             let owner = owners.owner(of: representative)

@@ -61,7 +61,7 @@ struct AffinityTreeCommand: Stage {
         guard world.failedRanks(true).isEmpty, let publication else { return }
         try publication.commit()
         print(outcome.result.tree.summaryTable())
-        print("collectives: \(bytes) bytes sent over \(world.size) ranks (at most \(mostBytes) by one), \(outcome.roundsRun) rounds scanned the edges")
+        print("collectives: \(bytes) bytes sent over \(world.size) ranks (at most \(mostBytes) by one), \(outcome.roundsRun) rounds scanned the edges, \(outcome.jumpSteps) pointer-jumping steps")
     }
 
     var clustering: AffinityClustering {

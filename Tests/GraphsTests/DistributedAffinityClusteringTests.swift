@@ -295,9 +295,10 @@ final class DistributedAffinityClusteringTests: XCTestCase {
         }
     }
 
-    /// Average linkage with many near-ties (weights a few float32 ulps apart, so the means differ in
-    /// the last bits and the float64 order of additions matters), in small exchange steps: 3 ranks
-    /// give the one-process tree and link weights bit for bit.
+    /// Average linkage with many near-ties (weights 1 or 1.5 plus a few float32 ulps, so many means
+    /// are equal or differ only in their last bits and the tie-break and exact comparisons decide),
+    /// in exchange steps down to one entry: 3 ranks give the one-process tree and link weights bit
+    /// for bit. (The order of additions is what `testAverageLinkageSumsInTheOneProcessOrder` checks.)
     func testAverageLinkageNearTiesMatchOneProcessBitForBit() throws {
         let graph = blockGraph(nodes: 900, edges: 4000, blockSize: 300, seed: 23) { generator in
             var weight = Float(1) + Float(generator.below(2)) * 0.5
