@@ -3,12 +3,16 @@
 /// cycle (2-cycles wherever two clusters choose each other; with average linkage the float64
 /// sums of the two directions may differ, so longer cycles are possible too).
 ///
-/// Pointer jumping with all-to-all messages: after step k, `jump[c]` is the cluster 2ᵏ links
-/// ahead of c and `low[c]` the smallest cluster on those 2ᵏ steps. Once a step changes no pointer
-/// (every c's pointer x satisfies link^(2ᵏ)(x) = x: x is on its component's cycle, or its root,
-/// and 2ᵏ steps from x cover the whole cycle), or once 2ᵏ reaches the cluster count (every path
-/// has entered its cycle and gone round it), `low[jump[c]]` is the smallest cluster of c's cycle
-/// (or c's root): one representative per component. Chains take log₂(length) steps.
+/// Pointer jumping with all-to-all messages. First every 2-cycle is cut (the smaller cluster of a
+/// pair that chose each other becomes a root), which leaves trees, and with average linkage
+/// perhaps components on a longer cycle. After step k, `jump[c]` is the cluster 2ᵏ links ahead of
+/// c and `low[c]` the smallest cluster on those 2ᵏ steps; a cluster whose pointer reached a root
+/// stops asking (a root's pointer and minimum are itself, and no root is in a component with a
+/// cycle, so the others never need its minimum). Once a step changes no pointer (every c's
+/// pointer x satisfies link^(2ᵏ)(x) = x: x is its component's root, or on its cycle and 2ᵏ
+/// steps from x cover the cycle), or once 2ᵏ reaches the cluster count (every path has entered
+/// its cycle and gone round it), `low[jump[c]]` is c's root or the smallest cluster of c's
+/// cycle: one representative per component. Chains take log₂(length) steps.
 public enum PointerJumping {
     public struct Components: Sendable {
         /// The representative of each cluster of this rank's share.
@@ -27,18 +31,28 @@ public enum PointerJumping {
         precondition(link.count == owned.count, "one link per cluster of the share")
         var bytes = Int64(0)
         var jump = link.enumerated().map { $0.element >= 0 ? $0.element : Int32(owned.lowerBound + $0.offset) }
+        // Two clusters that chose each other: the smaller becomes a root, so most components are trees.
+        let second = try owners.lookUp(jump, width: 1, exchange: exchange, bytes: &bytes) { x, out in out.append(jump[x]) }
+        for i in jump.indices where Int(second[i]) == owned.lowerBound + i && owned.lowerBound + i < Int(jump[i]) {
+            jump[i] = Int32(owned.lowerBound + i)
+        }
         var low = owned.map { Int32($0) }
+        // Whether the pointer is a root (then it never moves again, and the cluster stops asking).
+        var done = jump.enumerated().map { Int($0.element) == owned.lowerBound + $0.offset }
         var steps = 0
         while (1 << steps) < clusterCount {
-            let reply = try owners.lookUp(jump, width: 2, exchange: exchange, bytes: &bytes) { x, out in
+            let asking = jump.indices.filter { !done[$0] }
+            let reply = try owners.lookUp(asking.map { jump[$0] }, width: 3, exchange: exchange, bytes: &bytes) { x, out in
                 out.append(jump[x])
                 out.append(low[x])
+                out.append(done[x] ? 1 : 0)
             }
             var changed = Int64(0)
-            for i in jump.indices {
-                if reply[2 * i] != jump[i] { changed += 1 }
-                jump[i] = reply[2 * i]
-                low[i] = min(low[i], reply[2 * i + 1])
+            for (k, i) in asking.enumerated() {
+                if reply[3 * k] != jump[i] { changed += 1 }
+                jump[i] = reply[3 * k]
+                low[i] = min(low[i], reply[3 * k + 1])
+                done[i] = reply[3 * k + 2] != 0
             }
             steps += 1
             bytes += 8 * Int64(exchange.size - 1)
