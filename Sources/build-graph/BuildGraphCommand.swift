@@ -35,8 +35,9 @@ struct BuildGraphCommand: Stage {
     @OptionGroup var threads: ThreadsOption
     @Flag(help: "Count and skip malformed lines instead of stopping at the first.") var skipMalformed = false
     @Option(name: .customLong("top-k"), help: .hidden) var oldTopEdges: Int?
-    /// Test knob: session adds a rank counts before a round of sending them to the owner ranks (tests force many rounds).
-    @Option(name: .customLong("exchange-block"), help: .hidden) var exchangeBlock = PairRouting.defaultBlockAdds
+    /// Test knob: records a rank sends per round of an all-to-all (session adds counted before a round, CSR entries per
+    /// round); tests force many rounds.
+    @Option(name: .customLong("exchange-block"), help: .hidden) var exchangeBlock: Int?
 
     static let parameterOptions = ["topK": "top-edges"]
 
@@ -44,7 +45,7 @@ struct BuildGraphCommand: Stage {
         try OldSpelling.fold(oldTopEdges, "--top-k", into: &topEdges, "--top-edges")
         let sources = [sessions != nil, pairs != nil, knn != nil].filter { $0 }.count
         guard sources == 1 else { throw ValidationError("give exactly one of --sessions, --pairs, --knn") }
-        guard exchangeBlock >= 1 else { throw ValidationError("--exchange-block must be at least 1 (found \(exchangeBlock))") }
+        if let exchangeBlock, exchangeBlock < 1 { throw ValidationError("--exchange-block must be at least 1 (found \(exchangeBlock))") }
         guard window >= 2 else { throw ValidationError("--window must be at least 2 (found \(window))") }
         if let knn, knn < 1 { throw ValidationError("--knn must be at least 1") }
         if let topEdges, topEdges < 1 { throw ValidationError("--top-edges must be at least 1") }
@@ -65,7 +66,8 @@ struct BuildGraphCommand: Stage {
         let named: [(String, String?)] = [("--features", features)] + files.map { (sessions != nil ? "--sessions" : "--pairs", $0) }
         let publication = try publication(on: world, outputs: [("--out", out)], inputs: named)
         defer { publication?.close() }
-        let videoIDs: [String], edges: UndirectedEdges, report: InteractionReport, sent: Int
+        let videoIDs: [String], report: InteractionReport, sent: Int
+        var edges: UndirectedEdges
         if let knn {
             let table = try FeatureTable.read(features, audio: false)
             (videoIDs, report) = (table.videoIDs, InteractionReport())
@@ -75,7 +77,7 @@ struct BuildGraphCommand: Stage {
             let input: InteractionInput = sessions.map { .sessions(path: $0, window: window) } ?? .pairs(path: pairs ?? "")
             videoIDs = try FeatureTable.readVideoIDs(features)
             let counted = try input.count(videoIDs: videoIDs, features: features, skipMalformed: skipMalformed, communicator: world,
-                                          exchangeBlock: exchangeBlock, progress: progress)
+                                          exchangeBlock: exchangeBlock ?? PairRouting.defaultBlockAdds, progress: progress)
             edges = UndirectedEdges.from(counted.pairs, nodes: videoIDs.count, weighting: weighting, communicator: world)
             (report, sent) = (counted.report, counted.bytesSent)
         }
@@ -85,7 +87,8 @@ struct BuildGraphCommand: Stage {
         let writer = publication?.writer ?? self.writer, inputs = [features] + (knn == nil ? files : [])
         let statistics: GraphStatistics
         if world.isLaunched {
-            let part = try assembly.assemble(owned: edges, videoIDs: videoIDs, report: report, source: source, communicator: world)
+            let part = try assembly.assemble(owned: &edges, videoIDs: videoIDs, report: report, source: source,
+                                             entriesPerRound: exchangeBlock ?? GraphAssembly.defaultEntriesPerRound, communicator: world)
             note("\(world.label): sent \(sent + part.bytesSent) bytes to other ranks in all-to-alls")
             try writer.write(out, schema: .graph, inputs: inputs, layout: RelationalGraph.partLayout, communicator: world) { try part.write(to: $0) }
             statistics = part.statistics
