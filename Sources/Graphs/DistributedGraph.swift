@@ -65,6 +65,38 @@ extension ContentKNN {
     }
 }
 
+/// The video ids as one rank holds them: every id, or (the id map partitioned over ranks) the ids
+/// of a contiguous share of the rows, with a way to read the ids of any rows (the features file).
+public struct VideoIDShare {
+    /// Videos in all.
+    public var count: Int
+    /// The rows whose ids `ids` holds.
+    public var rows: Range<Int>
+    public var ids: [String]
+    /// The ids of any rows.
+    public var read: (Range<Int>) throws -> [String]
+
+    public init(count: Int, rows: Range<Int>, ids: [String], read: @escaping (Range<Int>) throws -> [String]) {
+        precondition(rows.count == ids.count && rows.upperBound <= count)
+        (self.count, self.rows, self.ids, self.read) = (count, rows, ids, read)
+    }
+
+    /// Every id, held by this rank.
+    public init(all ids: [String]) { self.init(count: ids.count, rows: 0..<ids.count, ids: ids) { Array(ids[$0]) } }
+}
+
+extension HoldOut {
+    /// `sides` when ranks hold contiguous shares of the ids (in rank order): each hashes its own
+    /// ids and the per-video flags and hashes are gathered (9 B per video on every rank).
+    func sides(_ videos: VideoIDShare, communicator: Communicator) throws -> Sides {
+        let local = sides(videoIDs: videos.ids)
+        guard videos.rows.count != videos.count else { return local }
+        let cold = try communicator.allgatherv(local.cold.map { UInt8($0 ? 1 : 0) }).values.map { $0 != 0 }
+        let edgeHash = edgeFraction > 0 ? try communicator.allgatherv(local.edgeHash).values : []
+        return Sides(cold: cold, edgeHash: edgeHash, holdOut: self)
+    }
+}
+
 extension GraphAssembly {
     /// Entries a rank sends per round of the CSR step by default (12 B each, so ~50 MB out and in).
     public static let defaultEntriesPerRound = 1 << 22
@@ -79,9 +111,9 @@ extension GraphAssembly {
     /// row keeps: more rounds), split held-out edges and cold-start nodes by the same hashes as one
     /// process. Every dataset then equals the one-process graph's rows. The statistics need the train
     /// degrees of all nodes (gathered) and the components (each rank's union-find links, gathered).
-    public func assemble(owned edges: inout UndirectedEdges, videoIDs: [String], report: InteractionReport = InteractionReport(),
+    public func assemble(owned edges: inout UndirectedEdges, videos: VideoIDShare, report: InteractionReport = InteractionReport(),
                          source: String, entriesPerRound: Int = defaultEntriesPerRound, communicator world: Communicator) throws -> GraphPart {
-        let n = videoIDs.count
+        let n = videos.count
         let ranks = world.size
         var bytesSent = 0
         let before = world.allreduce(Int64(edges.count))
@@ -139,11 +171,11 @@ extension GraphAssembly {
                             found: "none (\(before) edge(s) before \(parameter: "minWeight")/\(parameter: "topK"))")
         }
 
-        let sides = holdOut.sides(videoIDs: videoIDs)
+        let sides = try holdOut.sides(videos, communicator: world)
         let (train, heldout) = entries.split(keeping: keep) { sides.isHeldOut($0, $1) }
         entries = OwnedRows(rows: rows, degrees: [])
         let heldoutNodes = rows.filter { sides.cold[$0] }.map { Int32($0) }
-        let part = RelationalGraph(videoIDs: Array(videoIDs[rows]), train: train, heldout: heldout, heldoutNodes: heldoutNodes)
+        let part = RelationalGraph(videoIDs: try videos.read(rows), train: train, heldout: heldout, heldoutNodes: heldoutNodes)
 
         let degrees = try world.allgatherv((0..<rows.count).map { Int32(train.degree($0)) }).values.map(Int.init)
         let components = try Self.components(train, rows: rows, nodes: n, communicator: world)

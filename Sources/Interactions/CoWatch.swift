@@ -1,4 +1,5 @@
 import Contracts
+import Distributed
 import Foundation
 import Support
 
@@ -52,7 +53,8 @@ func isRow(_ fields: Int, _ f: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<
 /// once for that session; counts are summed over sessions. Watches of unknown
 /// videos keep their place in the window but form no pairs.
 public struct CoWatchCounter {
-    public let index: VideoIndex
+    /// Where ids are looked up (replaced batch by batch when the id map is partitioned over ranks).
+    public var index: VideoIndex
     public let window: Int
     /// The input being read (named in errors).
     public var source: String
@@ -173,7 +175,8 @@ public struct CoWatchCounter {
 /// Sums weights from pair lines `a<TAB>b[<TAB>weight]` (weight 1 when absent).
 /// Both directions and repeated lines add up: the result is undirected.
 public struct PairListCounter {
-    public let index: VideoIndex
+    /// Where ids are looked up (replaced batch by batch when the id map is partitioned over ranks).
+    public var index: VideoIndex
     /// The input being read (named in errors).
     public var source: String
     public let skipMalformed: Bool
@@ -258,6 +261,9 @@ extension InteractionReport {
 
 /// A line-by-line counter of interactions (sessions or pairs) into pair weights.
 protocol InteractionCounter {
+    /// Whether a row's first field is an id (pairs) as well as its second (sessions: the session id).
+    static var looksUpFirstField: Bool { get }
+    var index: VideoIndex { get set }
     var pairs: PairCounter { get }
     var report: InteractionReport { get }
     var source: String { get set }
@@ -266,8 +272,11 @@ protocol InteractionCounter {
     mutating func finishInput()
 }
 
-extension CoWatchCounter: InteractionCounter {}
+extension CoWatchCounter: InteractionCounter {
+    static var looksUpFirstField: Bool { false }
+}
 extension PairListCounter: InteractionCounter {
+    static var looksUpFirstField: Bool { true }
     mutating func finishInput() {}
 }
 
@@ -315,10 +324,18 @@ public enum Interactions {
     }
 
     /// Every pair add of pair files or byte ranges, in input order and unsummed (for summing elsewhere in that order).
-    static func recordPairs(pieces: [InputPiece], index: VideoIndex, skipMalformed: Bool, progress reporter: ProgressReporter) throws
-        -> (keys: [UInt64], values: [Double], report: InteractionReport) {
-        var counter = PairListCounter(index: index, source: pieces.first?.name ?? "", skipMalformed: skipMalformed, recordingAdds: true)
-        try count(pieces, into: &counter, progress: reporter.progress("pairs", unit: "lines"), unit: "lines")
+    /// With `map` partitioned, read in batches whose ids the owners resolve (collective).
+    static func recordPairs(pieces: [InputPiece], map: VideoRowMap, batchLines: Int, skipMalformed: Bool, communicator: Communicator,
+                            progress reporter: ProgressReporter) throws -> (keys: [UInt64], values: [Double], report: InteractionReport) {
+        var counter = PairListCounter(index: map.index, source: pieces.first?.name ?? "", skipMalformed: skipMalformed, recordingAdds: true)
+        let progress = reporter.progress("pairs", unit: "lines")
+        if map.isPartitioned {
+            try countInBatches(pieces, into: &counter, map: map, batchLines: batchLines, progress: progress, unit: "lines") { _, done in
+                communicator.allreduce(Int64(done ? 1 : 0)) == Int64(communicator.size)
+            }
+        } else {
+            try count(pieces, into: &counter, progress: progress, unit: "lines")
+        }
         return (counter.adds?.keys ?? [], counter.adds?.values ?? [], counter.report)
     }
 
