@@ -210,17 +210,17 @@ extension GraphAssembly {
 
 /// The CSR entries of one rank's rows, filled in any order into the slots their rows' degrees
 /// reserve, then sorted by column within each row (each row's columns are distinct).
-struct OwnedRows {
-    let rows: Range<Int>
+public struct OwnedRows {
+    public let rows: Range<Int>
     /// Row pointers over `rows` (from 0).
-    private(set) var indptr: [Int64]
-    private(set) var columns: [Int32]
-    private(set) var weights: [Float]
+    public private(set) var indptr: [Int64]
+    public private(set) var columns: [Int32]
+    public private(set) var weights: [Float]
     /// Per row: its next free slot while placing.
     private var next: [Int64]
 
     /// Rows `rows` whose entry counts are `degrees` (one per row).
-    init<Degrees: Collection>(rows: Range<Int>, degrees: Degrees) where Degrees.Element == Int64 {
+    public init<Degrees: Collection>(rows: Range<Int>, degrees: Degrees) where Degrees.Element == Int64 {
         self.rows = rows
         var indptr = [Int64](repeating: 0, count: degrees.count + 1)
         for (i, degree) in degrees.enumerated() { indptr[i + 1] = indptr[i] + degree }
@@ -231,11 +231,11 @@ struct OwnedRows {
         next = Array(indptr.dropLast())
     }
 
-    var count: Int { columns.count }
+    public var count: Int { columns.count }
 
     /// Places an entry (key row << 32 | column) in the next free slot of its row.
     @inline(__always)
-    mutating func place(_ key: UInt64, _ weight: Float) {
+    public mutating func place(_ key: UInt64, _ weight: Float) {
         let row = Int(key >> 32) - rows.lowerBound
         let slot = Int(next[row])
         precondition(slot < Int(indptr[row + 1]), "row \(row + rows.lowerBound): more entries than its degree")
@@ -245,7 +245,7 @@ struct OwnedRows {
     }
 
     /// Sorts each row's entries by column (after every entry is placed).
-    mutating func sortColumns() {
+    public mutating func sortColumns() {
         precondition(zip(next, indptr.dropFirst()).allSatisfy { $0 == $1 }, "rows with fewer entries than their degree")
         next = []
         var packed: [UInt64] = []
@@ -262,7 +262,7 @@ struct OwnedRows {
     }
 
     /// The (global row, column) of a slot.
-    func entry(_ slot: Int) -> (row: Int, column: Int32) {
+    public func entry(_ slot: Int) -> (row: Int, column: Int32) {
         var low = 0, high = rows.count - 1
         while low < high {
             let middle = (low + high + 1) / 2
@@ -272,7 +272,7 @@ struct OwnedRows {
     }
 
     /// The slot of (global row, column), if present (binary search in the sorted row).
-    func slot(row: Int, column: Int32) -> Int? {
+    public func slot(row: Int, column: Int32) -> Int? {
         let local = row - rows.lowerBound
         guard (0..<rows.count).contains(local) else { return nil }
         var low = Int(indptr[local]), high = Int(indptr[local + 1])
@@ -285,7 +285,7 @@ struct OwnedRows {
 
     /// Per entry, whether it is among its row's k heaviest; ties go to the smaller column
     /// (the rule of `UndirectedEdges.prunedToTopK`).
-    func topK(_ k: Int) -> [Bool] {
+    public func topK(_ k: Int) -> [Bool] {
         var keep = [Bool](repeating: false, count: count)
         var order: [Int] = []
         for row in 0..<rows.count {
@@ -306,7 +306,7 @@ struct OwnedRows {
 
     /// The entries `keep` chooses (all when nil) as two CSRs over `rows`: those `heldOut(row, column)`
     /// chooses, and the rest. Counts first, so each CSR is allocated once at its size.
-    func split(keeping keep: [Bool]?, _ heldOut: (Int, Int) -> Bool) -> (train: CSRGraph, heldout: CSRGraph) {
+    public func split(keeping keep: [Bool]?, _ heldOut: (Int, Int) -> Bool) -> (train: CSRGraph, heldout: CSRGraph) {
         var side = [UInt8](repeating: 0, count: count)   // 0 dropped, 1 train, 2 held out
         var trainIndptr = [Int64](repeating: 0, count: rows.count + 1), heldoutIndptr = trainIndptr
         for row in 0..<rows.count {

@@ -28,7 +28,9 @@ public enum PairRouting {
     /// exactly in any grouping and order, so the owner's sums equal one process's bit for bit.
     final class Rounds {
         let communicator: Communicator
-        private let owned = PairCounter()
+        /// Merged in the foreground: a background merge would hold a second buffer of a quarter of
+        /// the owned pairs at the peak, and the merges fall between rounds anyway.
+        private let owned = PairCounter(background: false)
         private(set) var bytesSent = 0
         private(set) var rounds = 0
         /// Whether every rank has sent its last block (then no rank calls another round).
