@@ -50,7 +50,7 @@ public enum InteractionInput {
                 }
                 let pairs = try rounds.finish()
                 note("\(communicator.label): sent session counts to their owner ranks in \(rounds.rounds) round(s)")
-                counted = (pairs, counter.report, rounds.bytesSent)
+                counted = (pairs, counter.report, rounds.bytesSent + map.bytesSent)
             } else if communicator.size == 1 {
                 let local = try Interactions.countSessions(pieces: pieces, index: index, window: window, skipMalformed: skipMalformed,
                                                            progress: reporter)
@@ -77,7 +77,7 @@ public enum InteractionInput {
                 let local = try Interactions.recordPairs(pieces: pieces, map: map, batchLines: batchLines, skipMalformed: skipMalformed,
                                                          communicator: communicator, progress: reporter)
                 let routed = try PairRouting.route(local.keys, local.values, communicator: communicator)
-                counted = (routed.pairs, local.report, routed.bytesSent)
+                counted = (routed.pairs, local.report, routed.bytesSent + map.bytesSent)
             }
         }
         counted.report = try counted.report.summed(over: communicator)

@@ -9,7 +9,7 @@ import Support
 /// Partitioned: each rank indexes the ids it owns (`VideoIndex.owner`, a hash of the id) with their
 /// rows, and input is read in batches whose distinct ids are sent to their owners, which answer
 /// with rows (one request/answer all-to-all per batch): per rank ~50 B × videos / P, plus a batch.
-public struct VideoRowMap {
+public final class VideoRowMap {
     /// Videos in the features file.
     public let count: Int
     /// Replicated: every id. Partitioned: the ids this rank owns, with their rows.
@@ -20,6 +20,13 @@ public struct VideoRowMap {
     /// The ids of `share`, in row order.
     public let shareIDs: [String]
     let communicator: Communicator
+    /// Bytes this rank sent to other ranks resolving ids (requests and answers), after loading.
+    public private(set) var bytesSent = 0
+
+    init(count: Int, index: VideoIndex, isPartitioned: Bool, share: Range<Int>, shareIDs: [String], communicator: Communicator) {
+        (self.count, self.index, self.isPartitioned, self.share, self.shareIDs, self.communicator) =
+            (count, index, isPartitioned, share, shareIDs, communicator)
+    }
 
     /// From about this many videos on, `auto` partitions the map over ranks: below it the
     /// replicated map (~50 B per video, ~0.5 GB at 10⁷) costs less than a round trip per batch.
@@ -89,6 +96,7 @@ public struct VideoRowMap {
             start = end
         }
         let rows = try communicator.alltoallv(flat: answers, counts: asked.counts).values
+        bytesSent += asked.bytesSent + (answers.count - asked.counts[communicator.rank]) * MemoryLayout<Int64>.size
         // Rows came back grouped by owner, in the order asked: walk the entries in that order.
         var resolved = VideoIndex(expectedIDs: batch.count)
         var next = Self.starts(of: destinations, parts: communicator.size)
@@ -104,7 +112,7 @@ public struct VideoRowMap {
     /// Sends ids (bytes with lengths, and optionally one more value each) to `destinations`; what arrived,
     /// rank 0's first, and how many ids came from each rank.
     static func exchange(bytes: [UInt8], lengths: [Int64], destinations: [Int], extra: [Int64]?, communicator: Communicator) throws
-        -> (bytes: [UInt8], lengths: [Int64], extra: [Int64], counts: [Int]) {
+        -> (bytes: [UInt8], lengths: [Int64], extra: [Int64], counts: [Int], bytesSent: Int) {
         let ranks = communicator.size
         var order = Array(0..<lengths.count)
         order.sort { (destinations[$0], $0) < (destinations[$1], $1) }
@@ -120,7 +128,9 @@ public struct VideoRowMap {
         let receivedBytes = try communicator.alltoallv(flat: sendBytes, counts: byteCounts).values
         let (receivedLengths, counts) = try communicator.alltoallv(flat: order.map { lengths[$0] }, counts: idCounts)
         let receivedExtra = try extra.map { values in try communicator.alltoallv(flat: order.map { values[$0] }, counts: idCounts).values } ?? []
-        return (receivedBytes, receivedLengths, receivedExtra, counts)
+        let rank = communicator.rank
+        let sent = byteCounts.indices.filter { $0 != rank }.reduce(0) { $0 + byteCounts[$1] + idCounts[$1] * (extra == nil ? 8 : 16) }
+        return (receivedBytes, receivedLengths, receivedExtra, counts, sent)
     }
 
     /// Where each destination's records start when records are laid out by destination, in order.
@@ -134,8 +144,9 @@ public struct VideoRowMap {
 }
 
 extension Interactions {
-    /// Lines a rank reads before resolving their ids when the id map is partitioned (~16 MB of session text).
-    public static let defaultBatchLines = 1 << 20
+    /// Lines a rank reads before resolving their ids when the id map is partitioned (~4 MB of session text).
+    /// Small enough that a batch's adds (~0.8 M session pairs) overshoot the exchange block by little.
+    public static let defaultBatchLines = 1 << 18
 
     /// Reading with the id map partitioned over ranks: lines are kept in batches of `batchLines`;
     /// at each batch step every rank (collectively) asks the owners for the rows of its batch's
