@@ -48,11 +48,18 @@ extension Communicator {
     public func route<Value: CommunicatorScalar & Numeric>(count: Int, key: (Int) -> UInt64, value: (Int) -> Value,
                                                            destination: (UInt64) -> Int) throws -> (keys: [UInt64], values: [Value], bytesSent: Int) {
         var send = Partition.bucketed(count: count, parts: size, key: key, value: value, destination: destination)
-        let sent = (count - send.counts[rank]) * (MemoryLayout<UInt64>.size + MemoryLayout<Value>.size)
+        return try route(bucketed: &send)
+    }
+
+    /// `route` of records already laid out by destination (`Partition.bucketed`); empties `send` as it goes.
+    public func route<Value: CommunicatorScalar & Numeric>(bucketed send: inout (keys: [UInt64], values: [Value], counts: [Int])) throws
+        -> (keys: [UInt64], values: [Value], bytesSent: Int) {
+        let sent = (send.keys.count - send.counts[rank]) * (MemoryLayout<UInt64>.size + MemoryLayout<Value>.size)
         guard size > 1 else { return (send.keys, send.values, 0) }
         let keys = try alltoallv(flat: send.keys, counts: send.counts).values
         send.keys = []
         let values = try alltoallv(flat: send.values, counts: send.counts).values
+        send.values = []
         return (keys, values, sent)
     }
 

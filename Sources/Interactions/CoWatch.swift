@@ -297,13 +297,17 @@ public enum Interactions {
     /// empty; the last block (`last` true) is delivered at the end. A pair's sum is the sum of its blocks'.
     public static func countSessions(pieces: [InputPiece], index: VideoIndex, window: Int, skipMalformed: Bool = false,
                                      blockAdds: Int, progress reporter: ProgressReporter = .unnamed,
-                                     deliver: (_ block: PairSums, _ last: Bool) throws -> Void) throws -> InteractionReport {
+                                     deliver: (_ block: inout PairSums, _ last: Bool) throws -> Void) throws -> InteractionReport {
         precondition(blockAdds >= 1)
         var counter = CoWatchCounter(index: index, window: window, source: pieces.first?.name ?? "", skipMalformed: skipMalformed)
         try count(pieces, into: &counter, progress: reporter.progress("sessions", unit: "rows"), unit: "rows", inBlocks: true) { counter in
-            if counter.addsHeld >= blockAdds { try deliver(counter.takePairs(), false) }
+            if counter.addsHeld >= blockAdds {
+                var block = counter.takePairs()
+                try deliver(&block, false)
+            }
         }
-        try deliver(counter.takePairs(), true)
+        var block = counter.takePairs()
+        try deliver(&block, true)
         return counter.report
     }
 

@@ -45,7 +45,8 @@ public enum InteractionInput {
                 try Interactions.countInBatches(pieces, into: &counter, map: map, batchLines: batchLines,
                                                 progress: reporter.progress("sessions", unit: "rows"), unit: "rows") { counter, done in
                     let send = done || counter.addsHeld >= exchangeBlock
-                    try rounds.exchange(send ? counter.takePairs() : PairSums(keys: [], values: []), last: done)
+                    var block = send ? counter.takePairs() : PairSums(keys: [], values: [])
+                    try rounds.exchange(&block, last: done)
                     return rounds.everyRankDone
                 }
                 let pairs = try rounds.finish()
@@ -62,7 +63,7 @@ public enum InteractionInput {
                 let rounds = PairRouting.Rounds(communicator: communicator)
                 let report = try Interactions.countSessions(pieces: pieces, index: index, window: window, skipMalformed: skipMalformed,
                                                             blockAdds: exchangeBlock, progress: reporter) { block, last in
-                    try rounds.exchange(block, last: last)
+                    try rounds.exchange(&block, last: last)
                 }
                 let pairs = try rounds.finish()
                 note("\(communicator.label): sent session counts to their owner ranks in \(rounds.rounds) round(s)")
