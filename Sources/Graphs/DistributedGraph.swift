@@ -173,7 +173,6 @@ extension GraphAssembly {
 
         let sides = try holdOut.sides(videos, communicator: world)
         let (train, heldout) = entries.split(keeping: keep) { sides.isHeldOut($0, $1) }
-        entries = OwnedRows(rows: rows, degrees: [])
         let heldoutNodes = rows.filter { sides.cold[$0] }.map { Int32($0) }
         let part = RelationalGraph(videoIDs: try videos.read(rows), train: train, heldout: heldout, heldoutNodes: heldoutNodes)
 
@@ -305,28 +304,31 @@ public struct OwnedRows {
     }
 
     /// The entries `keep` chooses (all when nil) as two CSRs over `rows`: those `heldOut(row, column)`
-    /// chooses, and the rest. Counts first, so each CSR is allocated once at its size.
-    public func split(keeping keep: [Bool]?, _ heldOut: (Int, Int) -> Bool) -> (train: CSRGraph, heldout: CSRGraph) {
-        var side = [UInt8](repeating: 0, count: count)   // 0 dropped, 1 train, 2 held out
+    /// chooses, and the rest. The held-out entries are copied out and the rest compacted in place,
+    /// so the rows are never held twice; the rows are empty afterwards.
+    public mutating func split(keeping keep: [Bool]?, _ heldOut: (Int, Int) -> Bool) -> (train: CSRGraph, heldout: CSRGraph) {
         var trainIndptr = [Int64](repeating: 0, count: rows.count + 1), heldoutIndptr = trainIndptr
+        var heldoutColumns: [Int32] = [], heldoutWeights: [Float] = []
+        var written = 0
         for row in 0..<rows.count {
-            var inTrain: Int64 = 0, inHeldout: Int64 = 0
             for slot in Int(indptr[row])..<Int(indptr[row + 1]) where keep?[slot] ?? true {
-                if heldOut(rows.lowerBound + row, Int(columns[slot])) { side[slot] = 2; inHeldout += 1 } else { side[slot] = 1; inTrain += 1 }
+                if heldOut(rows.lowerBound + row, Int(columns[slot])) {
+                    heldoutColumns.append(columns[slot])
+                    heldoutWeights.append(weights[slot])
+                } else {
+                    // Writing never passes reading (written ≤ slot).
+                    columns[written] = columns[slot]
+                    weights[written] = weights[slot]
+                    written += 1
+                }
             }
-            trainIndptr[row + 1] = trainIndptr[row] + inTrain
-            heldoutIndptr[row + 1] = heldoutIndptr[row] + inHeldout
+            trainIndptr[row + 1] = Int64(written)
+            heldoutIndptr[row + 1] = Int64(heldoutColumns.count)
         }
-        func csr(_ chosen: UInt8, _ indptr: [Int64]) -> CSRGraph {
-            var indices = [Int32](), values = [Float]()
-            indices.reserveCapacity(Int(indptr.last ?? 0))
-            values.reserveCapacity(Int(indptr.last ?? 0))
-            for slot in 0..<count where side[slot] == chosen {
-                indices.append(columns[slot])
-                values.append(weights[slot])
-            }
-            return CSRGraph(indptr: indptr, indices: indices, weights: values)
-        }
-        return (csr(1, trainIndptr), csr(2, heldoutIndptr))
+        columns.removeLast(columns.count - written)
+        weights.removeLast(weights.count - written)
+        let train = CSRGraph(indptr: trainIndptr, indices: columns, weights: weights)
+        (indptr, columns, weights) = ([Int64](repeating: 0, count: rows.count + 1), [], [])
+        return (train, CSRGraph(indptr: heldoutIndptr, indices: heldoutColumns, weights: heldoutWeights))
     }
 }
