@@ -1,5 +1,5 @@
 // The inner loop of full-corpus rank counting (LinearAlgebra's CorpusRanking): for each of a few
-// thresholds, how many scores of a row are >= it. It is here, in C, because Swift compiles for
+// thresholds, how many scores of a row are >= it, added to its running count. It is here, in C, because Swift compiles for
 // baseline x86-64 (SSE2) and cannot choose an instruction set per function at run time: the AVX2
 // version, chosen by CPUID, does twice the compares per instruction. Every version only compares
 // (ordered >=, so NaN counts for no threshold), so all give the same counts.
@@ -35,7 +35,7 @@ static void count_at_least_avx2(const float *thresholds, long threshold_count, c
             int64_t total = 0;
             for (int l = 0; l < 8; l++) total += lanes[l];
             for (long k = j; k < count; k++) total += row[k] >= thresholds[p + i];
-            counts[p + i] = total;
+            counts[p + i] += total;
         }
     }
 }
@@ -60,7 +60,7 @@ static void count_at_least_sse2(const float *thresholds, long threshold_count, c
             _mm_storeu_si128((__m128i *)lanes, tally[i]);
             int64_t total = (int64_t)lanes[0] + lanes[1] + lanes[2] + lanes[3];
             for (long k = j; k < count; k++) total += row[k] >= thresholds[p + i];
-            counts[p + i] = total;
+            counts[p + i] += total;
         }
     }
 }
@@ -71,7 +71,7 @@ static void count_at_least_portable(const float *thresholds, long threshold_coun
     for (long p = 0; p < threshold_count; p++) {
         int64_t total = 0;
         for (long k = 0; k < count; k++) total += row[k] >= thresholds[p];
-        counts[p] = total;
+        counts[p] += total;
     }
 }
 

@@ -170,8 +170,6 @@ final class RowState {
     /// Target scores sorted descending, and the target index of each.
     var thresholds: [Float] = []
     var thresholdTarget: [Int] = []
-    /// buckets[p]: ranked videos whose score x has thresholds[p] as the first threshold ≤ x.
-    var buckets: [Int] = []
 
     /// Lookup-table counting (more than `directCountLimit` targets): thresholds ascending with
     /// a +infinity sentinel; per bin b the number of thresholds in bins before b and the first
@@ -201,21 +199,45 @@ final class RowState {
         for row in excluded where Int(row) != query && !targetSet.contains(row) { overrides.append((Int(row), -.infinity)) }
         // A target's score is computed once here and written over the SGEMM value in its
         // block, so the heap, the counts and the reported score all see the same number.
-        targetScores = targets.map { target in
-            var dot: Float = 0
-            let a = corpus + query * dimension, b = corpus + Int(target) * dimension
-            for d in 0..<dimension { dot += a[d] * b[d] }
-            return dot
-        }
+        targetScores = Self.dots(corpus + query * dimension, targets, corpus, dimension)
         for (t, row) in targets.enumerated() where Int(row) != query { overrides.append((Int(row), targetScores[t])) }
         overrides.sort { $0.row < $1.row }
         nextOverride = 0
         let scores = targetScores
         thresholdTarget = Array(targets.indices).sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
         thresholds = thresholdTarget.map { scores[$0] }
-        buckets = [Int](repeating: 0, count: thresholds.count)
         atLeast = [Int64](repeating: 0, count: thresholds.count)
         if usesTable { prepareTable() }
+    }
+
+    /// The dot products of `query` with the rows `targets`, each summed in dimension order (so every
+    /// number equals the plain loop's); four targets at a time, so the four sums' additions and the
+    /// loads of their rows overlap instead of waiting on each other.
+    static func dots(_ query: UnsafePointer<Float>, _ targets: [Int32], _ corpus: UnsafePointer<Float>, _ dimension: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: targets.count)
+        var t = 0
+        while t + 4 <= targets.count {
+            let b0 = corpus + Int(targets[t]) * dimension, b1 = corpus + Int(targets[t + 1]) * dimension
+            let b2 = corpus + Int(targets[t + 2]) * dimension, b3 = corpus + Int(targets[t + 3]) * dimension
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+            for d in 0..<dimension {
+                let a = query[d]
+                s0 += a * b0[d]
+                s1 += a * b1[d]
+                s2 += a * b2[d]
+                s3 += a * b3[d]
+            }
+            (result[t], result[t + 1], result[t + 2], result[t + 3]) = (s0, s1, s2, s3)
+            t += 4
+        }
+        while t < targets.count {
+            let b = corpus + Int(targets[t]) * dimension
+            var sum: Float = 0
+            for d in 0..<dimension { sum += query[d] * b[d] }
+            result[t] = sum
+            t += 1
+        }
+        return result
     }
 
     var usesTable: Bool { thresholds.count > Self.directCountLimit }
@@ -271,17 +293,12 @@ final class RowState {
     func count(_ row: UnsafeMutablePointer<Float>, count: Int) {
         if !usesTable {
             // Up to `directCountLimit` targets: branch-free vector compares of the row (in L1) against
-            // eight thresholds per pass (GCMLShim's rank_count.c, AVX2 where the CPU has it); bucket p
-            // then gets the count for threshold p minus the videos already counted for thresholds above it.
+            // eight thresholds per pass (GCMLShim's rank_count.c, AVX2 where the CPU has it), added to
+            // the running count of each threshold.
             thresholds.withUnsafeBufferPointer { thresholds in
                 atLeast.withUnsafeMutableBufferPointer { atLeast in
                     gcml_count_at_least(Self.kernel, thresholds.baseAddress, thresholds.count, row, count, atLeast.baseAddress)
                 }
-            }
-            var previous = 0
-            for p in thresholds.indices {
-                buckets[p] &+= Int(atLeast[p]) - previous
-                previous = Int(atLeast[p])
             }
             return
         }
@@ -330,24 +347,21 @@ final class RowState {
     /// The compare kernel: the best this CPU runs (all give the same counts).
     static let kernel = gcml_count_at_least_best_kernel()
 
-    /// The direct path's per-block counts (threshold p: scores ≥ it in the block).
+    /// Compare passes (up to `directCountLimit` targets): atLeast[p], the ranked videos scoring ≥ thresholds[p].
     var atLeast: [Int64] = []
 
     func targetCounts() -> [Int] {
         let t = thresholds.count
-        if usesTable {
-            // Videos with n thresholds ≤ their score count for the n lowest thresholds:
-            // descending threshold p is reached by those with n ≥ t − p.
-            for p in 0..<t {
-                var videos = 0
-                for c in 0..<Self.copies { videos += Int(histogram[(t - p) * Self.copies + c]) }
-                buckets[p] = videos
-            }
-        }
         var counts = [Int](repeating: 0, count: t)
+        guard usesTable else {
+            for p in 0..<t { counts[thresholdTarget[p]] = Int(atLeast[p]) }
+            return counts
+        }
+        // Videos with n thresholds ≤ their score count for the n lowest thresholds:
+        // descending threshold p is reached by those with n ≥ t − p.
         var running = 0
         for p in 0..<t {
-            running += buckets[p]
+            for c in 0..<Self.copies { running += Int(histogram[(t - p) * Self.copies + c]) }
             counts[thresholdTarget[p]] = running
         }
         return counts

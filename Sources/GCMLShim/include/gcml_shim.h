@@ -88,7 +88,7 @@ void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 char *openblas_get_corename(void);
 
-// Rank counting (rank_count.c): counts[p] = how many of row[0..<count] are >= thresholds[p] (NaN: none).
+// Rank counting (rank_count.c): counts[p] += how many of row[0..<count] are >= thresholds[p] (NaN: none).
 // Kernels give identical counts; a kernel must be at most the best one this CPU runs.
 enum { GCML_COUNT_PORTABLE = 0, GCML_COUNT_SSE2 = 1, GCML_COUNT_AVX2 = 2 };
 int gcml_count_at_least_best_kernel(void);
