@@ -75,7 +75,7 @@ let package = Package(
         // Bodies of the libFuzzer targets (fuzz/, `make fuzz`), replayed by FuzzTests.
         .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Ingestion", "Interactions", "Graphs", "Support"], path: "Sources/FuzzTargets"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
-        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
+        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Ingestion", "Features", "Graphs", "Interactions", "Sampling", "Embedding",
                                                  "Metrics", "Synthetic", "LinearAlgebra", argumentParser], path: "Sources/StageKit"),
 
         // Stages: options -> library call -> artifact.
