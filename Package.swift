@@ -102,7 +102,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Contracts"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support"], path: "Tests/SupportTests"),
         .testTarget(name: "ArtifactsTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Support"], path: "Tests/ArtifactsTests"),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], path: "Tests/LinearAlgebraTests"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "GCMLShim"], path: "Tests/LinearAlgebraTests"),
         .testTarget(name: "ContractsTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Support"], path: "Tests/ContractsTests"),
         .testTarget(name: "IngestionTests", dependencies: ["TestSupport", "Contracts", "Ingestion", "Artifacts", "Support"], path: "Tests/IngestionTests"),
         .testTarget(name: "FeaturesTests", dependencies: ["TestSupport", "Contracts", "Features", "Artifacts", "LinearAlgebra", "Support"],

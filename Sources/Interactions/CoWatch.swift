@@ -148,21 +148,27 @@ public struct CoWatchCounter {
     @inline(__always)
     private func sameSession(_ id: UnsafeBufferPointer<UInt8>) -> Bool {
         guard id.count == session.count, sessionOpen else { return false }
-        return session.withUnsafeBufferPointer { memcmp($0.baseAddress!, id.baseAddress!, id.count) == 0 }
+        return session.withUnsafeBufferPointer { VideoIndex.bytesEqual($0.baseAddress!, id.baseAddress!, id.count) }
     }
 
     private mutating func endSession() {
         recentCount = 0
         recentNext = 0
         guard !sessionPairs.isEmpty else { return }
-        // A pair counts once per session however often it co-occurs in it.
+        // A pair counts once per session however often it co-occurs in it: repeats are dropped
+        // in place, then the distinct keys are added in one batch.
         sessionPairs.sort()
-        var last = UInt64.max
-        for key in sessionPairs where key != last {
-            pairs.add(key: key, 1)
-            addsHeld += 1
-            last = key
+        let pairs = self.pairs
+        let distinct = sessionPairs.withUnsafeMutableBufferPointer { keys -> Int in
+            var distinct = 1
+            for i in 1..<keys.count where keys[i] != keys[distinct - 1] {
+                keys[distinct] = keys[i]
+                distinct += 1
+            }
+            pairs.add(keys: UnsafeBufferPointer(rebasing: keys[..<distinct]), 1)
+            return distinct
         }
+        addsHeld += distinct
         sessionPairs.removeAll(keepingCapacity: true)
     }
 
