@@ -505,7 +505,7 @@ public final class Trainer {
     /// queries; the vectors are gathered, the AP sums added up.
     func validate(_ validation: RetrievalValidation, fullCorpus: FullCorpusValidation? = nil) throws {
         let dim = options.dim
-        var vectors = embed(rows: Array(validation.rows[communicator.share(of: validation.rows.count)]))
+        var vectors = embed(rows: Array(validation.rows[embeddingShare(of: validation.rows.count)]))
         if communicator.size > 1 { vectors = try communicator.allgatherv(vectors).values }
         let part = validation.averagePrecisionSum(vectors: vectors, dim: dim, queries: communicator.share(of: validation.queries.count))
         var sums = [part.sum, Double(part.counted)]
@@ -515,7 +515,7 @@ public final class Trainer {
         // Full corpus: each rank embeds its share of the videos and ranks its share of the queries
         // against the gathered corpus; the APs are gathered in query order and summed as one process does.
         if let fullCorpus {
-            let rows = features.count, videos = communicator.share(of: rows)
+            let rows = features.count, videos = embeddingShare(of: rows)
             var corpus = [Float](repeating: 0, count: videos.count * dim)
             if !videos.isEmpty { corpus.withUnsafeMutableBufferPointer { embed(range: videos, into: $0.baseAddress!) } }
             if communicator.size > 1 { corpus = try communicator.allgatherv(corpus).values }
@@ -527,13 +527,26 @@ public final class Trainer {
         }
     }
 
-    /// Unit embeddings [rows.count, dim] of the given videos, in batches.
+    /// This rank's share of `count` rows to embed: whole gradient blocks of rows (`network.blockRows`).
+    /// A row's embedding depends on its place in the GEMM (OpenBLAS's tiling; measured: up to 3e-7 apart),
+    /// so the ranks embed at the places one process does.
+    public func embeddingShare(of count: Int) -> Range<Int> {
+        let blockRows = network.blockRows, blocks = (count + blockRows - 1) / blockRows
+        let mine = communicator.share(of: blocks)
+        return min(count, mine.lowerBound * blockRows)..<min(count, mine.upperBound * blockRows)
+    }
+
+    /// Rows per forward call when embedding: whole gradient blocks, so a call that starts at a multiple of
+    /// `network.blockRows` runs the GEMMs one process runs there.
+    public var embeddingChunk: Int { max(1, rowsPerStep / network.blockRows) * network.blockRows }
+
+    /// Unit embeddings [rows.count, dim] of the given videos, in batches (of whole gradient blocks from the first row).
     public func embed(rows: [Int32]) -> [Float] {
         BLAS.withThreads(options.threads) {
             let dim = options.dim
             var result = [Float](repeating: 0, count: rows.count * dim)
             var start = 0
-            let chunk = rowsPerStep
+            let chunk = embeddingChunk
             let audio = audioBatch.map { UnsafePointer($0.pointer) }
             while start < rows.count {
                 let n = min(chunk, rows.count - start)
@@ -546,14 +559,15 @@ public final class Trainer {
         }
     }
 
-    /// Unit embeddings of videos `range` into `output` [range.count, dim] (for writing all videos in batches).
+    /// Unit embeddings of videos `range` into `output` [range.count, dim] (for writing all videos in batches;
+    /// in whole gradient blocks from `range.lowerBound`).
     public func embed(range: Range<Int>, into output: UnsafeMutablePointer<Float>) {
         BLAS.withThreads(options.threads) {
             let dim = options.dim
             let audio = audioBatch.map { UnsafePointer($0.pointer) }
             var start = range.lowerBound
             while start < range.upperBound {
-                let n = min(rowsPerStep, range.upperBound - start)
+                let n = min(embeddingChunk, range.upperBound - start)
                 for j in 0..<n { gather(video: Int32(start + j), row: j) }
                 let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: n)
                 (output + (start - range.lowerBound) * dim).update(from: z, count: n * dim)
