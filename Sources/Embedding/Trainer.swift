@@ -129,7 +129,7 @@ public final class Trainer {
         blockCount = (options.batch + blockSize - 1) / blockSize
         guard blockCount >= communicator.size else {
             throw GCMLError("\(parameter: "batchSize") \(options.batch) in \(parameter: "gradientBlocks") \(options.gradientBlocks) gives \(blockCount) "
-                            + "gradient blocks of \(blockSize) examples: expected at least the number of ranks (\(communicator.size)) blocks, "
+                            + "gradient blocks of \(blockSize) \(blockSize == 1 ? "example" : "examples"): expected at least the number of ranks (\(communicator.size)) blocks, "
                             + "each rank computing whole blocks; raise \(parameter: "gradientBlocks") (or \(parameter: "batchSize")) or use fewer ranks")
         }
         ownedBlocks = communicator.share(of: blockCount)
