@@ -31,9 +31,11 @@ public struct TrainingOptions: Sendable {
     public var threads = 1
     /// Gradient blocks per batch: the batch is cut into blocks of ⌈batch / gradientBlocks⌉ examples (the last
     /// may be shorter) that run through the network separately, their gradients added in float64
-    /// (`TwoTowerNetwork`). Blocks are the unit split over ranks, so up to this many ranks give one
-    /// process's numbers; the value itself changes float rounding only.
-    public var gradientBlocks = 4
+    /// (`TwoTowerNetwork`). Blocks are the unit split over ranks, so any number of ranks up to the
+    /// number of blocks gives one process's numbers; the value itself changes float rounding only.
+    /// nil: `defaultGradientBlocks`, or the number of ranks when that is larger.
+    public var gradientBlocks: Int? = nil
+    public static let defaultGradientBlocks = 4
 
     public init() {}
 }
@@ -124,11 +126,15 @@ public final class Trainer {
         self.options = options
         self.communicator = communicator
         guard options.batch >= 1 else { throw GCMLError(parameter: "batchSize", expected: "at least 1", found: "\(options.batch)") }
-        guard options.gradientBlocks >= 1 else { throw GCMLError(parameter: "gradientBlocks", expected: "at least 1", found: "\(options.gradientBlocks)") }
-        blockSize = (options.batch + options.gradientBlocks - 1) / options.gradientBlocks
+        let blocks = options.gradientBlocks ?? max(TrainingOptions.defaultGradientBlocks, communicator.size)
+        guard blocks >= 1 else { throw GCMLError(parameter: "gradientBlocks", expected: "at least 1", found: "\(blocks)") }
+        guard options.batch >= communicator.size else {
+            throw GCMLError(parameter: "batchSize", expected: "at least the number of ranks (\(communicator.size))", found: "\(options.batch)")
+        }
+        blockSize = (options.batch + blocks - 1) / blocks
         blockCount = (options.batch + blockSize - 1) / blockSize
         guard blockCount >= communicator.size else {
-            throw GCMLError("\(parameter: "batchSize") \(options.batch) in \(parameter: "gradientBlocks") \(options.gradientBlocks) gives \(blockCount) "
+            throw GCMLError("\(parameter: "batchSize") \(options.batch) in \(parameter: "gradientBlocks") \(blocks) gives \(blockCount) "
                             + "gradient blocks of \(blockSize) \(blockSize == 1 ? "example" : "examples"): expected at least the number of ranks (\(communicator.size)) blocks, "
                             + "each rank computing whole blocks; raise \(parameter: "gradientBlocks") (or \(parameter: "batchSize")) or use fewer ranks")
         }

@@ -118,7 +118,7 @@ public struct TrainingSession {
         return ["features": featuresPath, "triplets": tripletsPath ?? NSNull(), "tree": treePath ?? NSNull(),
                 "classifyLevel": classifyLevel ?? NSNull(), "minimumClusterSize": minimumClusterSize,
                 "graph": graphPath ?? validationPath ?? NSNull(), "visualHidden": o.visualHidden, "audioHidden": o.audioHidden,
-                "dim": o.dim, "batch": o.batch, "gradientBlocks": o.gradientBlocks, "learningRate": o.adam.learningRate, "beta1": o.adam.beta1, "beta2": o.adam.beta2,
+                "dim": o.dim, "batch": o.batch, "learningRate": o.adam.learningRate, "beta1": o.adam.beta1, "beta2": o.adam.beta2,
                 "epsilon": o.adam.epsilon, "warmup": o.adam.warmup, "cosine": o.adam.cosine, "clipNorm": o.clipNorm ?? NSNull(),
                 "margin": o.margin, "mining": o.mining.rawValue, "sampled": o.sampled ?? NSNull(), "proposal": o.proposal.rawValue,
                 "seed": String(o.seed)]

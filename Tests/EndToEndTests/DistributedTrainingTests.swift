@@ -160,6 +160,23 @@ extension TrainEmbedTests {
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("--batch-size") && run.stderr.contains("number of ranks (3)"), run.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/m.h5"))
+        // Fewer gradient blocks than ranks: a rank would have no whole block.
+        let blocks = try Launch.run(Launch.mpirun(3, "train-embed", ["--triplets", folder + "/triplets.h5", "--features", folder + "/features.h5",
+                                                                     "--batch-size", "12", "--gradient-blocks", "2", "--steps", "1", "--out", folder + "/m.h5"]))
+        XCTAssertNotEqual(blocks.status, 0)
+        XCTAssertTrue(blocks.stderr.contains("--gradient-blocks 2 gives 2 gradient blocks") && blocks.stderr.contains("number of ranks (3)"), blocks.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/m.h5"))
+    }
+
+    /// More ranks than the default 4 blocks: the batch is cut into one block per rank, and one process
+    /// given that many blocks computes the same weights bit for bit.
+    func testMoreRanksThanDefaultBlocksEqualsOneProcessWithAsManyBlocks() throws {
+        let args = ["--triplets", folder + "/triplets.h5", "--features", folder + "/features.h5", "--hidden", "16", "--audio-hidden", "8",
+                    "--dim", "8", "--batch-size", "15", "--steps", "20", "--threads", "1", "--graph", folder + "/graph.h5"]
+        try Executables.succeed("train-embed", args + ["--gradient-blocks", "5", "--out", folder + "/one.h5"])
+        let five = try Launch.run(Launch.mpirun(5, "train-embed", args + ["--out", folder + "/five.h5"]))
+        XCTAssertEqual(five.status, 0, five.stderr)
+        assertBitForBit(try weights(folder + "/one.h5"), try weights(folder + "/five.h5"), "weights")
     }
 }
 
