@@ -47,8 +47,11 @@ public struct TrainingOptions: Sendable {
 /// Each batch is cut into `gradientBlocks` fixed gradient blocks of examples (triplets or
 /// videos); the network runs every GEMM per block and adds the blocks' parameter gradients in
 /// float64, rounding once (`TwoTowerNetwork`). Nothing of that depends on how many ranks share
-/// the batch, so the rank count does not change the numbers: measured, N ranks give the
-/// one-process weights bit for bit (docs/cluster.md).
+/// the batch, so the rank count does not change the numbers: N ranks give the one-process
+/// weights bit for bit (tested at 3 and 5 ranks; at demo size with semi-hard mining after 150
+/// steps, where the float32 per-rank GEMMs before drifted to 1.4e-2 in 10 steps: docs/cluster.md).
+/// Embedding shares (validation, `--embeddings`) are whole blocks of rows too (`embeddingShare`):
+/// OpenBLAS rounds a row by its place in a GEMM.
 ///
 /// Under N ranks (synchronous data parallelism) every rank draws the same global batch from
 /// the seed and runs the towers forward and backward on its contiguous range of whole blocks.
