@@ -353,8 +353,7 @@ public final class Trainer {
         if communicator.size > 1 {
             // Each rank's block sums in float64, added over the ranks, rounded once: the one-process gradient.
             let sums = gradientSums.pointer, count = network.parameterCount
-            sums.update(repeating: 0, count: count)
-            network.backward(visual: visualBatch.pointer, audio: audio, rows: rows, outputGradient: backwardGradient, addingTo: sums)
+            network.backward(visual: visualBatch.pointer, audio: audio, rows: rows, outputGradient: backwardGradient, sums: sums)
             collective(bytes: 2 * 8 * count) { communicator.allreduce(UnsafeMutableBufferPointer(start: sums, count: count)) }
             network.roundGradients(from: sums)
         } else {

@@ -154,15 +154,15 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
             return
         }
         if gradientSums.count != parameterCount { gradientSums = Buffer(count: parameterCount, repeating: 0) }
-        gradientSums.pointer.update(repeating: 0, count: parameterCount)
-        backward(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, addingTo: gradientSums.pointer)
+        backward(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: gradientSums.pointer)
         roundGradients(from: gradientSums.pointer)
     }
 
-    /// Backward pass that adds each block's gradient into `sums` [parameterCount] in float64 (for sums that
-    /// are still to be added across processes); `gradients` is left holding the last block's.
+    /// Backward pass that writes the float64 sum of the blocks' gradients into `sums` [parameterCount] (for
+    /// sums still to be added across processes; zeros for no rows); `gradients` is left holding the last block's.
     public func backward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>,
-                         addingTo sums: UnsafeMutablePointer<Double>) {
+                         sums: UnsafeMutablePointer<Double>) {
+        if rows == 0 { sums.update(repeating: 0, count: parameterCount) }
         backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: sums)
     }
 
@@ -202,9 +202,14 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
                               hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dp + at)
             }
             if let sums {
-                let g = UnsafePointer(gradients.pointer)
+                // The first block sets the sums (no zeroing pass), the others add to them.
+                let g = UnsafePointer(gradients.pointer), first = start == 0
                 Kernels.forEachChunk(parameterCount, threads: threads, minimum: 1 << 16, alignment: 8) { part in
-                    Kernels.accumulate(part.count, g + part.lowerBound, into: sums + part.lowerBound)
+                    if first {
+                        Kernels.widen(part.count, g + part.lowerBound, into: sums + part.lowerBound)
+                    } else {
+                        Kernels.accumulate(part.count, g + part.lowerBound, into: sums + part.lowerBound)
+                    }
                 }
             }
         }

@@ -168,6 +168,19 @@ enum Kernels {
         }
     }
 
+    /// sums[i] = x[i] in float64 (exact).
+    @inline(__always) static func widen<S: NetworkScalar>(_ n: Int, _ x: UnsafePointer<S>, into sums: UnsafeMutablePointer<Double>) {
+        var i = 0
+        while i + 8 <= n {
+            store(S.widen(load(x, i)), sums, i)
+            i += 8
+        }
+        while i < n {
+            sums[i] = Double(x[i])
+            i += 1
+        }
+    }
+
     /// sums[i] += x[i] in float64 (the widening is exact, so only the float64 additions round).
     @inline(__always) static func accumulate<S: NetworkScalar>(_ n: Int, _ x: UnsafePointer<S>, into sums: UnsafeMutablePointer<Double>) {
         var i = 0

@@ -36,7 +36,7 @@ final class GradientBlockTests: XCTestCase {
         let upstream = Array(batch.upstream[(range.lowerBound * dim)..<(range.upperBound * dim)])
         let z = Array(UnsafeBufferPointer(start: network.forward(visual: visual, audio: audio, rows: range.count), count: range.count * dim))
         sums.withUnsafeMutableBufferPointer {
-            network.backward(visual: visual, audio: audio, rows: range.count, outputGradient: upstream, addingTo: $0.baseAddress!)
+            network.backward(visual: visual, audio: audio, rows: range.count, outputGradient: upstream, sums: $0.baseAddress!)
         }
         return (z, sums)
     }
