@@ -75,7 +75,7 @@ let package = Package(
         // Bodies of the libFuzzer targets (fuzz/, `make fuzz`), replayed by FuzzTests.
         .target(name: "FuzzTargets", dependencies: ["Contracts", "Artifacts", "Ingestion", "Interactions", "Graphs", "Support"], path: "Sources/FuzzTargets"),
         // Option groups, typed choices, artifact stamps and error wording shared by every stage.
-        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Ingestion", "Features", "Graphs", "Sampling", "Embedding",
+        .target(name: "StageKit", dependencies: ["Contracts", "Artifacts", "Distributed", "Support", "Ingestion", "Features", "Graphs", "Interactions", "Sampling", "Embedding",
                                                  "Metrics", "Synthetic", "LinearAlgebra", argumentParser], path: "Sources/StageKit"),
 
         // Stages: options -> library call -> artifact.
@@ -102,7 +102,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Contracts"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support"], path: "Tests/SupportTests"),
         .testTarget(name: "ArtifactsTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Support"], path: "Tests/ArtifactsTests"),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"], path: "Tests/LinearAlgebraTests"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "GCMLShim"], path: "Tests/LinearAlgebraTests"),
         .testTarget(name: "ContractsTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Support"], path: "Tests/ContractsTests"),
         .testTarget(name: "IngestionTests", dependencies: ["TestSupport", "Contracts", "Ingestion", "Artifacts", "Support"], path: "Tests/IngestionTests"),
         .testTarget(name: "FeaturesTests", dependencies: ["TestSupport", "Contracts", "Features", "Artifacts", "LinearAlgebra", "Support"],

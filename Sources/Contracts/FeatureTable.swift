@@ -25,10 +25,17 @@ public struct FeatureTable: Sendable {
     public var count: Int { videoIDs.count }
 
     /// The video ids of a validated `gcml.features/1` file (they define the rows of every other artifact).
-    public static func readVideoIDs(_ path: String) throws -> [String] {
+    public static func readVideoIDs(_ path: String, rows: Range<Int>? = nil) throws -> [String] {
         let file = try Artifact.open(path, as: .features)
         defer { try? file.close() }
-        return try readIDs(file, rows: nil)
+        return try readIDs(file, rows: rows)
+    }
+
+    /// The number of videos (rows of `/video_id`), without reading the ids.
+    public static func videoCount(_ path: String) throws -> Int {
+        let file = try Artifact.open(path, as: .features)
+        defer { try? file.close() }
+        return try file.root.dataset(DatasetPath.videoID).rows
     }
 
     /// Reads videos `rows` (all when nil) of a `gcml.features/1` file (validated on open); every

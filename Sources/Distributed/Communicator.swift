@@ -21,6 +21,8 @@ extension Int: CommunicatorSummable {
         MemoryLayout<Int>.size == 8 ? gcml_mpi_int64() : gcml_mpi_int32()
     }
 }
+/// Moved as its 8 bytes (never reduced: an int64 reduction would read the bits signed).
+extension UInt64: CommunicatorScalar { public static var mpiDatatype: MPI_Datatype { gcml_mpi_int64() } }
 extension UInt8: CommunicatorScalar { public static var mpiDatatype: MPI_Datatype { gcml_mpi_uint8() } }
 extension Int8: CommunicatorScalar { public static var mpiDatatype: MPI_Datatype { gcml_mpi_int8() } }
 
@@ -250,20 +252,8 @@ public final class Communicator: @unchecked Sendable {
         guard send.count == size else {
             throw GCMLError("alltoallv: expected one array for each of \(size) ranks, found \(send.count)")
         }
-        guard let handle else { return send }
-        let sendCounts = send.map(\.count)
-        let receiveCounts = try alltoall(sendCounts.map(Int64.init), perRank: 1).map { Int($0) }
-        _ = try checkedCount(sendCounts.reduce(0, +), doing: "alltoallv")
-        let total = try checkedCount(receiveCounts.reduce(0, +), doing: "alltoallv")
-        let flat = send.flatMap { $0 }
-        var received = [T](repeating: 0, count: total)
-        var sc = sendCounts.map { Int32($0) }, sd = Self.offsets(sendCounts).map { Int32($0) }
-        var rc = receiveCounts.map { Int32($0) }, rd = Self.offsets(receiveCounts).map { Int32($0) }
-        flat.withUnsafeBufferPointer { s in
-            received.withUnsafeMutableBufferPointer { r in
-                _ = MPI_Alltoallv(s.baseAddress, &sc, &sd, T.mpiDatatype, r.baseAddress, &rc, &rd, T.mpiDatatype, handle)
-            }
-        }
+        guard isLaunched else { return send }
+        let (received, receiveCounts) = try alltoallv(flat: send.flatMap { $0 }, counts: send.map(\.count))
         var result: [[T]] = []
         var start = 0
         for count in receiveCounts {
@@ -271,6 +261,28 @@ public final class Communicator: @unchecked Sendable {
             start += count
         }
         return result
+    }
+
+    /// All-to-all with any count per pair, in one flat buffer each way (no per-rank copies):
+    /// `send` holds the values for rank 0, then for rank 1, …, `counts[r]` of them for rank r.
+    /// Returns what arrived, rank 0's values first, and how many came from each rank.
+    public func alltoallv<T: CommunicatorScalar & Numeric>(flat send: [T], counts sendCounts: [Int]) throws -> (values: [T], counts: [Int]) {
+        guard sendCounts.count == size, sendCounts.reduce(0, +) == send.count else {
+            throw GCMLError("alltoallv: expected a count for each of \(size) ranks summing to \(send.count), found \(sendCounts)")
+        }
+        guard let handle else { return (send, sendCounts) }
+        let receiveCounts = try alltoall(sendCounts.map(Int64.init), perRank: 1).map { Int($0) }
+        _ = try checkedCount(send.count, doing: "alltoallv")
+        let total = try checkedCount(receiveCounts.reduce(0, +), doing: "alltoallv")
+        var received = [T](repeating: 0, count: total)
+        var sc = sendCounts.map { Int32($0) }, sd = Self.offsets(sendCounts).map { Int32($0) }
+        var rc = receiveCounts.map { Int32($0) }, rd = Self.offsets(receiveCounts).map { Int32($0) }
+        send.withUnsafeBufferPointer { s in
+            received.withUnsafeMutableBufferPointer { r in
+                _ = MPI_Alltoallv(s.baseAddress, &sc, &sd, T.mpiDatatype, r.baseAddress, &rc, &rd, T.mpiDatatype, handle)
+            }
+        }
+        return (received, receiveCounts)
     }
 
     /// Exclusive prefix sum over ranks: rank r gets the sum of ranks 0..<r (0 on rank 0).

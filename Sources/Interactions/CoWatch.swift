@@ -1,4 +1,5 @@
 import Contracts
+import Distributed
 import Foundation
 import Support
 
@@ -52,7 +53,8 @@ func isRow(_ fields: Int, _ f: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<
 /// once for that session; counts are summed over sessions. Watches of unknown
 /// videos keep their place in the window but form no pairs.
 public struct CoWatchCounter {
-    public let index: VideoIndex
+    /// Where ids are looked up (replaced batch by batch when the id map is partitioned over ranks).
+    public var index: VideoIndex
     public let window: Int
     /// The input being read (named in errors).
     public var source: String
@@ -146,21 +148,27 @@ public struct CoWatchCounter {
     @inline(__always)
     private func sameSession(_ id: UnsafeBufferPointer<UInt8>) -> Bool {
         guard id.count == session.count, sessionOpen else { return false }
-        return session.withUnsafeBufferPointer { memcmp($0.baseAddress!, id.baseAddress!, id.count) == 0 }
+        return session.withUnsafeBufferPointer { VideoIndex.bytesEqual($0.baseAddress!, id.baseAddress!, id.count) }
     }
 
     private mutating func endSession() {
         recentCount = 0
         recentNext = 0
         guard !sessionPairs.isEmpty else { return }
-        // A pair counts once per session however often it co-occurs in it.
+        // A pair counts once per session however often it co-occurs in it: repeats are dropped
+        // in place, then the distinct keys are added in one batch.
         sessionPairs.sort()
-        var last = UInt64.max
-        for key in sessionPairs where key != last {
-            pairs.add(key: key, 1)
-            addsHeld += 1
-            last = key
+        let pairs = self.pairs
+        let distinct = sessionPairs.withUnsafeMutableBufferPointer { keys -> Int in
+            var distinct = 1
+            for i in 1..<keys.count where keys[i] != keys[distinct - 1] {
+                keys[distinct] = keys[i]
+                distinct += 1
+            }
+            pairs.add(keys: UnsafeBufferPointer(rebasing: keys[..<distinct]), 1)
+            return distinct
         }
+        addsHeld += distinct
         sessionPairs.removeAll(keepingCapacity: true)
     }
 
@@ -173,7 +181,8 @@ public struct CoWatchCounter {
 /// Sums weights from pair lines `a<TAB>b[<TAB>weight]` (weight 1 when absent).
 /// Both directions and repeated lines add up: the result is undirected.
 public struct PairListCounter {
-    public let index: VideoIndex
+    /// Where ids are looked up (replaced batch by batch when the id map is partitioned over ranks).
+    public var index: VideoIndex
     /// The input being read (named in errors).
     public var source: String
     public let skipMalformed: Bool
@@ -258,6 +267,9 @@ extension InteractionReport {
 
 /// A line-by-line counter of interactions (sessions or pairs) into pair weights.
 protocol InteractionCounter {
+    /// Whether a row's first field is an id (pairs) as well as its second (sessions: the session id).
+    static var looksUpFirstField: Bool { get }
+    var index: VideoIndex { get set }
     var pairs: PairCounter { get }
     var report: InteractionReport { get }
     var source: String { get set }
@@ -266,8 +278,11 @@ protocol InteractionCounter {
     mutating func finishInput()
 }
 
-extension CoWatchCounter: InteractionCounter {}
+extension CoWatchCounter: InteractionCounter {
+    static var looksUpFirstField: Bool { false }
+}
 extension PairListCounter: InteractionCounter {
+    static var looksUpFirstField: Bool { true }
     mutating func finishInput() {}
 }
 
@@ -288,13 +303,17 @@ public enum Interactions {
     /// empty; the last block (`last` true) is delivered at the end. A pair's sum is the sum of its blocks'.
     public static func countSessions(pieces: [InputPiece], index: VideoIndex, window: Int, skipMalformed: Bool = false,
                                      blockAdds: Int, progress reporter: ProgressReporter = .unnamed,
-                                     deliver: (_ block: PairSums, _ last: Bool) throws -> Void) throws -> InteractionReport {
+                                     deliver: (_ block: inout PairSums, _ last: Bool) throws -> Void) throws -> InteractionReport {
         precondition(blockAdds >= 1)
         var counter = CoWatchCounter(index: index, window: window, source: pieces.first?.name ?? "", skipMalformed: skipMalformed)
         try count(pieces, into: &counter, progress: reporter.progress("sessions", unit: "rows"), unit: "rows", inBlocks: true) { counter in
-            if counter.addsHeld >= blockAdds { try deliver(counter.takePairs(), false) }
+            if counter.addsHeld >= blockAdds {
+                var block = counter.takePairs()
+                try deliver(&block, false)
+            }
         }
-        try deliver(counter.takePairs(), true)
+        var block = counter.takePairs()
+        try deliver(&block, true)
         return counter.report
     }
 
@@ -315,10 +334,18 @@ public enum Interactions {
     }
 
     /// Every pair add of pair files or byte ranges, in input order and unsummed (for summing elsewhere in that order).
-    static func recordPairs(pieces: [InputPiece], index: VideoIndex, skipMalformed: Bool, progress reporter: ProgressReporter) throws
-        -> (keys: [UInt64], values: [Double], report: InteractionReport) {
-        var counter = PairListCounter(index: index, source: pieces.first?.name ?? "", skipMalformed: skipMalformed, recordingAdds: true)
-        try count(pieces, into: &counter, progress: reporter.progress("pairs", unit: "lines"), unit: "lines")
+    /// With `map` partitioned, read in batches whose ids the owners resolve (collective).
+    static func recordPairs(pieces: [InputPiece], map: VideoRowMap, batchLines: Int, skipMalformed: Bool, communicator: Communicator,
+                            progress reporter: ProgressReporter) throws -> (keys: [UInt64], values: [Double], report: InteractionReport) {
+        var counter = PairListCounter(index: map.index, source: pieces.first?.name ?? "", skipMalformed: skipMalformed, recordingAdds: true)
+        let progress = reporter.progress("pairs", unit: "lines")
+        if map.isPartitioned {
+            try countInBatches(pieces, into: &counter, map: map, batchLines: batchLines, progress: progress, unit: "lines") { _, done in
+                communicator.allreduce(Int64(done ? 1 : 0)) == Int64(communicator.size)
+            }
+        } else {
+            try count(pieces, into: &counter, progress: progress, unit: "lines")
+        }
         return (counter.adds?.keys ?? [], counter.adds?.values ?? [], counter.report)
     }
 

@@ -17,18 +17,21 @@ public enum InteractionInput {
     /// The files the input names.
     public func files() throws -> [String] { try InputSplit.paths(path) }
 
-    /// The pair sums over the videos `videoIDs` (the rows of `features`), with what reading found;
+    /// The pair sums over the videos of `map` (the rows of `features`), with what reading found;
     /// warns about unknown ids and skipped lines, and fails when no id is known at all.
     ///
     /// Under several ranks each rank reads its share of the input (`InputSplit`) and the pairs
     /// go to their owner rank (`PairRouting`): the result is this rank's share of the pairs, the
     /// one-process sums bit for bit; the report is summed over ranks. Session counts go to the owners
     /// in rounds of `exchangeBlock` adds per rank (`PairRouting.Rounds`); weighted pairs are summed
-    /// in input order, so their adds go unsummed in one exchange after reading.
-    public func count(videoIDs: [String], features: String, skipMalformed: Bool, communicator: Communicator = .serial,
-                      exchangeBlock: Int = PairRouting.defaultBlockAdds, progress: ProgressReporter = .unnamed) throws
+    /// in input order, so their adds go unsummed in one exchange after reading. With the map
+    /// partitioned, ranks read in batches of `batchLines` lines whose ids the owners resolve
+    /// (`Interactions.countInBatches`), and session counts go to their owners at batch ends.
+    public func count(map: VideoRowMap, features: String, skipMalformed: Bool, communicator: Communicator = .serial,
+                      exchangeBlock: Int = PairRouting.defaultBlockAdds, batchLines: Int = Interactions.defaultBatchLines,
+                      progress: ProgressReporter = .unnamed) throws
         -> (pairs: PairSums, report: InteractionReport, bytesSent: Int) {
-        let index = try VideoIndex(ids: videoIDs, source: features)
+        let index = map.index
         let boundary: InputSplit.Boundary
         if case .sessions = self { boundary = .session } else { boundary = .line }
         let pieces = try InputSplit.pieces(of: try files(), rank: communicator.rank, of: communicator.size, boundary: boundary)
@@ -36,7 +39,20 @@ public enum InteractionInput {
         var counted: (pairs: PairSums, report: InteractionReport, bytesSent: Int)
         switch self {
         case .sessions(_, let window):
-            if communicator.size == 1 {
+            if map.isPartitioned {
+                let rounds = PairRouting.Rounds(communicator: communicator)
+                var counter = CoWatchCounter(index: index, window: window, source: pieces.first?.name ?? "", skipMalformed: skipMalformed)
+                try Interactions.countInBatches(pieces, into: &counter, map: map, batchLines: batchLines,
+                                                progress: reporter.progress("sessions", unit: "rows"), unit: "rows") { counter, done in
+                    let send = done || counter.addsHeld >= exchangeBlock
+                    var block = send ? counter.takePairs() : PairSums(keys: [], values: [])
+                    try rounds.exchange(&block, last: done)
+                    return rounds.everyRankDone
+                }
+                let pairs = try rounds.finish()
+                note("\(communicator.label): sent session counts to their owner ranks in \(rounds.rounds) round(s)")
+                counted = (pairs, counter.report, rounds.bytesSent + map.bytesSent)
+            } else if communicator.size == 1 {
                 let local = try Interactions.countSessions(pieces: pieces, index: index, window: window, skipMalformed: skipMalformed,
                                                            progress: reporter)
                 let routed = try PairRouting.route(local.pairs.keys, local.pairs.values, communicator: communicator)
@@ -47,7 +63,7 @@ public enum InteractionInput {
                 let rounds = PairRouting.Rounds(communicator: communicator)
                 let report = try Interactions.countSessions(pieces: pieces, index: index, window: window, skipMalformed: skipMalformed,
                                                             blockAdds: exchangeBlock, progress: reporter) { block, last in
-                    try rounds.exchange(block, last: last)
+                    try rounds.exchange(&block, last: last)
                 }
                 let pairs = try rounds.finish()
                 note("\(communicator.label): sent session counts to their owner ranks in \(rounds.rounds) round(s)")
@@ -59,9 +75,10 @@ public enum InteractionInput {
                 counted = (local.pairs, local.report, 0)
             } else {
                 // Weights are summed in input order: every add goes to the owner unsummed, in order.
-                let local = try Interactions.recordPairs(pieces: pieces, index: index, skipMalformed: skipMalformed, progress: reporter)
+                let local = try Interactions.recordPairs(pieces: pieces, map: map, batchLines: batchLines, skipMalformed: skipMalformed,
+                                                         communicator: communicator, progress: reporter)
                 let routed = try PairRouting.route(local.keys, local.values, communicator: communicator)
-                counted = (routed.pairs, local.report, routed.bytesSent)
+                counted = (routed.pairs, local.report, routed.bytesSent + map.bytesSent)
             }
         }
         counted.report = try counted.report.summed(over: communicator)

@@ -75,6 +75,19 @@ public final class PairCounter: @unchecked Sendable {
         if pendingKeys.count >= mergeThreshold { handOff() }
     }
 
+    /// Adds `value` to the sum of each pair of `keys`, in order: the same as one `add` per key, with
+    /// the buffers' bookkeeping (and Swift's exclusivity checks on them) paid once per batch.
+    public func add(keys: UnsafeBufferPointer<UInt64>, _ value: Double) {
+        var start = 0
+        while start < keys.count {
+            let n = min(keys.count - start, max(1, mergeThreshold - pendingKeys.count))
+            pendingKeys.append(contentsOf: UnsafeBufferPointer(rebasing: keys[start..<(start + n)]))
+            pendingValues.append(contentsOf: repeatElement(value, count: n))
+            start += n
+            if pendingKeys.count >= mergeThreshold { handOff() }
+        }
+    }
+
     /// A full buffer: merge it now, or swap it with the (finished) in-flight one and merge it in the background.
     private func handOff() {
         inFlight.wait()

@@ -28,7 +28,9 @@ public enum PairRouting {
     /// exactly in any grouping and order, so the owner's sums equal one process's bit for bit.
     final class Rounds {
         let communicator: Communicator
-        private let owned = PairCounter()
+        /// Merged in the foreground: a background merge would hold a second buffer of a quarter of
+        /// the owned pairs at the peak, and the merges fall between rounds anyway.
+        private let owned = PairCounter(background: false)
         private(set) var bytesSent = 0
         private(set) var rounds = 0
         /// Whether every rank has sent its last block (then no rank calls another round).
@@ -37,11 +39,16 @@ public enum PairRouting {
         init(communicator: Communicator) { self.communicator = communicator }
 
         /// One round (every rank calls it equally often): sends `block` to the owners and adds what
-        /// arrives; `last`: this rank has no more blocks.
-        func exchange(_ block: PairSums, last: Bool) throws {
+        /// arrives; `last`: this rank has no more blocks. The block is emptied once laid out for
+        /// sending, so it is not held beside the send and receive buffers.
+        func exchange(_ block: inout PairSums, last: Bool) throws {
             precondition(!everyRankDone)
             let ranks = communicator.size
-            let received = try communicator.route(keys: block.keys, values: block.values) { Partition.hashed($0, parts: ranks) }
+            var send = Partition.bucketed(count: block.keys.count, parts: ranks, key: { block.keys[$0] }, value: { block.values[$0] }) {
+                Partition.hashed($0, parts: ranks)
+            }
+            block = PairSums(keys: [], values: [])
+            let received = try communicator.route(bucketed: &send)
             for (key, value) in zip(received.keys, received.values) { owned.add(key: key, value) }
             bytesSent += received.bytesSent
             rounds += 1
@@ -50,7 +57,10 @@ public enum PairRouting {
 
         /// After this rank's last block: empty rounds until every rank is done; then the owned sums.
         func finish() throws -> PairSums {
-            while !everyRankDone { try exchange(PairSums(keys: [], values: []), last: true) }
+            while !everyRankDone {
+                var empty = PairSums(keys: [], values: [])
+                try exchange(&empty, last: true)
+            }
             return owned.sortedSums()
         }
     }

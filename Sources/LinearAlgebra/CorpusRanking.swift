@@ -1,3 +1,4 @@
+import GCMLShim
 import Support
 
 /// Exact ranking of a whole corpus by inner product for a set of queries:
@@ -155,7 +156,7 @@ final class RankingVisitor: ScoreBlockVisitor {
 /// Per-query state beyond the top k: the score overrides and the counters of ranked
 /// videos scoring at least each target's score.
 ///
-/// Up to 64 targets are counted with one vectorised pass per four targets over the score row. More
+/// Up to 64 targets are counted with one vectorised pass per eight targets over the score row. More
 /// targets (a popular query has hundreds) use a lookup table instead of a binary search per
 /// score, which cost more than the GEMM itself: the range [lowest, highest threshold] is cut
 /// into `bins` equal bins by a monotone float map, the table gives how many thresholds lie in
@@ -169,8 +170,6 @@ final class RowState {
     /// Target scores sorted descending, and the target index of each.
     var thresholds: [Float] = []
     var thresholdTarget: [Int] = []
-    /// buckets[p]: ranked videos whose score x has thresholds[p] as the first threshold ≤ x.
-    var buckets: [Int] = []
 
     /// Lookup-table counting (more than `directCountLimit` targets): thresholds ascending with
     /// a +infinity sentinel; per bin b the number of thresholds in bins before b and the first
@@ -200,20 +199,45 @@ final class RowState {
         for row in excluded where Int(row) != query && !targetSet.contains(row) { overrides.append((Int(row), -.infinity)) }
         // A target's score is computed once here and written over the SGEMM value in its
         // block, so the heap, the counts and the reported score all see the same number.
-        targetScores = targets.map { target in
-            var dot: Float = 0
-            let a = corpus + query * dimension, b = corpus + Int(target) * dimension
-            for d in 0..<dimension { dot += a[d] * b[d] }
-            return dot
-        }
+        targetScores = Self.dots(corpus + query * dimension, targets, corpus, dimension)
         for (t, row) in targets.enumerated() where Int(row) != query { overrides.append((Int(row), targetScores[t])) }
         overrides.sort { $0.row < $1.row }
         nextOverride = 0
         let scores = targetScores
         thresholdTarget = Array(targets.indices).sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
         thresholds = thresholdTarget.map { scores[$0] }
-        buckets = [Int](repeating: 0, count: thresholds.count)
+        atLeast = [Int64](repeating: 0, count: thresholds.count)
         if usesTable { prepareTable() }
+    }
+
+    /// The dot products of `query` with the rows `targets`, each summed in dimension order (so every
+    /// number equals the plain loop's); four targets at a time, so the four sums' additions and the
+    /// loads of their rows overlap instead of waiting on each other.
+    static func dots(_ query: UnsafePointer<Float>, _ targets: [Int32], _ corpus: UnsafePointer<Float>, _ dimension: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: targets.count)
+        var t = 0
+        while t + 4 <= targets.count {
+            let b0 = corpus + Int(targets[t]) * dimension, b1 = corpus + Int(targets[t + 1]) * dimension
+            let b2 = corpus + Int(targets[t + 2]) * dimension, b3 = corpus + Int(targets[t + 3]) * dimension
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+            for d in 0..<dimension {
+                let a = query[d]
+                s0 += a * b0[d]
+                s1 += a * b1[d]
+                s2 += a * b2[d]
+                s3 += a * b3[d]
+            }
+            (result[t], result[t + 1], result[t + 2], result[t + 3]) = (s0, s1, s2, s3)
+            t += 4
+        }
+        while t < targets.count {
+            let b = corpus + Int(targets[t]) * dimension
+            var sum: Float = 0
+            for d in 0..<dimension { sum += query[d] * b[d] }
+            result[t] = sum
+            t += 1
+        }
+        return result
     }
 
     var usesTable: Bool { thresholds.count > Self.directCountLimit }
@@ -268,19 +292,12 @@ final class RowState {
     /// Counts the (overridden) scores row[0..<count] against the target thresholds.
     func count(_ row: UnsafeMutablePointer<Float>, count: Int) {
         if !usesTable {
-            // Up to `directCountLimit` targets: one branch-free vector counting pass per four targets
-            // over the row, which sits in L1; bucket p then holds exactly the count for threshold p
-            // minus the videos already counted for thresholds above it.
-            var previous = 0, p = 0
+            // Up to `directCountLimit` targets: branch-free vector compares of the row (in L1) against
+            // eight thresholds per pass (GCMLShim's rank_count.c, AVX2 where the CPU has it), added to
+            // the running count of each threshold.
             thresholds.withUnsafeBufferPointer { thresholds in
-                while p < thresholds.count {
-                    let group = min(4, thresholds.count - p)
-                    let counts = Self.countAtLeast(thresholds.baseAddress! + p, group, row, count)
-                    for i in 0..<group {
-                        buckets[p + i] &+= counts[i] - previous
-                        previous = counts[i]
-                    }
-                    p += group
+                atLeast.withUnsafeMutableBufferPointer { atLeast in
+                    gcml_count_at_least(Self.kernel, thresholds.baseAddress, thresholds.count, row, count, atLeast.baseAddress)
                 }
             }
             return
@@ -321,56 +338,30 @@ final class RowState {
         }
     }
 
-    /// For each of `group` (1...4) thresholds t[i], the number of values in row[0..<count] that are ≥ t[i]: one
-    /// pass for the group, eight lanes at a time (a compare, whose true lanes are −1, and a subtract per threshold).
-    @inline(__always)
-    static func countAtLeast(_ t: UnsafePointer<Float>, _ group: Int, _ row: UnsafeMutablePointer<Float>, _ count: Int) -> SIMD4<Int> {
-        // Missing thresholds of a short group are +infinity (their counts are not used).
-        let t0 = t[0], t1 = group > 1 ? t[1] : .infinity, t2 = group > 2 ? t[2] : .infinity, t3 = group > 3 ? t[3] : .infinity
-        let v0 = SIMD8<Float>(repeating: t0), v1 = SIMD8<Float>(repeating: t1), v2 = SIMD8<Float>(repeating: t2), v3 = SIMD8<Float>(repeating: t3)
-        var a0 = SIMD8<Int32>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
-        let raw = UnsafeRawPointer(row)
-        var j = 0
-        while j + 8 <= count {
-            let values = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            a0 &-= unsafeBitCast(values .>= v0, to: SIMD8<Int32>.self)
-            a1 &-= unsafeBitCast(values .>= v1, to: SIMD8<Int32>.self)
-            a2 &-= unsafeBitCast(values .>= v2, to: SIMD8<Int32>.self)
-            a3 &-= unsafeBitCast(values .>= v3, to: SIMD8<Int32>.self)
-            j += 8
-        }
-        var counts = SIMD4<Int>(Int(a0.wrappedSum()), Int(a1.wrappedSum()), Int(a2.wrappedSum()), Int(a3.wrappedSum()))
-        while j < count {
-            let x = row[j]
-            if x >= t0 { counts[0] += 1 }
-            if x >= t1 { counts[1] += 1 }
-            if x >= t2 { counts[2] += 1 }
-            if x >= t3 { counts[3] += 1 }
-            j += 1
-        }
-        return counts
-    }
-
-    /// Up to this many targets, counting uses one pass per four targets instead of the lookup table: the passes
+    /// Up to this many targets, counting uses the compare passes instead of the lookup table: the passes
     /// are branch-free vector compares, the table a few dependent scalar loads per score, so they cost about
-    /// the same near 64 targets (measured with `gcml-bench retrieval --targets T`, T = 24…96).
+    /// the same near 64 targets with SSE2 (measured with `gcml-bench retrieval --targets T`, T = 24…96; with
+    /// AVX2 the passes are about twice as fast, so 64 is the safe choice for both).
     static let directCountLimit = 64
+
+    /// The compare kernel: the best this CPU runs (all give the same counts).
+    static let kernel = gcml_count_at_least_best_kernel()
+
+    /// Compare passes (up to `directCountLimit` targets): atLeast[p], the ranked videos scoring ≥ thresholds[p].
+    var atLeast: [Int64] = []
 
     func targetCounts() -> [Int] {
         let t = thresholds.count
-        if usesTable {
-            // Videos with n thresholds ≤ their score count for the n lowest thresholds:
-            // descending threshold p is reached by those with n ≥ t − p.
-            for p in 0..<t {
-                var videos = 0
-                for c in 0..<Self.copies { videos += Int(histogram[(t - p) * Self.copies + c]) }
-                buckets[p] = videos
-            }
-        }
         var counts = [Int](repeating: 0, count: t)
+        guard usesTable else {
+            for p in 0..<t { counts[thresholdTarget[p]] = Int(atLeast[p]) }
+            return counts
+        }
+        // Videos with n thresholds ≤ their score count for the n lowest thresholds:
+        // descending threshold p is reached by those with n ≥ t − p.
         var running = 0
         for p in 0..<t {
-            running += buckets[p]
+            for c in 0..<Self.copies { running += Int(histogram[(t - p) * Self.copies + c]) }
             counts[thresholdTarget[p]] = running
         }
         return counts

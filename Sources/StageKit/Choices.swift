@@ -2,6 +2,7 @@ import ArgumentParser
 import Artifacts
 import Embedding
 import Graphs
+import Interactions
 import Metrics
 import Sampling
 import Synthetic
@@ -10,6 +11,7 @@ import Synthetic
 // by swift-argument-parser, never a string compared inside run().
 extension SchemaKind: ExpressibleByArgument {}
 extension EdgeWeighting: ExpressibleByArgument {}
+extension VideoRowMap.Mode: ExpressibleByArgument {}
 extension AffinityClustering.Linkage: ExpressibleByArgument {}
 extension TripletSampler.Strategy: ExpressibleByArgument {}
 extension NeighbourSampler.Mode: ExpressibleByArgument {}

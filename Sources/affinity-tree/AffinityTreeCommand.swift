@@ -49,7 +49,7 @@ struct AffinityTreeCommand: Stage {
     }
 
     func execute(_ world: Communicator) throws {
-        // Only rank 0 locks, writes and publishes the output; it holds the levels, every rank the links.
+        // Only rank 0 locks, writes and publishes the output; it holds the levels and the links.
         let publication = try publication(on: world, outputs: [("--out", out)], inputs: [("--graph", graph)])
         defer { publication?.close() }
         let share = try RelationalGraph.readTrainRows(graph) { world.share(offsets: $0) }
@@ -61,7 +61,7 @@ struct AffinityTreeCommand: Stage {
         guard world.failedRanks(true).isEmpty, let publication else { return }
         try publication.commit()
         print(outcome.result.tree.summaryTable())
-        print("collectives: \(bytes) bytes sent over \(world.size) ranks (at most \(mostBytes) by one), \(outcome.roundsRun) rounds scanned the edges")
+        print("collectives: \(bytes) bytes sent over \(world.size) ranks (at most \(mostBytes) by one), \(outcome.roundsRun) rounds scanned the edges, \(outcome.jumpSteps) pointer-jumping steps")
     }
 
     var clustering: AffinityClustering {

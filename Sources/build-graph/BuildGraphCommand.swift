@@ -31,12 +31,15 @@ struct BuildGraphCommand: Stage {
     @Option(help: "Keep an edge only if it is among the K heaviest edges of one of its endpoints.") var topEdges: Int?
     @Option(help: "Fraction of videos held out as cold-start queries (stable hash of the id).") var holdoutNodes = 0.1
     @Option(help: "Fraction of the remaining edges held out for evaluation (stable hash of the two ids).") var holdoutEdges = 0.0
+    @Option(help: "Under several ranks, how the video id -> row map is held: replicated on every rank, partitioned over ranks by a hash of the id (a round trip per batch of input lines), or auto (partitioned from \(VideoRowMap.partitionFrom) videos on).")
+    var idMap: VideoRowMap.Mode = .auto
     @OptionGroup var seed: SeedOption<SeedZero>
     @OptionGroup var threads: ThreadsOption
     @Flag(help: "Count and skip malformed lines instead of stopping at the first.") var skipMalformed = false
     @Option(name: .customLong("top-k"), help: .hidden) var oldTopEdges: Int?
-    /// Test knob: session adds a rank counts before a round of sending them to the owner ranks (tests force many rounds).
-    @Option(name: .customLong("exchange-block"), help: .hidden) var exchangeBlock = PairRouting.defaultBlockAdds
+    /// Test knob: records a rank sends per round of an all-to-all (session adds counted before a round, CSR entries per
+    /// round, input lines whose ids a partitioned id map resolves at once); tests force many rounds.
+    @Option(name: .customLong("exchange-block"), help: .hidden) var exchangeBlock: Int?
 
     static let parameterOptions = ["topK": "top-edges"]
 
@@ -44,7 +47,7 @@ struct BuildGraphCommand: Stage {
         try OldSpelling.fold(oldTopEdges, "--top-k", into: &topEdges, "--top-edges")
         let sources = [sessions != nil, pairs != nil, knn != nil].filter { $0 }.count
         guard sources == 1 else { throw ValidationError("give exactly one of --sessions, --pairs, --knn") }
-        guard exchangeBlock >= 1 else { throw ValidationError("--exchange-block must be at least 1 (found \(exchangeBlock))") }
+        if let exchangeBlock, exchangeBlock < 1 { throw ValidationError("--exchange-block must be at least 1 (found \(exchangeBlock))") }
         guard window >= 2 else { throw ValidationError("--window must be at least 2 (found \(window))") }
         if let knn, knn < 1 { throw ValidationError("--knn must be at least 1") }
         if let topEdges, topEdges < 1 { throw ValidationError("--top-edges must be at least 1") }
@@ -65,18 +68,23 @@ struct BuildGraphCommand: Stage {
         let named: [(String, String?)] = [("--features", features)] + files.map { (sessions != nil ? "--sessions" : "--pairs", $0) }
         let publication = try publication(on: world, outputs: [("--out", out)], inputs: named)
         defer { publication?.close() }
-        let videoIDs: [String], edges: UndirectedEdges, report: InteractionReport, sent: Int
+        let videos: VideoIDShare, report: InteractionReport, sent: Int
+        var edges: UndirectedEdges
         if let knn {
             let table = try FeatureTable.read(features, audio: false)
-            (videoIDs, report) = (table.videoIDs, InteractionReport())
+            (videos, report) = (VideoIDShare(all: table.videoIDs), InteractionReport())
             (edges, sent) = world.isLaunched ? try ContentKNN.ownedGraph(table, k: knn, threads: threads.threads, communicator: world, progress: progress)
                                              : (ContentKNN.graph(table, k: knn, threads: threads.threads, progress: progress), 0)
         } else {
             let input: InteractionInput = sessions.map { .sessions(path: $0, window: window) } ?? .pairs(path: pairs ?? "")
-            videoIDs = try FeatureTable.readVideoIDs(features)
-            let counted = try input.count(videoIDs: videoIDs, features: features, skipMalformed: skipMalformed, communicator: world,
-                                          exchangeBlock: exchangeBlock, progress: progress)
-            edges = UndirectedEdges.from(counted.pairs, nodes: videoIDs.count, weighting: weighting, communicator: world)
+            let map = try VideoRowMap.load(features: features, mode: idMap, communicator: world)
+            videos = map.isPartitioned ? VideoIDShare(count: map.count, rows: map.share, ids: map.shareIDs) { [features] in
+                try FeatureTable.readVideoIDs(features, rows: $0)
+            } : VideoIDShare(all: map.shareIDs)
+            let counted = try input.count(map: map, features: features, skipMalformed: skipMalformed, communicator: world,
+                                          exchangeBlock: exchangeBlock ?? PairRouting.defaultBlockAdds,
+                                          batchLines: exchangeBlock ?? Interactions.defaultBatchLines, progress: progress)
+            edges = UndirectedEdges.from(counted.pairs, nodes: map.count, weighting: weighting, communicator: world)
             (report, sent) = (counted.report, counted.bytesSent)
         }
         let source = knn == nil ? sessions ?? pairs ?? "" : features
@@ -85,12 +93,13 @@ struct BuildGraphCommand: Stage {
         let writer = publication?.writer ?? self.writer, inputs = [features] + (knn == nil ? files : [])
         let statistics: GraphStatistics
         if world.isLaunched {
-            let part = try assembly.assemble(owned: edges, videoIDs: videoIDs, report: report, source: source, communicator: world)
+            let part = try assembly.assemble(owned: &edges, videos: videos, report: report, source: source,
+                                             entriesPerRound: exchangeBlock ?? GraphAssembly.defaultEntriesPerRound, communicator: world)
             note("\(world.label): sent \(sent + part.bytesSent) bytes to other ranks in all-to-alls")
             try writer.write(out, schema: .graph, inputs: inputs, layout: RelationalGraph.partLayout, communicator: world) { try part.write(to: $0) }
             statistics = part.statistics
         } else {
-            let (graph, whole) = try assembly.assemble(edges, videoIDs: videoIDs, report: report, source: source)
+            let (graph, whole) = try assembly.assemble(edges, videoIDs: videos.ids, report: report, source: source)
             try writer.write(out, schema: .graph, inputs: inputs) { try graph.write(to: $0); try whole.write(to: $0) }
             statistics = whole
         }

@@ -5,20 +5,22 @@ import Support
 /// build-graph on generated sessions as 1 process and as 2 and 4 MPI ranks (oversubscribed on
 /// a small machine): wall time, peak RSS of each rank (`/usr/bin/time`) and the bytes each rank
 /// sent to the others in all-to-alls (build-graph's own count on stderr). Sizes are options, so
-/// a smoke run is tiny: `gcml-bench graph-ranks --rows 20000 --videos 2000`.
+/// a smoke run is tiny: `gcml-bench graph-ranks --rows 20000 --videos 2000`. `--id-map partitioned` passes
+/// build-graph's option on (below its threshold the ranks replicate the id map).
 enum GraphRanksBench {
     static func run(_ arguments: [String]) throws {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
         let rows = value("--rows", 50_000_000), videos = value("--videos", 1_000_000), maxRanks = value("--max-ranks", 4)
+        let idMap = arguments.firstIndex(of: "--id-map").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } ?? "auto"
         try BenchSupport.withMPIScratchFolder("graph-ranks") { folder in
             let (_, seconds) = try BenchSupport.time { try writeInputs(folder: folder, rows: rows, videos: videos) }
             let size = (try FileManager.default.attributesOfItem(atPath: "\(folder)/sessions.tsv")[.size] as? Int) ?? 0
             print("\(rows) session rows (\(size / 1_000_000) MB, ~8 rows per session) over \(videos) videos, window 5, --threads 1 per rank"
-                  + " (inputs written in \(BenchSupport.format(seconds)) s)")
+                  + ", --id-map \(idMap) (inputs written in \(BenchSupport.format(seconds)) s)")
             print("ranks   seconds   peak RSS per rank (MB)          sent to other ranks per rank (MB)")
             var ranks = 1
             while ranks <= maxRanks {
-                let measured = try measure(folder: folder, ranks: ranks)
+                let measured = try measure(folder: folder, ranks: ranks, idMap: idMap)
                 let rss = measured.peakKilobytes.map { String(format: "%.0f", Double($0) / 1024) }.joined(separator: ", ")
                 let sent = measured.bytesSent.map { String(format: "%.1f", Double($0) / 1e6) }.joined(separator: ", ")
                 print(String(format: "%5d %9.2f   ", ranks, measured.seconds) + rss.padding(toLength: 32, withPad: " ", startingAt: 0)
@@ -36,11 +38,11 @@ enum GraphRanksBench {
     }
 
     /// One build-graph run, each rank under /usr/bin/time (peak RSS appended to a file), stderr kept for the byte counts.
-    static func measure(folder: String, ranks: Int) throws -> Measured {
+    static func measure(folder: String, ranks: Int, idMap: String) throws -> Measured {
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
         let peaks = "\(folder)/peaks-\(ranks).txt", errors = "\(folder)/stderr-\(ranks).txt"
         var command = ["/usr/bin/time", "-a", "-o", peaks, "-f", "%M", "\(binaries)/build-graph", "--features", "\(folder)/features.h5",
-                       "--sessions", "\(folder)/sessions.tsv", "--out", "\(folder)/graph-\(ranks).h5", "--threads", "1"]
+                       "--sessions", "\(folder)/sessions.tsv", "--out", "\(folder)/graph-\(ranks).h5", "--threads", "1", "--id-map", idMap]
         if ranks > 1 { command = ["mpirun", "--oversubscribe", "--allow-run-as-root", "-np", "\(ranks)"] + command }
         let started = Date()
         let (status, _) = try BenchSupport.run("/usr/bin/env", ["GCML_QUIET=1", "timeout", "3600", "sh", "-c",

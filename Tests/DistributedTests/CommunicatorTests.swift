@@ -6,6 +6,41 @@ import XCTest
 final class CommunicatorTests: XCTestCase {
     // MARK: one process
 
+    /// The send layout of `route`: by destination, and within one in record order (what keeps the
+    /// one-process order of adds), against filtering the records once per destination.
+    func testBucketedLaysRecordsOutByDestinationInRecordOrder() {
+        var random = SeededGenerator(seed: 8)
+        for (count, parts) in [(0, 3), (1, 1), (500, 1), (500, 4), (2000, 7)] {
+            let keys = (0..<count).map { _ in UInt64(random.below(1 << 30)) }
+            let values = (0..<count).map { _ in Float(random.below(1000)) }
+            let laid = Partition.bucketed(count: count, parts: parts, key: { keys[$0] }, value: { values[$0] }) { Partition.hashed($0, parts: parts) }
+            var expectedKeys: [UInt64] = [], expectedValues: [Float] = [], expectedCounts: [Int] = []
+            for part in 0..<parts {
+                let records = (0..<count).filter { Partition.hashed(keys[$0], parts: parts) == part }
+                expectedKeys += records.map { keys[$0] }
+                expectedValues += records.map { values[$0] }
+                expectedCounts.append(records.count)
+            }
+            XCTAssertEqual(laid.keys, expectedKeys, "\(count) records, \(parts) parts")
+            XCTAssertEqual(laid.values, expectedValues)
+            XCTAssertEqual(laid.counts, expectedCounts)
+        }
+    }
+
+    func testOneProcessRoutesInRoundsReceiveEveryRecordOnce() throws {
+        let keys: [UInt64] = (0..<23).map { UInt64($0 * 3) }
+        var received: [UInt64] = [], rounds = 0
+        let sent = try Communicator.serial.routeInRounds(count: keys.count, perRound: 5, key: { keys[$0] }, value: { Int32($0) },
+                                                         destination: { _ in 0 }) { k, v in
+            received += k
+            XCTAssertEqual(v.map { keys[Int($0)] }, k)
+            rounds += 1
+        }
+        XCTAssertEqual(received, keys)
+        XCTAssertEqual(rounds, 5)
+        XCTAssertEqual(sent, 0)
+    }
+
     func testSerialCommunicatorCollectivesAreTheIdentity() throws {
         let one = Communicator.serial
         XCTAssertEqual(one.rank, 0)

@@ -160,6 +160,32 @@ final class DistributedGraphTests: XCTestCase {
         try compare("knn", ["--knn", "4", "--holdout-edges", "0.1"], features: features)
     }
 
+    /// The id map partitioned over the ranks (forced at this size): every rank indexes only the ids
+    /// it owns and asks the owners for the rows of each batch's ids. Unknown ids, gzip, several files,
+    /// fractional pair weights, and batches of 7 lines (many request rounds, ranks finishing apart).
+    func testPartitionedIDMapGivesTheOneProcessGraph() throws {
+        let features = try writeFeatures(videos: 120)
+        let sessions = try write(sessionText(videos: 120, sessions: 150, seed: 7), "sessions.tsv")
+        let second = try write(sessionText(videos: 120, sessions: 90, seed: 8), "b.tsv")
+        XCTAssertEqual(try Executables.shell("gzip", ["-f", second]).status, 0)
+        try compare("partitioned", ["--sessions", sessions, "--id-map", "partitioned", "--window", "3", "--holdout-edges", "0.2",
+                                    "--top-edges", "3"], features: features)
+        var random = SeededGenerator(seed: 4)
+        var lines = (0..<600).map { _ in "v\(random.below(80))\tv\(random.below(80))\t\(Double(random.below(1000)) / 7)" }
+        lines += ["v1\tunknown", "unknown2\tv5", "v2\tv2", "v3\tv4"]
+        let pairs = try write(lines.joined(separator: "\n"), "pairs.tsv")
+        let args = ["--features", features, "--threads", "1", "--skip-malformed", "--id-map", "partitioned", "--holdout-edges", "0.2"]
+        for (name, input) in [("sessions-gzip", ["--sessions", "\(sessions),\(folder!)/b.tsv.gz", "--weighting", "pmi"]), ("pairs", ["--pairs", pairs])] {
+            try Executables.succeed("build-graph", args + input + ["--out", folder + "/\(name)-one.h5"])
+            let run = try Launch.run(Launch.mpirun(3, "build-graph", args + input + ["--exchange-block", "7", "--out", folder + "/\(name)-three.h5"]))
+            XCTAssertEqual(run.status, 0, "\(name): \(run.stderr)")
+            try assertSameDatasets(folder + "/\(name)-one.h5", folder + "/\(name)-three.h5", ranks: 3)
+            let one = try Artifact.open(folder + "/\(name)-one.h5", as: .graph)
+            defer { try? one.close() }
+            XCTAssertGreaterThan(try one.root.intAttribute("ids_unmapped") ?? 0, 0, name)
+        }
+    }
+
     func testAKilledRankPublishesNothingAndLeavesTheGraphAsItWas() throws {
         let features = try writeFeatures(videos: 2000)
         let out = folder + "/graph.h5"

@@ -230,3 +230,33 @@ final class CoWatchTests: XCTestCase {
         XCTAssertNil(try VideoIndex(ids: ["a", "b"]).lookup("c"))
     }
 }
+
+/// The id index with rows given (a rank's owned ids, a batch's resolved ids): lookups against a dictionary.
+final class VideoIndexTests: XCTestCase {
+    func testInsertedIDsWithGivenRowsAreFoundAcrossGrowthAndUnknownRowsAreNil() {
+        var random = SeededGenerator(seed: 12)
+        var index = VideoIndex(expectedIDs: 2)
+        var reference: [String: Int32] = [:]
+        for _ in 0..<5000 {
+            let id = "id\(random.below(3000))" + String(repeating: "x", count: random.below(20))
+            let row = Int32(random.below(100_000)) - 10_000
+            let earlier = id.withCString { pointer in
+                pointer.withMemoryRebound(to: UInt8.self, capacity: id.utf8.count) { index.insert(UnsafeBufferPointer(start: $0, count: id.utf8.count), row: row) }
+            }
+            XCTAssertEqual(earlier, reference[id], id)
+            if reference[id] == nil { reference[id] = row }
+        }
+        XCTAssertEqual(index.count, reference.count)
+        for (id, row) in reference { XCTAssertEqual(index.lookup(id), row >= 0 ? row : nil, id) }
+        XCTAssertNil(index.lookup("id-absent"))
+        XCTAssertNil(index.lookup(""))
+    }
+
+    func testPositionsAreRowsAndARepeatedIDIsRefused() throws {
+        let index = try VideoIndex(ids: ["b", "a", "", "c"])
+        XCTAssertEqual(["a", "b", "c", "", "d"].map { index.lookup($0) }, [1, 0, 3, 2, nil])
+        XCTAssertThrowsError(try VideoIndex(ids: ["a", "b", "a"], source: "f.h5")) { error in
+            XCTAssertTrue("\(error)".contains("at rows 0 and 2"), "\(error)")
+        }
+    }
+}

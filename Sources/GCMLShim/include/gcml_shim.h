@@ -1,6 +1,7 @@
 // What Swift cannot import by itself: HDF5's macro constants, the zstd HDF5
-// filter (id 32015, the registered id hdf5plugin and h5dump plugins use) and
-// the LAPACK prototypes that Debian's OpenBLAS exports without a header.
+// filter (id 32015, the registered id hdf5plugin and h5dump plugins use), the
+// LAPACK prototypes that Debian's OpenBLAS exports without a header, and a
+// rank-counting loop that picks AVX2 at run time (Swift compiles for baseline x86-64).
 #ifndef GCML_SHIM_H
 #define GCML_SHIM_H
 
@@ -86,5 +87,11 @@ void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 char *openblas_get_corename(void);
+
+// Rank counting (rank_count.c): counts[p] += how many of row[0..<count] are >= thresholds[p] (NaN: none).
+// Kernels give identical counts; a kernel must be at most the best one this CPU runs.
+enum { GCML_COUNT_PORTABLE = 0, GCML_COUNT_SSE2 = 1, GCML_COUNT_AVX2 = 2 };
+int gcml_count_at_least_best_kernel(void);
+void gcml_count_at_least(int kernel, const float *thresholds, long threshold_count, const float *row, long count, int64_t *counts);
 
 #endif
