@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "InteractionsTests", dependencies: ["TestSupport", "Contracts", "Interactions", "Graphs", "Distributed", "Support"], path: "Tests/InteractionsTests"),
         .testTarget(name: "GraphsTests", dependencies: ["TestSupport", "Contracts", "Graphs", "Artifacts", "LinearAlgebra", "Support"], path: "Tests/GraphsTests"),
         .testTarget(name: "SamplingTests", dependencies: ["TestSupport", "Contracts", "Sampling", "Graphs", "Support"], path: "Tests/SamplingTests"),
-        .testTarget(name: "EmbeddingTests", dependencies: ["TestSupport", "Contracts", "Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
+        .testTarget(name: "EmbeddingTests", dependencies: ["TestSupport", "Contracts", "Distributed", "Embedding", "LinearAlgebra", "Support"], path: "Tests/EmbeddingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["TestSupport", "Contracts", "Metrics", "LinearAlgebra", "Artifacts", "Support"], path: "Tests/MetricsTests"),
         .testTarget(name: "SyntheticTests", dependencies: ["TestSupport", "Contracts", "Synthetic", "Artifacts", "Support"], path: "Tests/SyntheticTests"),
         .testTarget(name: "StageKitTests", dependencies: ["TestSupport", "StageKit", "Ingestion", "Sampling", "Support", argumentParser],

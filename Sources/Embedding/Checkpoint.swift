@@ -117,10 +117,12 @@ public enum Checkpoint {
 
 /// embeddings.h5 (`gcml.embeddings/1`): the unit embedding of every video, written in batches.
 public enum EmbeddingExport {
-    /// Writes videos `rows` (all when nil): their ids and embeddings.
+    /// Writes videos `rows` (all when nil): their ids and embeddings, in batches of about `batch` rows (whole
+    /// gradient blocks, so rows from `Trainer.embeddingShare` get one process's numbers).
     public static func write(_ trainer: Trainer, rows: Range<Int>? = nil, to file: HDF5File, batch: Int = 4096) throws {
         let features = trainer.features
         let rows = rows ?? 0..<features.count
+        let batch = max(1, batch / trainer.network.blockRows) * trainer.network.blockRows
         let dim = trainer.options.dim
         let writer = try EmbeddingsWriter(file: file, videoIDs: Array(features.videoIDs[rows]), dimension: dim)
         let buffer = Buffer<Float>(count: batch * dim, repeating: 0)

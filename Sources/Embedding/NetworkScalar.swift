@@ -14,9 +14,15 @@ public protocol NetworkScalar: BLASScalar, SIMDScalar, Sendable {
     static func keep(_ g: SIMD8<Self>, wherePositive a: SIMD8<Self>) -> SIMD8<Self>
     /// exp(−d) lane-wise for d ≥ 0 (softmax terms after subtracting the maximum).
     static func expNegative(_ d: SIMD8<Self>) -> SIMD8<Self>
+    /// The lanes in float64 (exact).
+    static func widen(_ v: SIMD8<Self>) -> SIMD8<Double>
+    /// Float64 lanes rounded to the nearest value of this type.
+    static func narrow(_ v: SIMD8<Double>) -> SIMD8<Self>
 }
 
 extension Float: NetworkScalar {
+    @inline(__always) public static func widen(_ v: SIMD8<Float>) -> SIMD8<Double> { SIMD8<Double>(v) }
+    @inline(__always) public static func narrow(_ v: SIMD8<Double>) -> SIMD8<Float> { SIMD8<Float>(v) }
     @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
     @inline(__always) public static func log(_ x: Float) -> Float { Foundation.log(x) }
     @inline(__always) public static func sqrt(_ x: Float) -> Float { x.squareRoot() }
@@ -55,6 +61,8 @@ extension Float: NetworkScalar {
 }
 
 extension Double: NetworkScalar {
+    @inline(__always) public static func widen(_ v: SIMD8<Double>) -> SIMD8<Double> { v }
+    @inline(__always) public static func narrow(_ v: SIMD8<Double>) -> SIMD8<Double> { v }
     @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Foundation.log(x) }
     @inline(__always) public static func sqrt(_ x: Double) -> Double { x.squareRoot() }

@@ -29,24 +29,44 @@ public struct TrainingOptions: Sendable {
     /// BLAS threads of the GEMMs (the rest of a step is single-threaded, so results do not depend on it
     /// beyond OpenBLAS's own blocking).
     public var threads = 1
+    /// Gradient blocks per batch: the batch is cut into blocks of ⌈batch / gradientBlocks⌉ examples (the last
+    /// may be shorter) that run through the network separately, their gradients added in float64
+    /// (`TwoTowerNetwork`). Blocks are the unit split over ranks, so any number of ranks up to the
+    /// number of blocks gives one process's numbers; the value itself changes float rounding only.
+    /// nil: `defaultGradientBlocks`, or the number of ranks when that is larger.
+    public var gradientBlocks: Int? = nil
+    public static let defaultGradientBlocks = 4
 
     public init() {}
 }
 
 /// The training loop: mini-batches drawn from a seeded per-epoch permutation, one forward
-/// and one backward pass of the whole batch (GEMMs), the loss, Adam. All buffers are sized
+/// and one backward pass of the batch (GEMMs), the loss, Adam. All buffers are sized
 /// once; a step allocates nothing (beyond the collectives' arrays under several ranks).
 ///
+/// Each batch is cut into `gradientBlocks` fixed gradient blocks of examples (triplets or
+/// videos); the network runs every GEMM per block and adds the blocks' parameter gradients in
+/// float64, rounding once (`TwoTowerNetwork`). Nothing of that depends on how many ranks share
+/// the batch, so the rank count does not change the numbers: N ranks give the one-process
+/// weights bit for bit (tested at 3 and 5 ranks; at demo size with semi-hard mining after 150
+/// steps, where the float32 per-rank GEMMs before drifted to 1.4e-2 in 10 steps: docs/cluster.md).
+/// Embedding shares (validation, `--embeddings`) are whole blocks of rows too (`embeddingShare`):
+/// OpenBLAS rounds a row by its place in a GEMM.
+///
 /// Under N ranks (synchronous data parallelism) every rank draws the same global batch from
-/// the seed and runs the towers forward and backward on its contiguous share of it only.
+/// the seed and runs the towers forward and backward on its contiguous range of whole blocks.
 /// The batch's embeddings are gathered on every rank, so the loss sees the whole batch:
-/// in-batch mining searches the global batch (each rank mines for its own anchors and the
-/// chosen negatives are gathered), and the loss and its gradient with respect to all of the
-/// batch's embeddings are computed on every rank exactly as one process does (that part is
-/// O(batch · dim)); each rank back-propagates the rows it owns. The parameter gradients are
-/// then summed by an allreduce and every rank takes the same optimiser step, so the replicas
-/// stay equal. The softmax head's gradient comes from the whole gathered batch on every rank
-/// and needs no reduction.
+/// in-batch mining searches the global batch (each rank mines for its own blocks' anchors, one
+/// Gram GEMM per block as one process does, and the chosen negatives are gathered), and the
+/// loss and its gradient with respect to all of the batch's embeddings are computed on every
+/// rank exactly as one process does (that part is O(batch · dim)); each rank back-propagates
+/// its blocks. The float64 gradient sums are added by an allreduce and rounded once, and every
+/// rank takes the same optimiser step, so the replicas stay equal. The softmax head's gradient
+/// comes from the whole gathered batch on every rank and needs no reduction.
+///
+/// Row layouts: the loss sees the batch as anchors, positives, negatives (3B rows); the network
+/// sees it block by block (each block's anchors, positives, negatives), which is also the order
+/// the ranks' rows are gathered in. Classification has one layout: the batch's videos in order.
 public final class Trainer {
     public let features: FeatureTable
     public let task: TrainingTask
@@ -80,13 +100,20 @@ public final class Trainer {
     private let outputGradient: Buffer<Float>
     private let gram: Buffer<Float>
     private let negatives: Buffer<Int>
-    /// This rank's contiguous share of each batch (triplets or videos): all of it in one process.
+    /// Examples (triplets or videos) per gradient block, and the blocks of a batch (the last may be shorter).
+    let blockSize: Int, blockCount: Int
+    /// This rank's gradient blocks, and their examples (triplets or videos): all of them in one process.
+    let ownedBlocks: Range<Int>
     let share: Range<Int>
-    /// Videos (triplets: rows in one-process layout) or classes (classification) of the whole batch.
+    /// Videos (triplets: rows in loss layout) or classes (classification) of the whole batch.
     private let batchVideos: Buffer<Int32>
-    /// The whole batch's embeddings and their loss gradient, gathered from the ranks (unused with one rank).
+    /// The whole batch's embeddings in block layout, gathered from the ranks (unused with one rank).
+    private let gatheredEmbeddings: Buffer<Float>
+    /// The whole batch's embeddings in loss layout and their loss gradient (triplets; classification under several ranks).
     private let batchEmbeddings: Buffer<Float>
     private let batchGradient: Buffer<Float>
+    /// The float64 sums of this rank's block gradients, added over the ranks (unused with one rank).
+    private let gradientSums: Buffer<Double>
     private var sampler: ClassSampler?
     private let candidates: Buffer<Int32>
     private let candidateCount: Int
@@ -101,11 +128,21 @@ public final class Trainer {
         self.task = task
         self.options = options
         self.communicator = communicator
+        guard options.batch >= 1 else { throw GCMLError(parameter: "batchSize", expected: "at least 1", found: "\(options.batch)") }
+        let blocks = options.gradientBlocks ?? max(TrainingOptions.defaultGradientBlocks, communicator.size)
+        guard blocks >= 1 else { throw GCMLError(parameter: "gradientBlocks", expected: "at least 1", found: "\(blocks)") }
         guard options.batch >= communicator.size else {
-            throw GCMLError(parameter: "batchSize", expected: communicator.size == 1 ? "at least 1" : "at least the number of ranks (\(communicator.size))",
-                            found: "\(options.batch)")
+            throw GCMLError(parameter: "batchSize", expected: "at least the number of ranks (\(communicator.size))", found: "\(options.batch)")
         }
-        share = communicator.share(of: options.batch)
+        blockSize = (options.batch + blocks - 1) / blocks
+        blockCount = (options.batch + blockSize - 1) / blockSize
+        guard blockCount >= communicator.size else {
+            throw GCMLError("\(parameter: "batchSize") \(options.batch) in \(parameter: "gradientBlocks") \(blocks) gives \(blockCount) "
+                            + "gradient blocks of \(blockSize) \(blockSize == 1 ? "example" : "examples"): expected at least the number of ranks (\(communicator.size)) blocks, "
+                            + "each rank computing whole blocks; raise \(parameter: "gradientBlocks") (or \(parameter: "batchSize")) or use fewer ranks")
+        }
+        ownedBlocks = communicator.share(of: blockCount)
+        share = (ownedBlocks.lowerBound * blockSize)..<min(options.batch, ownedBlocks.upperBound * blockSize)
         let shape = TwoTowerShape(visualInput: features.visualWidth, visualHidden: options.visualHidden,
                                   audioInput: features.audioWidth, audioHidden: options.audioHidden, dim: options.dim)
         network = TwoTowerNetwork(shape: shape, seed: options.seed)
@@ -144,6 +181,7 @@ public final class Trainer {
         }
         guard exampleCount > 0 else { throw GCMLError("no training examples") }
         let rows = rowsPerStep
+        network.blockRows = blockSize * rows / options.batch
         network.reserve(rows: rows)
         visualBatch = Buffer(count: rows * features.visualWidth, repeating: 0)
         audioBatch = features.audio == nil ? nil : Buffer(count: rows * features.audioWidth, repeating: 0)
@@ -156,9 +194,12 @@ public final class Trainer {
         }
         negatives = Buffer(count: options.batch, repeating: 0)
         batchVideos = Buffer(count: rows, repeating: 0)
-        let gathered = communicator.size > 1 ? rows * options.dim : 0
-        batchEmbeddings = Buffer(count: gathered, repeating: 0)
-        batchGradient = Buffer(count: gathered, repeating: 0)
+        let distributed = communicator.size > 1
+        gatheredEmbeddings = Buffer(count: distributed ? rows * options.dim : 0, repeating: 0)
+        let lossLayout = distributed || rowsPerStep > options.batch ? rows * options.dim : 0
+        batchEmbeddings = Buffer(count: lossLayout, repeating: 0)
+        batchGradient = Buffer(count: lossLayout, repeating: 0)
+        gradientSums = Buffer(count: distributed ? network.parameterCount : 0, repeating: 0)
     }
 
     /// Examples (network inputs: 3 per triplet, 1 per labelled video) per step.
@@ -203,6 +244,25 @@ public final class Trainer {
         }
     }
 
+    /// Triplets of gradient block `block`.
+    private func blockTriplets(_ block: Int) -> Range<Int> { (block * blockSize)..<min(options.batch, (block + 1) * blockSize) }
+
+    /// Copies rows between the loss layout (all anchors, positives, negatives) and the block layout of `blocks`
+    /// (their anchors, positives, negatives block after block, from row 0 of `blockLayout`), `dim` values a row.
+    private func convertLayout(blocks: Range<Int>, blockLayout: UnsafeMutablePointer<Float>, lossLayout: UnsafeMutablePointer<Float>,
+                               toLossLayout: Bool) {
+        let dim = options.dim, b = options.batch
+        var row = 0
+        for block in blocks {
+            let triplets = blockTriplets(block)
+            for part in 0..<3 {
+                let loss = lossLayout + (part * b + triplets.lowerBound) * dim, local = blockLayout + row * dim
+                if toLossLayout { loss.update(from: local, count: triplets.count * dim) } else { local.update(from: loss, count: triplets.count * dim) }
+                row += triplets.count
+            }
+        }
+    }
+
     /// Loss of the next batch and the gradients (network and head, summed over ranks), without updating.
     func computeGradients() throws -> Double {
         let b = options.batch
@@ -211,25 +271,44 @@ public final class Trainer {
         let audio = audioBatch.map { UnsafePointer($0.pointer) }
         let local = share.count
         let loss: Double
+        let backwardGradient: UnsafePointer<Float>
         switch task {
         case .triplets(let triplets, let neighbours):
-            // Every rank knows the whole batch's videos; it gathers features for its own triplets only,
-            // laid out as its anchors, then their positives, then their negatives.
+            // Every rank knows the whole batch's videos (loss layout); it gathers features for its own blocks only.
             for j in 0..<b {
                 let t = example(first + j)
                 batchVideos[j] = triplets.anchor[t]
                 batchVideos[b + j] = triplets.positive[t]
                 batchVideos[2 * b + j] = triplets.negative[t]
             }
-            let start = share.lowerBound
-            gatherFeatures(rows: 3 * local) { row in batchVideos[(row / local) * b + start + row % local] }
+            var row = 0
+            for block in ownedBlocks {
+                let t = blockTriplets(block)
+                for part in 0..<3 {
+                    for j in t {
+                        videoBatch[row] = batchVideos[part * b + j]
+                        row += 1
+                    }
+                }
+            }
+            gatherFeatures(rows: 3 * local) { videoBatch[$0] }
             let rows = 3 * b
             let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: 3 * local)
-            let all = try gatherBatch(z, parts: 3)
-            // Mining for this rank's anchors over the whole batch: their rows of the Gram matrix (one GEMM).
+            let blockLayout = try gatherBatch(z, rows: 3 * local)
+            let all: UnsafeMutablePointer<Float>
+            if blockCount == 1 {
+                all = blockLayout   // one block: the layouts agree
+            } else {
+                convertLayout(blocks: 0..<blockCount, blockLayout: blockLayout, lossLayout: batchEmbeddings.pointer, toLossLayout: true)
+                all = batchEmbeddings.pointer
+            }
+            // Mining for this rank's anchors over the whole batch: their rows of the Gram matrix, one GEMM per block.
             if options.mining != .none {
-                BLAS.gemm(transposeA: false, transposeB: true, m: local, n: rows, k: dim, a: all + share.lowerBound * dim, lda: dim,
-                          b: all, ldb: dim, c: gram.pointer, ldc: rows)
+                for block in ownedBlocks {
+                    let anchors = blockTriplets(block)
+                    BLAS.gemm(transposeA: false, transposeB: true, m: anchors.count, n: rows, k: dim, a: all + anchors.lowerBound * dim, lda: dim,
+                              b: all, ldb: dim, c: gram.pointer + (anchors.lowerBound - share.lowerBound) * rows, ldc: rows)
+                }
             }
             TripletLoss.selectNegatives(gram: gram.pointer, anchors: options.mining == .none ? 0..<b : share, tripletCount: b, videos: batchVideos.pointer,
                                         neighbours: neighbours, mining: options.mining, into: negatives.pointer)
@@ -238,24 +317,22 @@ public final class Trainer {
                 for j in 0..<b { negatives[j] = Int(chosen[j]) }
             }
             // The loss and its gradient for every embedding of the batch, as one process computes them.
-            let gradient = communicator.size > 1 ? batchGradient.pointer : outputGradient.pointer
+            let gradient = blockCount == 1 ? outputGradient.pointer : batchGradient.pointer
             let result = TripletLoss.lossAndGradient(embeddings: all, dim: dim, tripletCount: b, negatives: negatives.pointer,
                                                      margin: Float(options.margin), gradient: gradient)
             loss = result.loss
             let mined = TripletLoss.miningStatistics(embeddings: all, dim: dim, tripletCount: b, negatives: negatives.pointer)
             lastMining = (Double(mined.ownNegativeChosen) / Double(b), Double(result.active) / Double(b), mined.distanceSum / Double(b))
-            if communicator.size > 1 {
-                for part in 0..<3 {
-                    (outputGradient.pointer + part * local * dim).update(from: gradient + (part * b + share.lowerBound) * dim, count: local * dim)
-                }
+            if blockCount > 1 {
+                convertLayout(blocks: ownedBlocks, blockLayout: outputGradient.pointer, lossLayout: gradient, toLossLayout: false)
             }
-            network.backward(visual: visualBatch.pointer, audio: audio, rows: 3 * local, outputGradient: outputGradient.pointer)
+            backwardGradient = UnsafePointer(outputGradient.pointer)
         case .classification(let labels):
             for j in 0..<b { batchVideos[j] = labels.label[Int(eligible[example(first + j)])] }   // the class of each row
             for (l, j) in share.enumerated() { videoBatch[l] = eligible[example(first + j)] }
             gatherFeatures(rows: local) { videoBatch[$0] }
             let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: local)
-            let all = try gatherBatch(z, parts: 1)
+            let all = try gatherBatch(z, rows: local)
             let gradient = communicator.size > 1 ? batchGradient.pointer : outputGradient.pointer
             let softmax = head!
             if var sampler {
@@ -270,12 +347,17 @@ public final class Trainer {
                                                embeddingGradient: gradient)
             }
             // This rank's rows are contiguous in the batch.
-            network.backward(visual: visualBatch.pointer, audio: audio, rows: local,
-                             outputGradient: gradient + (communicator.size > 1 ? share.lowerBound * dim : 0))
+            backwardGradient = UnsafePointer(gradient + (communicator.size > 1 ? share.lowerBound * dim : 0))
         }
+        let rows = rowsPerStep / b * local
         if communicator.size > 1 {
-            let parameters = UnsafeMutableBufferPointer(start: network.gradients.pointer, count: network.parameterCount)
-            collective(bytes: 2 * 4 * network.parameterCount) { communicator.allreduce(parameters) }
+            // Each rank's block sums in float64, added over the ranks, rounded once: the one-process gradient.
+            let sums = gradientSums.pointer, count = network.parameterCount
+            network.backward(visual: visualBatch.pointer, audio: audio, rows: rows, outputGradient: backwardGradient, sums: sums)
+            collective(bytes: 2 * 8 * count) { communicator.allreduce(UnsafeMutableBufferPointer(start: sums, count: count)) }
+            network.roundGradients(from: sums)
+        } else {
+            network.backward(visual: visualBatch.pointer, audio: audio, rows: rows, outputGradient: backwardGradient)
         }
         return loss
     }
@@ -292,26 +374,16 @@ public final class Trainer {
 
     private static func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
 
-    /// The whole batch's embeddings in one-process layout, from each rank's `z` ([parts · share, dim]:
-    /// `parts` blocks, e.g. anchors, positives, negatives). With one rank that is `z` itself.
-    private func gatherBatch(_ z: UnsafeMutablePointer<Float>, parts: Int) throws -> UnsafeMutablePointer<Float> {
+    /// The whole batch's embeddings in block layout, from each rank's `z` [rows, dim] (its blocks, in order):
+    /// with one rank, `z` itself.
+    private func gatherBatch(_ z: UnsafeMutablePointer<Float>, rows: Int) throws -> UnsafeMutablePointer<Float> {
         guard communicator.size > 1 else { return z }
-        let dim = options.dim, b = options.batch, local = share.count
-        let gathered = try collective(bytes: 4 * (b + local) * parts * dim) {
-            try communicator.allgatherv(Array(UnsafeBufferPointer(start: z, count: parts * local * dim))).values
+        let dim = options.dim
+        let gathered = try collective(bytes: 4 * (rowsPerStep + rows) * dim) {
+            try communicator.allgatherv(Array(UnsafeBufferPointer(start: z, count: rows * dim))).values
         }
-        var offset = 0
-        gathered.withUnsafeBufferPointer { source in
-            for rank in 0..<communicator.size {
-                let range = Partition.range(b, part: rank, of: communicator.size)
-                for part in 0..<parts {
-                    (batchEmbeddings.pointer + (part * b + range.lowerBound) * dim).update(from: source.baseAddress! + offset,
-                                                                                            count: range.count * dim)
-                    offset += range.count * dim
-                }
-            }
-        }
-        return batchEmbeddings.pointer
+        gathered.withUnsafeBufferPointer { gatheredEmbeddings.pointer.update(from: $0.baseAddress!, count: rowsPerStep * dim) }
+        return gatheredEmbeddings.pointer
     }
 
     /// One optimisation step. Throws (leaving the parameters untouched) when the loss is not finite.
@@ -441,7 +513,7 @@ public final class Trainer {
     /// queries; the vectors are gathered, the AP sums added up.
     func validate(_ validation: RetrievalValidation, fullCorpus: FullCorpusValidation? = nil) throws {
         let dim = options.dim
-        var vectors = embed(rows: Array(validation.rows[communicator.share(of: validation.rows.count)]))
+        var vectors = embed(rows: Array(validation.rows[embeddingShare(of: validation.rows.count)]))
         if communicator.size > 1 { vectors = try communicator.allgatherv(vectors).values }
         let part = validation.averagePrecisionSum(vectors: vectors, dim: dim, queries: communicator.share(of: validation.queries.count))
         var sums = [part.sum, Double(part.counted)]
@@ -451,7 +523,7 @@ public final class Trainer {
         // Full corpus: each rank embeds its share of the videos and ranks its share of the queries
         // against the gathered corpus; the APs are gathered in query order and summed as one process does.
         if let fullCorpus {
-            let rows = features.count, videos = communicator.share(of: rows)
+            let rows = features.count, videos = embeddingShare(of: rows)
             var corpus = [Float](repeating: 0, count: videos.count * dim)
             if !videos.isEmpty { corpus.withUnsafeMutableBufferPointer { embed(range: videos, into: $0.baseAddress!) } }
             if communicator.size > 1 { corpus = try communicator.allgatherv(corpus).values }
@@ -463,13 +535,26 @@ public final class Trainer {
         }
     }
 
-    /// Unit embeddings [rows.count, dim] of the given videos, in batches.
+    /// This rank's share of `count` rows to embed: whole gradient blocks of rows (`network.blockRows`).
+    /// A row's embedding depends on its place in the GEMM (OpenBLAS's tiling; measured: up to 3e-7 apart),
+    /// so the ranks embed at the places one process does.
+    public func embeddingShare(of count: Int) -> Range<Int> {
+        let blockRows = network.blockRows, blocks = (count + blockRows - 1) / blockRows
+        let mine = communicator.share(of: blocks)
+        return min(count, mine.lowerBound * blockRows)..<min(count, mine.upperBound * blockRows)
+    }
+
+    /// Rows per forward call when embedding: whole gradient blocks, so a call that starts at a multiple of
+    /// `network.blockRows` runs the GEMMs one process runs there.
+    public var embeddingChunk: Int { max(1, rowsPerStep / network.blockRows) * network.blockRows }
+
+    /// Unit embeddings [rows.count, dim] of the given videos, in batches (of whole gradient blocks from the first row).
     public func embed(rows: [Int32]) -> [Float] {
         BLAS.withThreads(options.threads) {
             let dim = options.dim
             var result = [Float](repeating: 0, count: rows.count * dim)
             var start = 0
-            let chunk = rowsPerStep
+            let chunk = embeddingChunk
             let audio = audioBatch.map { UnsafePointer($0.pointer) }
             while start < rows.count {
                 let n = min(chunk, rows.count - start)
@@ -482,14 +567,15 @@ public final class Trainer {
         }
     }
 
-    /// Unit embeddings of videos `range` into `output` [range.count, dim] (for writing all videos in batches).
+    /// Unit embeddings of videos `range` into `output` [range.count, dim] (for writing all videos in batches;
+    /// in whole gradient blocks from `range.lowerBound`).
     public func embed(range: Range<Int>, into output: UnsafeMutablePointer<Float>) {
         BLAS.withThreads(options.threads) {
             let dim = options.dim
             let audio = audioBatch.map { UnsafePointer($0.pointer) }
             var start = range.lowerBound
             while start < range.upperBound {
-                let n = min(rowsPerStep, range.upperBound - start)
+                let n = min(embeddingChunk, range.upperBound - start)
                 for j in 0..<n { gather(video: Int32(start + j), row: j) }
                 let z = network.forward(visual: visualBatch.pointer, audio: audio, rows: n)
                 (output + (start - range.lowerBound) * dim).update(from: z, count: n * dim)

@@ -100,8 +100,8 @@ public struct TrainingSession {
             if communicator.isRoot { try writeModel(trainer, writer: writer, inputs: inputs) }
         }
         if let embeddingsPath {
-            // Rows split over ranks, one part each, joined into one artifact.
-            let rows = communicator.share(of: table.count)
+            // Rows split over ranks (whole gradient blocks), one part each, joined into one artifact.
+            let rows = trainer.embeddingShare(of: table.count)
             try writer.write(embeddingsPath, schema: .embeddings, inputs: [featuresPath, modelPath], layout: EmbeddingsWriter.partLayout,
                              communicator: communicator) { file in
                 try EmbeddingExport.write(trainer, rows: rows, to: file)

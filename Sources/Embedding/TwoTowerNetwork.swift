@@ -34,7 +34,14 @@ public struct LayerSlot: Equatable, Sendable {
 
 /// The two-tower network: parameters and gradients in one flat vector (so the
 /// optimiser and clipping are single loops), activations in buffers sized for
-/// the largest batch seen. Every product is one GEMM over the whole batch.
+/// the largest batch seen.
+///
+/// A batch runs in gradient blocks of `blockRows` rows (the last may be shorter): every product
+/// is one GEMM per block, and the parameter gradient is each block's own gradient (float32)
+/// summed over the blocks in float64 and rounded once. So a row's numbers and a block's
+/// gradient never depend on which other blocks share the call, and the float64 sums are exact
+/// in all but rare cases (float32 values spanning more than 2^29 in magnitude): a batch split
+/// over processes along block bounds gives the one-process gradient, as a rule bit for bit.
 public final class TwoTowerNetwork<S: NetworkScalar> {
     public let shape: TwoTowerShape
     public let layers: [LayerSlot]
@@ -43,6 +50,10 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     public private(set) var capacity = 0
     /// Threads of the element-wise work between the GEMMs (BLAS threads are set by the caller); results do not depend on it.
     public var threads = 1
+    /// Rows per gradient block (see above); results depend on it, not on how many blocks a call holds.
+    public var blockRows = Int.max {
+        didSet { precondition(blockRows >= 1, "TwoTowerNetwork: blockRows must be at least 1") }
+    }
 
     private var visualHidden = Buffer<S>(count: 0, repeating: 0)
     private var visualOut = Buffer<S>(count: 0, repeating: 0)
@@ -53,6 +64,8 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     private var dProduct = Buffer<S>(count: 0, repeating: 0)
     private var dTower = Buffer<S>(count: 0, repeating: 0)
     private var dHidden = Buffer<S>(count: 0, repeating: 0)
+    /// The float64 sums of the blocks' gradients (sized on first use: one block needs none).
+    private var gradientSums = Buffer<Double>(count: 0, repeating: 0)
 
     public init(shape: TwoTowerShape, seed: UInt64) {
         self.shape = shape
@@ -133,11 +146,39 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     }
 
     /// Backward pass for the batch of the last `forward`: `outputGradient` is dLoss/dEmbedding [rows, dim].
-    /// Overwrites `gradients`.
+    /// Overwrites `gradients` with the float64 sum of the blocks' gradients, rounded once.
     public func backward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>) {
+        guard rows > blockRows else {
+            // One block: its own gradient is the sum.
+            backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: nil)
+            return
+        }
+        if gradientSums.count != parameterCount { gradientSums = Buffer(count: parameterCount, repeating: 0) }
+        backward(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: gradientSums.pointer)
+        roundGradients(from: gradientSums.pointer)
+    }
+
+    /// Backward pass that writes the float64 sum of the blocks' gradients into `sums` [parameterCount] (for
+    /// sums still to be added across processes; zeros for no rows); `gradients` is left holding the last block's.
+    public func backward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>,
+                         sums: UnsafeMutablePointer<Double>) {
+        if rows == 0 { sums.update(repeating: 0, count: parameterCount) }
+        backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: sums)
+    }
+
+    /// `gradients` = `sums` rounded to S.
+    public func roundGradients(from sums: UnsafePointer<Double>) {
+        let g = gradients.pointer
+        Kernels.forEachChunk(parameterCount, threads: threads, minimum: 1 << 16, alignment: 8) { part in
+            Kernels.round(part.count, sums + part.lowerBound, into: g + part.lowerBound)
+        }
+    }
+
+    private func backwardBlocks(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>,
+                                sums: UnsafeMutablePointer<Double>?) {
         let dim = shape.dim
         let z = output.pointer, dp = dProduct.pointer
-        // Through z = p/‖p‖: dp = (dz − z (z·dz)) / ‖p‖.
+        // Through z = p/‖p‖: dp = (dz − z (z·dz)) / ‖p‖ (row by row).
         let norms = norms.pointer
         Kernels.forEachChunk(rows, threads: threads, minimum: 128) { chunk in
             for r in chunk {
@@ -146,14 +187,31 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
             }
         }
         let dt = dTower.pointer
-        if shape.hasAudio, let audio {
-            // p = v ⊙ a: dv = dp ⊙ a, da = dp ⊙ v.
-            Kernels.multiply(rows * dim, dp, visualOut.pointer, dt)
-            towerBackward(fc1: layers[2], fc2: layers[3], input: audio, hidden: audioHidden.pointer, rows: rows, outputGradient: dt)
-            Kernels.multiply(rows * dim, dp, audioOut.pointer, dt)
-            towerBackward(fc1: layers[0], fc2: layers[1], input: visual, hidden: visualHidden.pointer, rows: rows, outputGradient: dt)
-        } else {
-            towerBackward(fc1: layers[0], fc2: layers[1], input: visual, hidden: visualHidden.pointer, rows: rows, outputGradient: dp)
+        for start in blocks(rows) {
+            let count = min(blockRows, rows - start), at = start * dim
+            if shape.hasAudio, let audio {
+                // p = v ⊙ a: dv = dp ⊙ a, da = dp ⊙ v.
+                Kernels.multiply(count * dim, dp + at, visualOut.pointer + at, dt + at)
+                towerBackward(fc1: layers[2], fc2: layers[3], input: audio + start * shape.audioInput, hidden: audioHidden.pointer + start * shape.audioHidden,
+                              rows: count, outputGradient: dt + at)
+                Kernels.multiply(count * dim, dp + at, audioOut.pointer + at, dt + at)
+                towerBackward(fc1: layers[0], fc2: layers[1], input: visual + start * shape.visualInput,
+                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dt + at)
+            } else {
+                towerBackward(fc1: layers[0], fc2: layers[1], input: visual + start * shape.visualInput,
+                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dp + at)
+            }
+            if let sums {
+                // The first block sets the sums (no zeroing pass), the others add to them.
+                let g = UnsafePointer(gradients.pointer), first = start == 0
+                Kernels.forEachChunk(parameterCount, threads: threads, minimum: 1 << 16, alignment: 8) { part in
+                    if first {
+                        Kernels.widen(part.count, g + part.lowerBound, into: sums + part.lowerBound)
+                    } else {
+                        Kernels.accumulate(part.count, g + part.lowerBound, into: sums + part.lowerBound)
+                    }
+                }
+            }
         }
     }
 
@@ -167,11 +225,17 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         linearBackward(fc1, input: input, rows: rows, outputGradient: dh, inputGradient: nil)
     }
 
-    /// y = x Wᵀ + b (then ReLU): one GEMM for the batch.
+    /// The gradient blocks of `rows` rows.
+    private func blocks(_ rows: Int) -> StrideTo<Int> { stride(from: 0, to: rows, by: blockRows) }
+
+    /// y = x Wᵀ + b (then ReLU): one GEMM per gradient block.
     private func linearForward(_ layer: LayerSlot, input: UnsafePointer<S>, rows: Int, output: UnsafeMutablePointer<S>, relu: Bool) {
         let w = UnsafePointer(parameters.pointer + layer.weight), b = parameters.pointer + layer.bias
-        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: layer.outputs, k: layer.inputs, alpha: 1, a: input, lda: layer.inputs,
-               b: w, ldb: layer.inputs, beta: 0, c: output, ldc: layer.outputs)
+        for start in blocks(rows) {
+            BLAS.gemm(transposeA: false, transposeB: true, m: min(blockRows, rows - start), n: layer.outputs, k: layer.inputs, alpha: 1,
+                      a: input + start * layer.inputs, lda: layer.inputs, b: w, ldb: layer.inputs, beta: 0,
+                      c: output + start * layer.outputs, ldc: layer.outputs)
+        }
         Kernels.forEachChunk(rows, threads: rows * layer.outputs >= 1 << 16 ? threads : 1, minimum: 64) { chunk in
             Kernels.addBias(rows: chunk.count, columns: layer.outputs, output + chunk.lowerBound * layer.outputs, b, relu: relu)
         }

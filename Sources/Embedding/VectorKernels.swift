@@ -168,6 +168,45 @@ enum Kernels {
         }
     }
 
+    /// sums[i] = x[i] in float64 (exact).
+    @inline(__always) static func widen<S: NetworkScalar>(_ n: Int, _ x: UnsafePointer<S>, into sums: UnsafeMutablePointer<Double>) {
+        var i = 0
+        while i + 8 <= n {
+            store(S.widen(load(x, i)), sums, i)
+            i += 8
+        }
+        while i < n {
+            sums[i] = Double(x[i])
+            i += 1
+        }
+    }
+
+    /// sums[i] += x[i] in float64 (the widening is exact, so only the float64 additions round).
+    @inline(__always) static func accumulate<S: NetworkScalar>(_ n: Int, _ x: UnsafePointer<S>, into sums: UnsafeMutablePointer<Double>) {
+        var i = 0
+        while i + 8 <= n {
+            store(load(UnsafePointer(sums), i) + S.widen(load(x, i)), sums, i)
+            i += 8
+        }
+        while i < n {
+            sums[i] += Double(x[i])
+            i += 1
+        }
+    }
+
+    /// x[i] = sums[i] rounded to the nearest S.
+    @inline(__always) static func round<S: NetworkScalar>(_ n: Int, _ sums: UnsafePointer<Double>, into x: UnsafeMutablePointer<S>) {
+        var i = 0
+        while i + 8 <= n {
+            store(S.narrow(load(sums, i)), x, i)
+            i += 8
+        }
+        while i < n {
+            x[i] = S(sums[i])
+            i += 1
+        }
+    }
+
     /// grad[i] = 0 where activation[i] <= 0 (ReLU backward).
     @inline(__always) static func reluMask<S: NetworkScalar>(_ n: Int, _ grad: UnsafeMutablePointer<S>, _ activation: UnsafePointer<S>) {
         var i = 0

@@ -11,7 +11,8 @@ enum TrainBench {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
         let threads = value("--threads", 2), steps = value("--steps", 40), videos = value("--videos", 20_000)
         let classes = value("--classes", 50_000), sampled = value("--sampled", 2048)
-        print("train-embed bench: \(threads) threads, \(steps) timed steps, \(videos) videos (1500 visual + 128 audio)")
+        let blocks = value("--gradient-blocks", TrainingOptions.defaultGradientBlocks)
+        print("train-embed bench: \(threads) threads, \(steps) timed steps, \(videos) videos (1500 visual + 128 audio), \(blocks) gradient blocks per batch")
 
         var generator = SeededGenerator(seed: 1)
         let visual = (0..<(videos * 1500)).map { _ in Float(generator.normal()) }
@@ -28,6 +29,7 @@ enum TrainBench {
         options.batch = 256
         options.steps = steps + 3
         options.logEvery = 1_000_000
+        options.gradientBlocks = blocks
         let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
         let tripletRate = only == "softmax" ? .nan : try measure("triplet (semi-hard)", features: features, task: .triplets(triplets, neighbours: triplets.pairNeighbours(videos: videos)), options: options, steps: steps,
                                       examples: 768)

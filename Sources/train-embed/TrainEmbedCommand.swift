@@ -37,6 +37,8 @@ struct TrainEmbedCommand: Stage {
     @Option(help: "Training steps in total (resumed ones included; instead of --epochs).") var steps: Int?
     @OptionGroup var adam: AdamOptions
     @Option(help: "Clip the global gradient norm to this value.") var clip: Double?
+    @Option(help: "Gradient blocks per batch, computed separately and summed in float64: the unit split over ranks, so up to this many ranks give one process's numbers (default: 4, or the number of ranks if larger).")
+    var gradientBlocks: Int?
     @Option(help: "Triplet margin.") var margin = 0.2
     @Option(help: "Negative mining in the batch.") var mining = Mining.semihard
     @Option(help: "Sampled softmax with K candidate classes (default: full softmax).") var sampled: Int?
@@ -60,7 +62,8 @@ struct TrainEmbedCommand: Stage {
         for (name, value, least) in [("--steps", steps ?? 1, 1), ("--classify-level", classifyLevel ?? 1, 1), ("--hidden", hidden, 1),
                                      ("--audio-hidden", audioHidden, 0), ("--dim", dim, 1),
                                      ("--sampled", sampled ?? 1, 1), ("--log-every", logEvery, 0),
-                                     ("--checkpoint-every", checkpointEvery, 0), ("--min-cluster-size", minClusterSize, 1)]
+                                     ("--checkpoint-every", checkpointEvery, 0), ("--min-cluster-size", minClusterSize, 1),
+                                     ("--gradient-blocks", gradientBlocks ?? 1, 1)]
         where value < least { throw ValidationError("\(name) must be at least \(least), found \(value)") }
         guard margin >= 0, margin.isFinite else { throw ValidationError("--margin must be a finite number >= 0, found \(margin)") }
         if let clip, !(clip > 0 && clip.isFinite) { throw ValidationError("--clip must be a positive number, found \(clip)") }
@@ -86,6 +89,7 @@ struct TrainEmbedCommand: Stage {
         (options.visualHidden, options.audioHidden, options.dim, options.batch, options.threads) = (hidden, audioHidden, dim, optimiser.batchSize, threads.threads)
         options.adam = adam.settings(learningRate: optimiser.learningRate)
         (options.clipNorm, options.margin, options.mining, options.proposal, options.sampled) = (clip, margin, mining, proposal, sampled)
+        options.gradientBlocks = gradientBlocks
         (options.logEvery, options.checkpointEvery, options.seed) = (logEvery, checkpointEvery, seed.seed)
         (session.options, session.forceResume, session.communicator) = (options, forceResume, world)
         try validation.configure(&session)
