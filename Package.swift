@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "GCMLShim"], path: "Tests/LinearAlgebraTests"),
         .testTarget(name: "ContractsTests", dependencies: ["TestSupport", "Contracts", "Artifacts", "Support"], path: "Tests/ContractsTests"),
         .testTarget(name: "IngestionTests", dependencies: ["TestSupport", "Contracts", "Ingestion", "Artifacts", "Support"], path: "Tests/IngestionTests"),
-        .testTarget(name: "FeaturesTests", dependencies: ["TestSupport", "Contracts", "Features", "Artifacts", "LinearAlgebra", "Support"],
+        .testTarget(name: "FeaturesTests", dependencies: ["TestSupport", "Contracts", "Features", "Distributed", "Artifacts", "LinearAlgebra", "Support"],
                     path: "Tests/FeaturesTests"),
         .testTarget(name: "InteractionsTests", dependencies: ["TestSupport", "Contracts", "Interactions", "Graphs", "Distributed", "Support"], path: "Tests/InteractionsTests"),
         .testTarget(name: "GraphsTests", dependencies: ["TestSupport", "Contracts", "Graphs", "Artifacts", "LinearAlgebra", "Support"], path: "Tests/GraphsTests"),

@@ -35,6 +35,11 @@ public protocol FrameSource: AnyObject {
     var videoCountHint: Int? { get }
     /// Frames in the input when known in advance (progress in frames/s with an ETA); nil by default.
     var frameCountHint: Int? { get }
+    /// The byte quantisation the visual frames were dequantised from (nil for float input):
+    /// extract-pca then accumulates exact statistics of the byte codes.
+    var visualQuantization: Quantization? { get }
+    /// The same for the audio frames.
+    var audioQuantization: Quantization? { get }
     /// Starts again from the first video (PCA fitting and pooling are two passes).
     func rewind() throws
     /// The next video, or nil at the end.
@@ -43,4 +48,6 @@ public protocol FrameSource: AnyObject {
 
 extension FrameSource {
     public var frameCountHint: Int? { nil }
+    public var visualQuantization: Quantization? { nil }
+    public var audioQuantization: Quantization? { nil }
 }

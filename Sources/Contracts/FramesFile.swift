@@ -13,6 +13,8 @@ public final class FramesFile: FrameSource {
     public let numClasses: Int?
     public let labelNames: [String]?
     public var videoCountHint: Int? { videos.count }
+    public var visualQuantization: Quantization? { visual.quantization }
+    public var audioQuantization: Quantization? { audio?.quantization }
     public var frameCountHint: Int? { Int(offsets[videos.upperBound] - offsets[videos.lowerBound]) }
     /// The videos (rows) this reader streams: all, or the range given at open.
     public private(set) var videos: Range<Int> = 0..<0

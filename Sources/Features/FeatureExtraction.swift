@@ -304,7 +304,7 @@ public enum FeatureExtraction {
 
     /// The PCA of the frames added on every rank: covariance sums combined over the ranks,
     /// the eigendecomposition once on rank 0, the model broadcast. Returns it and the frame count.
-    static func fit(_ accumulator: CovarianceAccumulator, plan: Plan, source: FrameSource, dataset: String,
+    static func fit(_ accumulator: FrameStatistics, plan: Plan, source: FrameSource, dataset: String,
                     communicator: Communicator = .serial) throws -> (model: PCAModel, frames: Int) {
         guard case .fit(let k) = plan else { preconditionFailure("fit without a fit plan") }
         let (mean, covariance, count) = accumulator.finish(over: communicator)
@@ -395,8 +395,8 @@ final class ExtractionPass {
     let writer: FeaturesWriter
     /// Fitting statistics: covariance accumulators, or one reservoir for both modalities.
     private var reservoir: FrameReservoir?
-    private var visualCovariance: CovarianceAccumulator?
-    private var audioCovariance: CovarianceAccumulator?
+    private var visualCovariance: FrameStatistics?
+    private var audioCovariance: FrameStatistics?
     /// Per-video averages wait in a scratch file while fitting (memory stays independent of the corpus).
     /// A scratch file in TMPDIR, removed on return, on SIGINT/SIGTERM, or by the next run if this one is killed.
     private var scratch: (file: HDF5File, path: TemporaryFile, visual: Dataset, audio: Dataset?)?
@@ -440,11 +440,18 @@ final class ExtractionPass {
             if let fitFrames = options.fitFrames {
                 reservoir = FrameReservoir(capacity: fitFrames, widths: audioFitting ? [dv, da] : [dv], seed: options.seed)
             } else {
-                visualCovariance = CovarianceAccumulator(dimension: dv, blockRows: options.blockRows)
-                if audioFitting { audioCovariance = CovarianceAccumulator(dimension: da, blockRows: options.blockRows) }
+                visualCovariance = Self.statistics(dimension: dv, quantization: source.visualQuantization, options: options)
+                if audioFitting { audioCovariance = Self.statistics(dimension: da, quantization: source.audioQuantization, options: options) }
             }
             try openScratch()
         }
+    }
+
+    /// Exact code statistics for byte-quantised frames (bit-identical under any rank split),
+    /// the float accumulator otherwise.
+    private static func statistics(dimension: Int, quantization: Quantization?, options: ExtractionOptions) -> FrameStatistics {
+        if let quantization { return QuantizedCovarianceAccumulator(dimension: dimension, quantization: quantization) }
+        return CovarianceAccumulator(dimension: dimension, blockRows: options.blockRows)
     }
 
     private func openScratch() throws {

@@ -401,6 +401,8 @@ public final class TFRecordFrameSource: FrameSource {
     public var numClasses: Int? { layout.hasLabels ? layout.numClasses : nil }
     public var labelNames: [String]? { nil }
     public var videoCountHint: Int? { nil }
+    public var visualQuantization: Quantization? { quantization }
+    public var audioQuantization: Quantization? { layout.audioDimension > 0 ? quantization : nil }
     /// Damaged records skipped in the current pass (with `skipCorrupt`).
     public var skippedRecords: Int { stream.skipped.count }
 

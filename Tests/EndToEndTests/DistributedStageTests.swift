@@ -12,7 +12,8 @@ final class DistributedStageTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
 
     /// frames.h5: videos of 1…9 frames, 8-d visual with a few strong directions, 3-d audio, labels on every other video.
-    func writeFrames(videos: Int, emptyVideo: Int? = nil) throws -> String {
+    /// With `quantized`, the same frames as uint8 codes (YouTube-8M quantisation over [-2, 2]).
+    func writeFrames(videos: Int, emptyVideo: Int? = nil, quantized: Bool = false) throws -> String {
         let path = folder + "/frames.h5"
         var random = SeededGenerator(seed: 29)
         let counts = (0..<videos).map { $0 == emptyVideo ? 0 : 1 + ($0 * 7) % 9 }
@@ -25,8 +26,18 @@ final class DistributedStageTests: XCTestCase {
         var offsets: [Int64] = [0]
         for c in counts { offsets.append(offsets.last! + Int64(c)) }
         try file.root.write(DatasetPath.Frames.offsets, offsets)
-        try file.root.write(DatasetPath.visual, visual, shape: [frames, 8])
-        try file.root.write(DatasetPath.audio, audio, shape: [frames, 3])
+        if quantized {
+            func codes(_ values: [Float]) -> [UInt8] { values.map { UInt8(max(0, min(255, (128 + 12 * ($0 - 5)).rounded()))) } }
+            let audioCodes = codes(audio.map { $0 * 3 + 5 })
+            for (name, values, width) in [(DatasetPath.visual, codes(visual), 8), (DatasetPath.audio, audioCodes, 3)] {
+                let dataset = try file.root.write(name, values, shape: [frames, width])
+                try dataset.setAttribute(DatasetPath.Frames.quantizeMinAttribute, .double(-2))
+                try dataset.setAttribute(DatasetPath.Frames.quantizeMaxAttribute, .double(2))
+            }
+        } else {
+            try file.root.write(DatasetPath.visual, visual, shape: [frames, 8])
+            try file.root.write(DatasetPath.audio, audio, shape: [frames, 3])
+        }
         var indptr: [Int64] = [0], indices: [Int32] = []
         for v in 0..<videos {
             if v % 2 == 0 { indices += [Int32(v % 5), 5] }
@@ -102,6 +113,30 @@ final class DistributedStageTests: XCTestCase {
         }
         let labels: [Int64] = try one.read(DatasetPath.Labels.indptr)
         XCTAssertEqual(h5py.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "3 61 \(labels.last ?? -1) v60 False", h5py.stderr)
+    }
+
+    /// On byte-quantised frames the fit uses exact code statistics: the model and the
+    /// features are the same bits as one process, whatever the rank split.
+    func testExtractPCAOnThreeRanksIsBitIdenticalOnQuantizedFrames() throws {
+        let frames = try writeFrames(videos: 61, quantized: true)
+        let args = ["--frames", frames, "--dim", "4", "--audio-dim", "2", "--threads", "1"]
+        try Executables.succeed("extract-pca", args + ["--out", folder + "/one.h5", "--save-pca", folder + "/one-pca.h5"])
+        for ranks in [2, 3] {
+            let run = try Launch.run(Launch.mpirun(ranks, "extract-pca", args + ["--out", folder + "/many.h5", "--save-pca", folder + "/many-pca.h5"]))
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let savedOne = try SavedPCA.read(folder + "/one-pca.h5"), savedMany = try SavedPCA.read(folder + "/many-pca.h5")
+            for (modality, a, b) in [("visual", savedOne.visual, savedMany.visual), ("audio", try XCTUnwrap(savedOne.audio), try XCTUnwrap(savedMany.audio))] {
+                XCTAssertEqual(a.mean.map(\.bitPattern), b.mean.map(\.bitPattern), "\(modality) mean, \(ranks) ranks")
+                XCTAssertEqual(a.components.map(\.bitPattern), b.components.map(\.bitPattern), "\(modality) components, \(ranks) ranks")
+                XCTAssertEqual(a.explainedVariance.map(\.bitPattern), b.explainedVariance.map(\.bitPattern), "\(modality) variance, \(ranks) ranks")
+            }
+            let one = try Artifact.open(folder + "/one.h5", as: .features).root
+            let many = try Artifact.open(folder + "/many.h5", as: .features).root
+            for name in [DatasetPath.visual, DatasetPath.audio] {
+                let x: [Float] = try one.read(name), y: [Float] = try many.read(name)
+                XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern), "\(name), \(ranks) ranks")
+            }
+        }
     }
 
     func testARankThatFailsIsNamedAndNothingIsPublished() throws {
