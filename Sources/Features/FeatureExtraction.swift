@@ -341,8 +341,10 @@ final class Projector {
         self.audioInput = audioInput
     }
 
-    func project(visual: [Float], audio: [Float], rows: Int, visualModel: PCAModel, audioModel: PCAModel?, whiten: Bool,
-                 writer: FeaturesWriter) throws {
+    /// Projects `rows` rows and writes those in `keep` (all by default).
+    func project(visual: [Float], audio: [Float], rows: Int, keep: Range<Int>? = nil, visualModel: PCAModel, audioModel: PCAModel?,
+                 whiten: Bool, writer: FeaturesWriter) throws {
+        let keep = keep ?? 0..<rows
         let visualScale = visualModel.outputScale(whiten: whiten)
         let kv = visualModel.outputDimension
         visual.withUnsafeBufferPointer { x in
@@ -374,8 +376,8 @@ final class Projector {
         }
         try visualOut.withUnsafeBufferPointer { v in
             try audioOut.withUnsafeBufferPointer { a in
-                audioRows = audioInput > 0 ? UnsafeBufferPointer(rebasing: a[0..<(rows * audioWidth)]) : nil
-                try writer.addFeatures(visual: UnsafeBufferPointer(rebasing: v[0..<(rows * kv)]), audio: audioRows)
+                audioRows = audioInput > 0 ? UnsafeBufferPointer(rebasing: a[(keep.lowerBound * audioWidth)..<(keep.upperBound * audioWidth)]) : nil
+                try writer.addFeatures(visual: UnsafeBufferPointer(rebasing: v[(keep.lowerBound * kv)..<(keep.upperBound * kv)]), audio: audioRows)
             }
         }
     }
@@ -567,24 +569,36 @@ final class ExtractionPass {
         summary.fitSeconds = Date().timeIntervalSince(started) - summary.passSeconds
     }
 
-    /// Projects the parked averages block by block and writes them.
+    /// Projects the parked averages block by block and writes them. The blocks are fixed in the
+    /// global video order (every call has `blockVideos` rows, a video sits at its global index
+    /// modulo `blockVideos`, the rest is zero padding), because OpenBLAS's result for a row depends
+    /// on the row's place in the SGEMM: so the features are the same bits whatever the rank split.
     func projectParkedAverages() throws {
         guard let scratch else { return }
         let total = scratch.visual.rows
+        let communicator = options.communicator
+        let firstVideo = communicator.isLaunched ? Int(communicator.exclusiveScan(Int64(total))) : 0
         var start = 0
         while start < total {
-            let rows = min(blockVideos, total - start)
-            try pendingVisual.withUnsafeMutableBufferPointer {
-                try scratch.visual.readRows(start..<(start + rows), into: UnsafeMutableBufferPointer(rebasing: $0[0..<(rows * dv)]))
-            }
+            let position = (firstVideo + start) % blockVideos
+            let rows = min(blockVideos - position, total - start)
+            let keep = position..<(position + rows)
+            try Self.readPadded(scratch.visual, rows: start..<(start + rows), at: keep, width: dv, into: &pendingVisual)
             if let audio = scratch.audio {
-                try pendingAudio.withUnsafeMutableBufferPointer {
-                    try audio.readRows(start..<(start + rows), into: UnsafeMutableBufferPointer(rebasing: $0[0..<(rows * da)]))
-                }
+                try Self.readPadded(audio, rows: start..<(start + rows), at: keep, width: da, into: &pendingAudio)
             }
-            try projector.project(visual: pendingVisual, audio: pendingAudio, rows: rows, visualModel: visualModel!,
+            try projector.project(visual: pendingVisual, audio: pendingAudio, rows: blockVideos, keep: keep, visualModel: visualModel!,
                                   audioModel: audioModel, whiten: options.whiten, writer: writer)
             start += rows
+        }
+    }
+
+    /// Reads `rows` of `dataset` into rows `keep` of `block` and zeroes the block's other rows.
+    private static func readPadded(_ dataset: Dataset, rows: Range<Int>, at keep: Range<Int>, width: Int, into block: inout [Float]) throws {
+        try block.withUnsafeMutableBufferPointer { b in
+            b[0..<(keep.lowerBound * width)].update(repeating: 0)
+            b[(keep.upperBound * width)...].update(repeating: 0)
+            try dataset.readRows(rows, into: UnsafeMutableBufferPointer(rebasing: b[(keep.lowerBound * width)..<(keep.upperBound * width)]))
         }
     }
 
