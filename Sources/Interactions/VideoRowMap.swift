@@ -114,8 +114,13 @@ public final class VideoRowMap {
     static func exchange(bytes: [UInt8], lengths: [Int64], destinations: [Int], extra: [Int64]?, communicator: Communicator) throws
         -> (bytes: [UInt8], lengths: [Int64], extra: [Int64], counts: [Int], bytesSent: Int) {
         let ranks = communicator.size
-        var order = Array(0..<lengths.count)
-        order.sort { (destinations[$0], $0) < (destinations[$1], $1) }
+        // Ids grouped by destination, in their order within each (a counting layout, not a sort).
+        var order = [Int](repeating: 0, count: lengths.count)
+        var next = starts(of: destinations, parts: ranks)
+        for (i, destination) in destinations.enumerated() {
+            order[next[destination]] = i
+            next[destination] += 1
+        }
         var starts = [Int](repeating: 0, count: lengths.count)
         for i in 1..<max(1, lengths.count) { starts[i] = starts[i - 1] + Int(lengths[i - 1]) }
         var sendBytes = [UInt8](), byteCounts = [Int](repeating: 0, count: ranks), idCounts = [Int](repeating: 0, count: ranks)
