@@ -9,13 +9,21 @@ public struct VideoFrames {
     public var audio: [Float]
     /// Class ids (empty when unlabelled or when the input has no labels).
     public var labels: [Int32]
+    /// The byte codes `visual` was dequantised from (the source's `visualQuantization`), same
+    /// layout; nil for float input. extract-pca's exact statistics are sums of these codes.
+    public var visualCodes: [UInt8]?
+    /// The same for `audio` (the source's `audioQuantization`).
+    public var audioCodes: [UInt8]?
 
-    public init(id: String, frameCount: Int, visual: [Float], audio: [Float], labels: [Int32]) {
+    public init(id: String, frameCount: Int, visual: [Float], audio: [Float], labels: [Int32],
+                visualCodes: [UInt8]? = nil, audioCodes: [UInt8]? = nil) {
         self.id = id
         self.frameCount = frameCount
         self.visual = visual
         self.audio = audio
         self.labels = labels
+        self.visualCodes = visualCodes
+        self.audioCodes = audioCodes
     }
 }
 
@@ -35,8 +43,8 @@ public protocol FrameSource: AnyObject {
     var videoCountHint: Int? { get }
     /// Frames in the input when known in advance (progress in frames/s with an ETA); nil by default.
     var frameCountHint: Int? { get }
-    /// The byte quantisation the visual frames were dequantised from (nil for float input):
-    /// extract-pca then accumulates exact statistics of the byte codes.
+    /// The byte quantisation the visual frames were dequantised from (nil for float input); when
+    /// set, every video carries its `visualCodes` and extract-pca accumulates exact statistics of them.
     var visualQuantization: Quantization? { get }
     /// The same for the audio frames.
     var audioQuantization: Quantization? { get }

@@ -155,10 +155,17 @@ public final class FramesFile: FrameSource {
             let start = (rows.lowerBound - loaded.lowerBound) * modality.width
             return Array(modality.values[start..<(start + rows.count * modality.width)])
         }
+        func codes(_ modality: Modality?) -> [UInt8]? {
+            guard let modality, modality.quantization != nil else { return nil }
+            guard !rows.isEmpty else { return [] }
+            let start = (rows.lowerBound - loaded.lowerBound) * modality.width
+            return Array(modality.bytes[start..<(start + rows.count * modality.width)])
+        }
         var labels: [Int32] = []
         if let labelPointers, let labelIndices {
             labels = Array(labelIndices[Int(labelPointers[index])..<Int(labelPointers[index + 1])])
         }
-        return VideoFrames(id: videoIDs[index], frameCount: rows.count, visual: slice(visual), audio: slice(audio), labels: labels)
+        return VideoFrames(id: videoIDs[index], frameCount: rows.count, visual: slice(visual), audio: slice(audio), labels: labels,
+                           visualCodes: codes(visual), audioCodes: codes(audio))
     }
 }

@@ -263,15 +263,17 @@ public enum FeatureExtraction {
         let bad = Set(badVisual).union(badAudio)
         let keep = (0..<video.frameCount).filter { !bad.contains($0) }
         summary.droppedFrames += bad.count
-        func compact(_ values: [Float], _ width: Int) -> [Float] {
+        func compact<Element>(_ values: [Element], _ width: Int) -> [Element] {
             guard width > 0 else { return values }
-            var result: [Float] = []
+            var result: [Element] = []
             result.reserveCapacity(keep.count * width)
             for row in keep { result += values[(row * width)..<((row + 1) * width)] }
             return result
         }
         video.visual = compact(video.visual, dv)
         video.audio = compact(video.audio, da)
+        video.visualCodes = video.visualCodes.map { compact($0, dv) }
+        video.audioCodes = video.audioCodes.map { compact($0, da) }
         video.frameCount = keep.count
         if keep.isEmpty { summary.emptiedByDropping.append(video.id) }
     }
@@ -319,11 +321,11 @@ public enum FeatureExtraction {
                                  options: ExtractionOptions, source: FrameSource) throws -> (PCAModel, PCAModel?) {
         let visual = CovarianceAccumulator(dimension: dv, blockRows: options.blockRows)
         visual.add(reservoir.rows[0], rows: reservoir.held)
-        let visualModel = try fit(visual, plan: visualPlan, source: source, dataset: DatasetPath.visual).model
+        let visualModel = try fit(.float(visual), plan: visualPlan, source: source, dataset: DatasetPath.visual).model
         guard audioFitting else { return (visualModel, nil) }
         let audio = CovarianceAccumulator(dimension: da, blockRows: options.blockRows)
         audio.add(reservoir.rows[1], rows: reservoir.held)
-        return (visualModel, try fit(audio, plan: audioPlan, source: source, dataset: DatasetPath.audio).model)
+        return (visualModel, try fit(.float(audio), plan: audioPlan, source: source, dataset: DatasetPath.audio).model)
     }
 }
 
@@ -442,18 +444,11 @@ final class ExtractionPass {
             if let fitFrames = options.fitFrames {
                 reservoir = FrameReservoir(capacity: fitFrames, widths: audioFitting ? [dv, da] : [dv], seed: options.seed)
             } else {
-                visualCovariance = Self.statistics(dimension: dv, quantization: source.visualQuantization, options: options)
-                if audioFitting { audioCovariance = Self.statistics(dimension: da, quantization: source.audioQuantization, options: options) }
+                visualCovariance = FrameStatistics(dimension: dv, quantization: source.visualQuantization, blockRows: options.blockRows)
+                if audioFitting { audioCovariance = FrameStatistics(dimension: da, quantization: source.audioQuantization, blockRows: options.blockRows) }
             }
             try openScratch()
         }
-    }
-
-    /// Exact code statistics for byte-quantised frames (bit-identical under any rank split),
-    /// the float accumulator otherwise.
-    private static func statistics(dimension: Int, quantization: Quantization?, options: ExtractionOptions) -> FrameStatistics {
-        if let quantization { return QuantizedCovarianceAccumulator(dimension: dimension, quantization: quantization) }
-        return CovarianceAccumulator(dimension: dimension, blockRows: options.blockRows)
     }
 
     private func openScratch() throws {
@@ -499,8 +494,8 @@ final class ExtractionPass {
     private func accumulateFitStatistics(_ video: VideoFrames) {
         let n = video.frameCount
         if let visualCovariance {
-            visualCovariance.add(video.visual, rows: n)
-            if keepAudio, audioFitting { audioCovariance?.add(video.audio, rows: n) }
+            visualCovariance.add(values: video.visual, codes: video.visualCodes, rows: n)
+            if keepAudio, audioFitting { audioCovariance?.add(values: video.audio, codes: video.audioCodes, rows: n) }
         } else if let reservoir {
             video.visual.withUnsafeBufferPointer { v in
                 video.audio.withUnsafeBufferPointer { a in

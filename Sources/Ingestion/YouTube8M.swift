@@ -426,7 +426,8 @@ public final class TFRecordFrameSource: FrameSource {
         // video they are uniquely referenced again, so no allocation per video.
         fill(&visualFloats, from: record.visual)
         fill(&audioFloats, from: record.audio)
-        return VideoFrames(id: record.id, frameCount: record.frameCount, visual: visualFloats, audio: audioFloats, labels: record.labels)
+        return VideoFrames(id: record.id, frameCount: record.frameCount, visual: visualFloats, audio: audioFloats, labels: record.labels,
+                           visualCodes: record.visual, audioCodes: layout.audioDimension > 0 ? record.audio : nil)
     }
 
     private var visualFloats: [Float] = []
