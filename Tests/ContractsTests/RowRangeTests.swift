@@ -79,5 +79,32 @@ final class RowRangeTests: XCTestCase {
         try frames.rewind()
         XCTAssertEqual(try frames.next()?.id, "b")
         XCTAssertThrowsError(try FramesFile(path: path, rows: 2..<5))
+        XCTAssertNil(frames.visualQuantization)
+        XCTAssertNil(video.visualCodes, "float frames carry no byte codes")
+    }
+
+    /// uint8 frames come with the codes they were dequantised from, across read blocks.
+    func testQuantisedFramesCarryTheirByteCodes() throws {
+        let path = folder + "/frames.h5"
+        try Artifact.write(path, schema: .frames, createdBy: "test") { file in
+            let writer = try FramesWriter<UInt8>(file: file, visualDimension: 2, audioDimension: 1, quantization: (min: -2, max: 2),
+                                                 numClasses: nil, labelNames: nil)
+            try writer.append(id: "a", visual: [0, 255], audio: [7], labels: [])
+            try writer.append(id: "b", visual: [1, 2, 3, 4], audio: [8, 9], labels: [])
+            try writer.append(id: "c", visual: [128, 127], audio: [10], labels: [])
+            try writer.flush()
+        }
+        let quantization = Quantization(minimum: -2, maximum: 2)
+        let frames = try FramesFile(path: path, blockFrames: 2)
+        XCTAssertEqual(frames.visualQuantization, quantization)
+        XCTAssertEqual(frames.audioQuantization, quantization)
+        for (id, visual, audio) in [("a", [0, 255], [7]), ("b", [1, 2, 3, 4], [8, 9]), ("c", [128, 127], [10])] as [(String, [UInt8], [UInt8])] {
+            let video = try XCTUnwrap(try frames.next())
+            XCTAssertEqual(video.id, id)
+            XCTAssertEqual(video.visualCodes, visual, id)
+            XCTAssertEqual(video.audioCodes, audio, id)
+            XCTAssertEqual(video.visual, visual.map { quantization.table[Int($0)] }, id)
+            XCTAssertEqual(video.audio, audio.map { quantization.table[Int($0)] }, id)
+        }
     }
 }

@@ -134,6 +134,24 @@ final class ImportTests: XCTestCase {
         try b.close()
     }
 
+    /// Shards are byte-quantised too: the fit uses exact code statistics, so 3 ranks (the shards
+    /// split between them) give the same bits as one process.
+    func testExtractPCAOnShardsIsBitIdenticalUnderThreeRanks() throws {
+        let args = ["--tfrecord", folder + "/shards/frame/train*.tfrecord", "--dim", "4", "--audio-dim", "3", "--threads", "1"]
+        try Executables.succeed("extract-pca", args + ["--out", folder + "/one.h5"])
+        let run = try Launch.run(Launch.mpirun(3, "extract-pca", args + ["--out", folder + "/three.h5"]))
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let one = try Artifact.open(folder + "/one.h5", as: .features), three = try Artifact.open(folder + "/three.h5", as: .features)
+        XCTAssertEqual(try three.root.readStrings(DatasetPath.videoID), try expectedIDs("frame"))
+        for name in [DatasetPath.visual, DatasetPath.audio] {
+            let x = try one.root.read(name, as: Float.self), y = try three.root.read(name, as: Float.self)
+            XCTAssertFalse(x.isEmpty)
+            XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern), name)
+        }
+        try one.close()
+        try three.close()
+    }
+
     func testExtractPCADefaultKeepsTheShardDimensionAndVideoLevelGoesStraightToFeatures() throws {
         let out = folder + "/features.h5"
         try Executables.succeed("extract-pca", ["--tfrecord", folder + "/shards/frame/*.tfrecord", "--out", out])

@@ -184,6 +184,22 @@ final class TFRecordTests: XCTestCase {
         XCTAssertNil(try source.nextRecord())
     }
 
+    /// The videos carry the byte codes their floats were dequantised from (extract-pca's exact statistics).
+    func testVideosCarryTheirByteCodes() throws {
+        let expected = fixtures.frame.flatMap(\.records)
+        let source = TFRecordFrameSource(shards: fixtures.frame.map(\.path))
+        let quantization = Quantization(minimum: -2, maximum: 2)
+        XCTAssertEqual(source.visualQuantization, quantization)
+        XCTAssertEqual(source.audioQuantization, quantization)
+        for want in expected {
+            let video = try XCTUnwrap(source.next())
+            XCTAssertEqual(video.visualCodes, want.visualBytes, want.id)
+            XCTAssertEqual(video.audioCodes, want.audioBytes, want.id)
+            XCTAssertEqual(video.visual, want.visualBytes.map { quantization.table[Int($0)] }, want.id)
+        }
+        XCTAssertNil(try source.next())
+    }
+
     func testDequantisationFollowsTheStarterCode() {
         // Starter code: x * (max-min)/255 + (max-min)/512 + min with max 2, min -2.
         let table = Quantization(minimum: -2, maximum: 2).table
