@@ -18,7 +18,7 @@ enum RanksBench {
             let corpus = "\(folder)/corpus"
             try prepare("gcml-synth", ["--profile", "demo", "--videos", "\(corpusVideos)", "--threads", "1", "--out", corpus])
             try writeInputs(folder: folder, videos: videos, width: width)
-            print("extract-pca, sample-triplets: gcml-synth demo corpus of \(corpusVideos) videos (uint8 frames, 1024 + 128 wide), PCA to 256, "
+            print("extract-pca, sample-triplets: gcml-synth demo corpus of \(corpusVideos) videos (uint8 frames, 2048 + 128 wide), PCA to 256, "
                   + "\(tripletCount) smart triplets")
             print("training, evaluation: \(videos) videos (\(width) visual + 128 audio), default model sizes, batch 256, \(steps) steps; --threads 1 per rank")
             let train = ["--features", "\(folder)/features.h5", "--triplets", "\(folder)/triplets.h5", "--graph", "\(folder)/graph.h5",
