@@ -144,6 +144,35 @@ final class ExtractionTests: FeaturesTestCase {
         XCTAssertEqual(Quantization(minimum: -2, maximum: 2).value(of: 128), 0.015655637254901933, accuracy: 1e-15)
     }
 
+    /// Dropping unusable frames drops their byte codes too: the exact code statistics see the kept frames only.
+    func testDroppedQuantisedFramesLeaveTheCodeStatistics() throws {
+        let frames = path("huge-range.h5")
+        let file = try HDF5File.create(frames)
+        try file.root.write("video_id", strings: ["a", "b"])
+        try file.root.write("frame_offsets", [Int64(0), 3, 5])
+        // A step of 2^58 from 0: codes of 64 and above dequantise to 2^64 or more, unusable; frame 1 of "a" holds one.
+        let codes: [UInt8] = [1, 2, 200, 5, 10, 30, 7, 9, 20, 3]
+        let visual = try file.root.write("visual", codes, shape: [5, 2])
+        let quantization = Quantization(minimum: 0, maximum: 255 * 0x1p58)
+        try visual.setAttribute("quantize_min", .double(quantization.minimum))
+        try visual.setAttribute("quantize_max", .double(quantization.maximum))
+        try file.close()
+        var opts = options(dimension: 2)
+        opts.dropNonfinite = true
+        var summary: ExtractionSummary?
+        try Artifact.write(path("dropped.h5"), schema: .features, createdBy: "FeaturesTests") { file in
+            summary = try FeatureExtraction.run(source: try FramesFile(path: frames), options: opts, into: file)
+        }
+        let run = try XCTUnwrap(summary)
+        XCTAssertEqual(run.droppedFrames, 1)
+        XCTAssertEqual(run.fitFrames, 4)
+        let kept: [[UInt8]] = [[1, 2], [10, 30], [7, 9], [20, 3]]
+        for j in 0..<2 {
+            let mean = kept.map { Double(quantization.table[Int($0[j])]) }.reduce(0, +) / 4
+            XCTAssertEqual(run.visual.mean[j], mean, accuracy: 1e-6 * mean, "column \(j)")
+        }
+    }
+
     func testReadingInSmallBlocksGivesTheSameVideos() throws {
         let data = fixture(videos: 12)
         let frames = path("blocks.h5")
