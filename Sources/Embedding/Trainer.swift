@@ -528,7 +528,8 @@ public final class Trainer {
             if !videos.isEmpty { corpus.withUnsafeMutableBufferPointer { embed(range: videos, into: $0.baseAddress!) } }
             if communicator.size > 1 { corpus = try communicator.allgatherv(corpus).values }
             var averagePrecisions = corpus.withUnsafeBufferPointer {
-                fullCorpus.averagePrecisions(corpus: $0, rows: rows, dim: dim, queries: communicator.share(of: fullCorpus.queries.count))
+                fullCorpus.averagePrecisions(corpus: $0, rows: rows, dim: dim,
+                                             queries: communicator.share(of: fullCorpus.queries.count, inBlocksOf: FullCorpusValidation.queryBlock))
             }
             if communicator.size > 1 { averagePrecisions = try communicator.allgatherv(averagePrecisions).values }
             history.validationMAPFullCorpus.append(FullCorpusValidation.mean(averagePrecisions))
@@ -539,9 +540,7 @@ public final class Trainer {
     /// A row's embedding depends on its place in the GEMM (OpenBLAS's tiling; measured: up to 3e-7 apart),
     /// so the ranks embed at the places one process does.
     public func embeddingShare(of count: Int) -> Range<Int> {
-        let blockRows = network.blockRows, blocks = (count + blockRows - 1) / blockRows
-        let mine = communicator.share(of: blocks)
-        return min(count, mine.lowerBound * blockRows)..<min(count, mine.upperBound * blockRows)
+        communicator.share(of: count, inBlocksOf: network.blockRows)
     }
 
     /// Rows per forward call when embedding: whole gradient blocks, so a call that starts at a multiple of

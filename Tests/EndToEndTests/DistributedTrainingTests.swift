@@ -202,6 +202,11 @@ extension EvalTests {
                 XCTAssertEqual(try one.root.read(name, as: Int32.self), try split.root.read(name, as: Int32.self), "\(mode) \(name)")
             }
             XCTAssertEqual(try one.root.read(DatasetPath.Retrieval.candidatesIndptr, as: Int64.self), try split.root.read(DatasetPath.Retrieval.candidatesIndptr, as: Int64.self))
+            if mode == "all" {
+                // Whole query blocks of the ranking GEMM per rank: the one-process scores, bit for bit.
+                XCTAssertEqual(try one.root.read(DatasetPath.Retrieval.candidatesScore, as: Float.self),
+                               try split.root.read(DatasetPath.Retrieval.candidatesScore, as: Float.self), "\(mode) scores")
+            }
             let apOne = try one.root.read(DatasetPath.Retrieval.ap, as: Double.self), apThree = try split.root.read(DatasetPath.Retrieval.ap, as: Double.self)
             XCTAssertEqual(apOne.count, apThree.count)
             for (a, b) in zip(apOne, apThree) where !a.isNaN { XCTAssertEqual(a, b, accuracy: 1e-6, mode) }
