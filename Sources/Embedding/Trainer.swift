@@ -510,16 +510,15 @@ public final class Trainer {
     }
 
     /// Validation MAP: each rank embeds its share of the sample's videos and scores its share of the
-    /// queries; the vectors are gathered, the AP sums added up.
+    /// queries; the vectors and the APs are gathered, the APs added up in query order.
     func validate(_ validation: RetrievalValidation, fullCorpus: FullCorpusValidation? = nil) throws {
         let dim = options.dim
         var vectors = embed(rows: Array(validation.rows[embeddingShare(of: validation.rows.count)]))
         if communicator.size > 1 { vectors = try communicator.allgatherv(vectors).values }
-        let part = validation.averagePrecisionSum(vectors: vectors, dim: dim, queries: communicator.share(of: validation.queries.count))
-        var sums = [part.sum, Double(part.counted)]
-        communicator.allreduce(&sums)
+        var sampled = validation.averagePrecisions(vectors: vectors, dim: dim, queries: communicator.share(of: validation.queries.count))
+        if communicator.size > 1 { sampled = try communicator.allgatherv(sampled).values }
         history.validationStep.append(Int64(step))
-        history.validationMAP.append(sums[1] == 0 ? 0 : sums[0] / sums[1])
+        history.validationMAP.append(FullCorpusValidation.mean(sampled))
         // Full corpus: each rank embeds its share of the videos and ranks its share of the queries
         // against the gathered corpus; the APs are gathered in query order and summed as one process does.
         if let fullCorpus {
