@@ -21,6 +21,11 @@ import sys
 import h5py
 import numpy as np
 
+try:  # registers the zstd filter with h5py when installed; else HDF5_PLUGIN_PATH=plugins serves
+    import hdf5plugin  # noqa: F401
+except ImportError:
+    pass
+
 
 def tolerance_for(relative_path, tolerances):
     for pattern, value in tolerances:
