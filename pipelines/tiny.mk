@@ -1,6 +1,6 @@
 # Tiny pipeline: ~2 000 synthetic videos, seconds end to end. Used by tests and CI.
 DATA             ?= data/tiny
-SYNTH_ARGS       ?= --profile tiny --quantize float32
+SYNTH_ARGS       ?= --profile tiny --quantize uint8
 PCA_ARGS         ?= --dim 64
 GRAPH_ARGS       ?= --window 5 --holdout-nodes 0.1 --holdout-edges 0.1
 TREE_ARGS        ?= --levels 3

@@ -9,6 +9,15 @@ public enum Partition {
         return start..<(start + base + (part < extra ? 1 : 0))
     }
 
+    /// Part `part` of `count` items split in whole blocks of `block` items (the last block of the
+    /// items may be short): a rank then runs the blocks, so the same GEMM shapes at the same
+    /// places, that one process runs, and OpenBLAS gives every row the same bits.
+    public static func range(_ count: Int, part: Int, of parts: Int, inBlocksOf block: Int) -> Range<Int> {
+        precondition(block >= 1)
+        let blocks = range((count + block - 1) / block, part: part, of: parts)
+        return min(count, blocks.lowerBound * block)..<min(count, blocks.upperBound * block)
+    }
+
     /// Part `part` of items with costs given by `offsets` (the cumulative cost: items + 1 values,
     /// non-decreasing, like `/frame_offsets`): contiguous ranges whose costs are as equal as
     /// the item boundaries allow: part p starts at the item boundary nearest to p/parts of the total.
@@ -36,6 +45,11 @@ public enum Partition {
 extension Communicator {
     /// This rank's contiguous share of `count` items.
     public func share(of count: Int) -> Range<Int> { Partition.range(count, part: rank, of: size) }
+
+    /// This rank's contiguous share of `count` items in whole blocks of `block` items.
+    public func share(of count: Int, inBlocksOf block: Int) -> Range<Int> {
+        Partition.range(count, part: rank, of: size, inBlocksOf: block)
+    }
 
     /// This rank's contiguous share of items with cumulative costs `offsets`.
     public func share(offsets: [Int64]) -> Range<Int> { Partition.range(offsets: offsets, part: rank, of: size) }

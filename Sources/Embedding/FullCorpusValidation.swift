@@ -23,8 +23,13 @@ public struct FullCorpusValidation: Sendable {
         Self.mean(averagePrecisions(corpus: corpus, rows: rows, dim: dim, queries: queries.indices, threads: threads))
     }
 
-    /// The AP of queries `range` (positions in `queries`), in order: ranks score their shares and
-    /// concatenate them, so `mean` of the whole list adds up in the one-process order.
+    /// Queries per ranking GEMM: ranks score whole blocks of them (`share(of:inBlocksOf:)`), since a
+    /// query's scores depend on its place in the GEMM (OpenBLAS's tiling).
+    public static let queryBlock = CorpusRanking(k: 1).queryBlock
+
+    /// The AP of queries `range` (positions in `queries`), in order: ranks score their shares (whole
+    /// `queryBlock`s from the first query, so the same GEMMs as one process) and concatenate them,
+    /// so `mean` of the whole list adds up in the one-process order.
     public func averagePrecisions(corpus: UnsafeBufferPointer<Float>, rows: Int, dim: Int, queries range: Range<Int>,
                                   threads: Int = BLAS.threads) -> [Double] {
         guard !range.isEmpty else { return [] }

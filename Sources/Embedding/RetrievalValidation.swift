@@ -76,15 +76,14 @@ public struct RetrievalValidation: Sendable {
 
     /// MAP given unit `vectors` [rows.count, dim] (any embedding: the model's or raw features normalised).
     public func meanAveragePrecision(vectors: [Float], dim: Int) -> Double {
-        let part = averagePrecisionSum(vectors: vectors, dim: dim, queries: 0..<queries.count)
-        return part.counted == 0 ? 0 : part.sum / Double(part.counted)
+        FullCorpusValidation.mean(averagePrecisions(vectors: vectors, dim: dim, queries: 0..<queries.count))
     }
 
-    /// The sum of AP over queries `range` (positions in `queries`) that have a relevant candidate, and how
-    /// many those are: ranks add these up to get the MAP of a split query set.
-    public func averagePrecisionSum(vectors: [Float], dim: Int, queries range: Range<Int>) -> (sum: Double, counted: Int) {
+    /// The AP of the queries in `range` (positions in `queries`) that have a relevant candidate, in order:
+    /// ranks gather their lists in rank order, so the MAP adds up as one process does.
+    public func averagePrecisions(vectors: [Float], dim: Int, queries range: Range<Int>) -> [Double] {
         precondition(vectors.count == rows.count * dim)
-        var total = 0.0, counted = 0
+        var averagePrecisions: [Double] = []
         var scored: [(Float, Int32, Float)] = []
         for q in range {
             scored.removeAll(keepingCapacity: true)
@@ -96,11 +95,8 @@ public struct RetrievalValidation: Sendable {
                 }
             }
             scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
-            if let ap = RankingMetrics.averagePrecision(rankedRelevance: scored.map { $0.2 }) {
-                total += ap
-                counted += 1
-            }
+            if let ap = RankingMetrics.averagePrecision(rankedRelevance: scored.map { $0.2 }) { averagePrecisions.append(ap) }
         }
-        return (total, counted)
+        return averagePrecisions
     }
 }

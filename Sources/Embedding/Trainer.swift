@@ -510,16 +510,15 @@ public final class Trainer {
     }
 
     /// Validation MAP: each rank embeds its share of the sample's videos and scores its share of the
-    /// queries; the vectors are gathered, the AP sums added up.
+    /// queries; the vectors and the APs are gathered, the APs added up in query order.
     func validate(_ validation: RetrievalValidation, fullCorpus: FullCorpusValidation? = nil) throws {
         let dim = options.dim
         var vectors = embed(rows: Array(validation.rows[embeddingShare(of: validation.rows.count)]))
         if communicator.size > 1 { vectors = try communicator.allgatherv(vectors).values }
-        let part = validation.averagePrecisionSum(vectors: vectors, dim: dim, queries: communicator.share(of: validation.queries.count))
-        var sums = [part.sum, Double(part.counted)]
-        communicator.allreduce(&sums)
+        var sampled = validation.averagePrecisions(vectors: vectors, dim: dim, queries: communicator.share(of: validation.queries.count))
+        if communicator.size > 1 { sampled = try communicator.allgatherv(sampled).values }
         history.validationStep.append(Int64(step))
-        history.validationMAP.append(sums[1] == 0 ? 0 : sums[0] / sums[1])
+        history.validationMAP.append(FullCorpusValidation.mean(sampled))
         // Full corpus: each rank embeds its share of the videos and ranks its share of the queries
         // against the gathered corpus; the APs are gathered in query order and summed as one process does.
         if let fullCorpus {
@@ -528,7 +527,8 @@ public final class Trainer {
             if !videos.isEmpty { corpus.withUnsafeMutableBufferPointer { embed(range: videos, into: $0.baseAddress!) } }
             if communicator.size > 1 { corpus = try communicator.allgatherv(corpus).values }
             var averagePrecisions = corpus.withUnsafeBufferPointer {
-                fullCorpus.averagePrecisions(corpus: $0, rows: rows, dim: dim, queries: communicator.share(of: fullCorpus.queries.count))
+                fullCorpus.averagePrecisions(corpus: $0, rows: rows, dim: dim,
+                                             queries: communicator.share(of: fullCorpus.queries.count, inBlocksOf: FullCorpusValidation.queryBlock))
             }
             if communicator.size > 1 { averagePrecisions = try communicator.allgatherv(averagePrecisions).values }
             history.validationMAPFullCorpus.append(FullCorpusValidation.mean(averagePrecisions))
@@ -539,9 +539,7 @@ public final class Trainer {
     /// A row's embedding depends on its place in the GEMM (OpenBLAS's tiling; measured: up to 3e-7 apart),
     /// so the ranks embed at the places one process does.
     public func embeddingShare(of count: Int) -> Range<Int> {
-        let blockRows = network.blockRows, blocks = (count + blockRows - 1) / blockRows
-        let mine = communicator.share(of: blocks)
-        return min(count, mine.lowerBound * blockRows)..<min(count, mine.upperBound * blockRows)
+        communicator.share(of: count, inBlocksOf: network.blockRows)
     }
 
     /// Rows per forward call when embedding: whole gradient blocks, so a call that starts at a multiple of

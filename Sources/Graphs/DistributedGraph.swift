@@ -45,9 +45,7 @@ extension ContentKNN {
                                   progress reporter: ProgressReporter = .unnamed) throws -> (edges: UndirectedEdges, bytesSent: Int) {
         let n = table.count, d = table.visualWidth
         let unit = Matrix(rows: n, columns: d, values: table.visual).normalizedRows
-        let block = TopK.Blocking().queryBlock
-        let blocks = communicator.share(of: (n + block - 1) / block)
-        let queries = min(n, blocks.lowerBound * block)..<min(n, blocks.upperBound * block)
+        let queries = communicator.share(of: n, inBlocksOf: TopK.Blocking().queryBlock)
         let excluded = queries.map { Int32($0) }
         let progress = reporter.progress("kNN", total: queries.count, unit: "videos")
         let found = unit.values.withUnsafeBufferPointer { corpus in

@@ -14,12 +14,17 @@ public struct AnnotationClassifier {
         /// L2 penalty λ/2·‖W‖² (its gradient λW is added to the weights' gradient).
         public var l2: Float = 1e-5
         public var seed: UInt64 = 0
-        public init(epochs: Int = 10, batchSize: Int = 256, learningRate: Float = 0.01, l2: Float = 1e-5, seed: UInt64 = 0) {
+        /// Gradient blocks per batch (at least the number of ranks): every batch is cut into this many
+        /// fixed blocks whatever the ranks, so N ranks compute the one-process gradients bit for bit.
+        public var gradientBlocks = 4
+        public init(epochs: Int = 10, batchSize: Int = 256, learningRate: Float = 0.01, l2: Float = 1e-5, seed: UInt64 = 0,
+                    gradientBlocks: Int = 4) {
             self.epochs = epochs
             self.batchSize = batchSize
             self.learningRate = learningRate
             self.l2 = l2
             self.seed = seed
+            self.gradientBlocks = gradientBlocks
         }
     }
 
@@ -39,9 +44,12 @@ public struct AnnotationClassifier {
     }
 
     /// Trains on `rows` of `x` ([*, inputs] row-major) with their `labels` (true classes
-    /// per row, aligned with `rows`). Deterministic for a seed. Under several ranks every rank
-    /// draws the same batches and computes the gradient of its contiguous share of each; the
-    /// shares' gradients are summed by an allreduce and every rank takes the same Adam step.
+    /// per row, aligned with `rows`). Deterministic for a seed. Every batch is cut into
+    /// `max(gradientBlocks, ranks)` fixed blocks; each block's gradient is one GEMM, widened to float64
+    /// and summed (float32 block terms add exactly in float64 unless their magnitudes are 2²⁹ apart),
+    /// then rounded once. Under several ranks every rank draws the same batches and computes whole
+    /// blocks; the float64 sums are added by an allreduce and every rank takes the same Adam step:
+    /// the one-process weights bit for bit.
     public static func train(x: [Float], rows: [Int], labels: [[Int32]], classes: Int, inputs: Int,
                              options: Options, communicator: Communicator = .serial,
                              progress: Support.Progress? = nil) -> AnnotationClassifier {
@@ -57,10 +65,15 @@ public struct AnnotationClassifier {
             model.bias[c] = Float(log(p / (1 - p)))
         }
         let b = max(1, min(options.batchSize, rows.count)), d = inputs, c = classes
-        var batch = [Float](repeating: 0, count: b * d)
-        var logits = [Float](repeating: 0, count: b * c)
+        let blockCount = max(1, options.gradientBlocks, communicator.size)
+        let ownedBlocks = communicator.share(of: blockCount)
+        let blockRows = (b + blockCount - 1) / blockCount
+        var batch = [Float](repeating: 0, count: blockRows * d)
+        var logits = [Float](repeating: 0, count: blockRows * c)
         var gradW = [Float](repeating: 0, count: c * d)
         var gradB = [Float](repeating: 0, count: c)
+        // The float64 sums of the blocks' gradients, weights then bias.
+        var sums = [Double](repeating: 0, count: c * d + c)
         let adamW = AdamState(count: c * d), adamB = AdamState(count: c)
         let adam = AdamSettings(learningRate: Double(options.learningRate))
         var step = 0
@@ -68,66 +81,89 @@ public struct AnnotationClassifier {
         var generator = SeededGenerator(seed: options.seed)
         for _ in 0..<options.epochs {
             order.fisherYatesShuffle(using: &generator)
-            var lossSum = 0.0
+            // Per block index (the same rank owns it in every batch): the loss of its rows, in batch order.
+            var blockLoss = [Double](repeating: 0, count: blockCount)
             for start in stride(from: 0, to: order.count, by: b) {
-                // The whole batch's size scales the gradient; this rank computes its share's terms.
+                // The whole batch's size scales the gradient; this rank computes its blocks' terms.
                 let whole = min(b, order.count - start)
-                let share = Partition.range(whole, part: communicator.rank, of: communicator.size)
-                let first = start + share.lowerBound, m = share.count
-                for i in 0..<m {
-                    let source = rows[order[first + i]] * d
-                    for j in 0..<d { batch[i * d + j] = x[source + j] }
+                for k in 0..<sums.count { sums[k] = 0 }
+                for block in ownedBlocks {
+                    let rowsOfBlock = Partition.range(whole, part: block, of: blockCount)
+                    guard !rowsOfBlock.isEmpty else { continue }
+                    blockLoss[block] += blockGradient(x: x, rows: rows, labels: labels, order: order, first: start + rowsOfBlock.lowerBound,
+                                                      count: rowsOfBlock.count, whole: whole, model: model, batch: &batch,
+                                                      logits: &logits, gradW: &gradW, gradB: &gradB)
+                    for k in 0..<(c * d) { sums[k] += Double(gradW[k]) }
+                    for j in 0..<c { sums[c * d + j] += Double(gradB[j]) }
                 }
-                // logits = X·Wᵀ + b
-                batch.withUnsafeBufferPointer { xb in
-                    model.weight.withUnsafeBufferPointer { w in
-                        logits.withUnsafeMutableBufferPointer { z in
-                            BLAS.gemm(transposeB: true, m: m, n: c, k: d, a: xb.baseAddress!, lda: d, b: w.baseAddress!, ldb: d,
-                                      c: z.baseAddress!, ldc: c)
-                        }
-                    }
-                }
-                // dL/dz = (σ(z) − y)/m; loss = softplus(z) − y·z, computed stably.
-                for j in 0..<c { gradB[j] = 0 }
-                let scale = 1 / Float(whole)
-                for i in 0..<m {
-                    let truth = Set(labels[order[first + i]])
-                    for label in truth { lossSum -= Double(logits[i * c + Int(label)] + model.bias[Int(label)]) }
-                    for j in 0..<c {
-                        let z = logits[i * c + j] + model.bias[j]
-                        lossSum += Double(max(z, 0) + log1p(exp(-abs(z))))
-                        logits[i * c + j] = sigmoid(z) * scale
-                    }
-                    for label in truth { logits[i * c + Int(label)] -= scale }
-                    for j in 0..<c { gradB[j] += logits[i * c + j] }
-                }
-                // dW = Gᵀ·X + λW
-                logits.withUnsafeBufferPointer { g in
-                    batch.withUnsafeBufferPointer { xb in
-                        gradW.withUnsafeMutableBufferPointer { gw in
-                            BLAS.gemm(transposeA: true, m: c, n: d, k: m, a: g.baseAddress!, lda: c, b: xb.baseAddress!, ldb: d,
-                                      c: gw.baseAddress!, ldc: d)
-                        }
-                    }
-                }
-                if communicator.size > 1 {
-                    communicator.allreduce(&gradW)
-                    communicator.allreduce(&gradB)
-                }
+                if communicator.size > 1 { communicator.allreduce(&sums) }
+                for k in 0..<(c * d) { gradW[k] = Float(sums[k]) }
+                for j in 0..<c { gradB[j] = Float(sums[c * d + j]) }
                 if options.l2 > 0 { for i in 0..<(c * d) { gradW[i] += options.l2 * model.weight[i] } }
                 step += 1
                 adamW.update(&model.weight, gradients: gradW, settings: adam, step: step)
                 adamB.update(&model.bias, gradients: gradB, settings: adam, step: step)
             }
-            model.lossHistory.append(communicator.allreduce(lossSum) / Double(order.count))
+            // Each block's loss is non-zero on one rank only, so the allreduce is exact; added in block order.
+            if communicator.size > 1 { communicator.allreduce(&blockLoss) }
+            model.lossHistory.append(blockLoss.reduce(0, +) / Double(order.count))
             progress?.advance(note: String(format: "loss %.4f", model.lossHistory.last!))
         }
         return model
     }
 
+    /// The gradient of one block of `count` rows (positions `first...` of `order`) into `gradW`, `gradB`,
+    /// scaled by 1/`whole` (the batch); returns the block's loss sum.
+    private static func blockGradient(x: [Float], rows: [Int], labels: [[Int32]], order: [Int], first: Int, count m: Int, whole: Int,
+                                      model: AnnotationClassifier, batch: inout [Float], logits: inout [Float],
+                                      gradW: inout [Float], gradB: inout [Float]) -> Double {
+        let d = model.inputs, c = model.classes
+        for i in 0..<m {
+            let source = rows[order[first + i]] * d
+            for j in 0..<d { batch[i * d + j] = x[source + j] }
+        }
+        // logits = X·Wᵀ + b
+        batch.withUnsafeBufferPointer { xb in
+            model.weight.withUnsafeBufferPointer { w in
+                logits.withUnsafeMutableBufferPointer { z in
+                    BLAS.gemm(transposeB: true, m: m, n: c, k: d, a: xb.baseAddress!, lda: d, b: w.baseAddress!, ldb: d,
+                              c: z.baseAddress!, ldc: c)
+                }
+            }
+        }
+        // dL/dz = (σ(z) − y)/whole; loss = softplus(z) − y·z, computed stably.
+        var lossSum = 0.0
+        for j in 0..<c { gradB[j] = 0 }
+        let scale = 1 / Float(whole)
+        for i in 0..<m {
+            let truth = Set(labels[order[first + i]])
+            for label in truth { lossSum -= Double(logits[i * c + Int(label)] + model.bias[Int(label)]) }
+            for j in 0..<c {
+                let z = logits[i * c + j] + model.bias[j]
+                lossSum += Double(max(z, 0) + log1p(exp(-abs(z))))
+                logits[i * c + j] = sigmoid(z) * scale
+            }
+            for label in truth { logits[i * c + Int(label)] -= scale }
+            for j in 0..<c { gradB[j] += logits[i * c + j] }
+        }
+        // dW = Gᵀ·X (the L2 term is added to the summed gradient)
+        logits.withUnsafeBufferPointer { g in
+            batch.withUnsafeBufferPointer { xb in
+                gradW.withUnsafeMutableBufferPointer { gw in
+                    BLAS.gemm(transposeA: true, m: c, n: d, k: m, a: g.baseAddress!, lda: c, b: xb.baseAddress!, ldb: d,
+                              c: gw.baseAddress!, ldc: d)
+                }
+            }
+        }
+        return lossSum
+    }
+
+    /// Rows per prediction GEMM.
+    public static let predictionBlock = 1024
+
     /// Sigmoid scores for `rows` of `x`, in blocks: calls `body` with each block's
     /// first position in `rows` and its [count, classes] scores.
-    public func predict(x: [Float], rows: [Int], blockSize: Int = 1024,
+    public func predict(x: [Float], rows: [Int], blockSize: Int = Self.predictionBlock,
                         _ body: (_ start: Int, _ scores: UnsafeBufferPointer<Float>) throws -> Void) rethrows {
         let d = inputs, c = classes, b = max(1, min(blockSize, rows.count))
         var block = [Float](repeating: 0, count: b * d)

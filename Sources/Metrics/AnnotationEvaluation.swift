@@ -59,7 +59,8 @@ public struct AnnotationEvaluation {
                                                classes: labels.classCount, inputs: vectors.dimension, options: classifier,
                                                communicator: communicator, progress: progress)
         progress.finish()
-        let scored = Array(testRows[communicator.share(of: testRows.count)])
+        // Whole prediction blocks per rank: a row's scores depend on its place in the block's GEMM.
+        let scored = Array(testRows[communicator.share(of: testRows.count, inBlocksOf: AnnotationClassifier.predictionBlock)])
         var metrics = AnnotationMetrics(classCount: labels.classCount, topK: topK)
         var predictions: [Float] = []
         if savePredictions { predictions.reserveCapacity(scored.count * labels.classCount) }

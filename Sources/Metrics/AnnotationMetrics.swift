@@ -37,7 +37,9 @@ public struct AnnotationMetrics {
     private var topIsTrue: [Bool] = []
     private var classPositives: [Int]
     private var hits1 = 0, hits5 = 0, videosWithoutLabels = 0
-    private var perrSum = 0.0
+    /// PERR's numerators by denominator: correct[n] sums the correct classes of videos with n true
+    /// labels. Exact integers, so the sum over videos is the same in any order or rank split.
+    private var perrCorrect: [Int]
     public private(set) var videos = 0
     private var selection: [Int32] = []
 
@@ -46,6 +48,7 @@ public struct AnnotationMetrics {
         self.classCount = classCount
         k = min(topK, classCount)
         classPositives = [Int](repeating: 0, count: classCount)
+        perrCorrect = [Int](repeating: 0, count: classCount + 1)
     }
 
     /// Adds videos: `scores` row-major [labels.count, classCount]; `labels[i]` the true
@@ -72,7 +75,7 @@ public struct AnnotationMetrics {
             if !truth.isEmpty {
                 var correct = 0
                 for cls in selection.prefix(truth.count) where row[Int(cls)] > 0 && truth.contains(cls) { correct += 1 }
-                perrSum += Double(correct) / Double(truth.count)
+                perrCorrect[truth.count] += correct
             }
             videos += 1
         }
@@ -102,7 +105,7 @@ public struct AnnotationMetrics {
 
     /// The metrics of every rank's videos, when each rank added a contiguous share of the test
     /// videos: the per-video top-K lists are gathered in rank order and the counts summed, so
-    /// `scores()` sees what one process adding all videos would (the PERR sum up to rounding).
+    /// `scores()` sees what one process adding all videos would.
     public func gathered(over communicator: Communicator) throws -> AnnotationMetrics {
         guard communicator.size > 1 else { return self }
         var all = AnnotationMetrics(classCount: classCount, topK: k)
@@ -114,11 +117,14 @@ public struct AnnotationMetrics {
         var counts = [hits1, hits5, videosWithoutLabels, videos]
         communicator.allreduce(&counts)
         (all.hits1, all.hits5, all.videosWithoutLabels, all.videos) = (counts[0], counts[1], counts[2], counts[3])
-        all.perrSum = communicator.allreduce(perrSum)
+        all.perrCorrect = perrCorrect
+        communicator.allreduce(&all.perrCorrect)
         return all
     }
 
     public func scores() -> Scores {
+        var perrSum = 0.0
+        for (labelCount, correct) in perrCorrect.enumerated() where correct > 0 { perrSum += Double(correct) / Double(labelCount) }
         let totalPositives = classPositives.reduce(0, +)
         let gap = Self.pooledAP(scores: topScores, isTrue: topIsTrue, positives: totalPositives)
         var perClassScores = [[Float]](repeating: [], count: classCount)

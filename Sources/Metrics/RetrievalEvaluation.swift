@@ -86,9 +86,12 @@ public struct RetrievalEvaluation {
             throw GCMLError(file: graphPath, object: "/heldout", expected: "at least one \(queries.rawValue) query with held-out edges",
                             found: "none")
         }
-        // Each rank ranks a contiguous share of the (sampled) queries.
+        // Each rank ranks a contiguous share of the (sampled) queries; against the whole corpus in
+        // whole query blocks of the ranking GEMM, since a query's scores depend on its place in it.
         let sampled = Self.sampleQueries(eligible, limit: maxQueries, seed: seed)
-        let rows = Array(sampled[communicator.share(of: sampled.count)])
+        let share = candidates == .all ? communicator.share(of: sampled.count, inBlocksOf: corpusRanking.queryBlock)
+                                       : communicator.share(of: sampled.count)
+        let rows = Array(sampled[share])
         let progress = reporter.progress(total: rows.count, unit: "queries")
         var result = RetrievalResult(k: k, candidates: candidates, queries: rows.map(Int32.init), eligibleQueries: eligible.count)
         switch candidates {
@@ -114,6 +117,9 @@ public struct RetrievalEvaluation {
         }
     }
 
+    /// The full-corpus ranking: blocked SGEMM, `threads` workers.
+    var corpusRanking: CorpusRanking { CorpusRanking(k: k, threads: threads) }
+
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var sum: Float = 0
@@ -125,7 +131,7 @@ public struct RetrievalEvaluation {
     /// ranked below k with its full-corpus rank count, so AP covers the full ranking.
     private func rankCorpus(_ rows: [Int], _ vectors: [Float], _ dimension: Int, _ graph: RelationalGraph,
                             _ result: inout RetrievalResult, _ progress: Support.Progress) {
-        let ranking = CorpusRanking(k: k, threads: threads)
+        let ranking = corpusRanking
         // Queries in chunks of whole query blocks (the same GEMM blocks, so the same scores, as one
         // pass): the ranking's per-query results and inputs stay bounded, only the output grows.
         let chunk = 32 * ranking.queryBlock

@@ -89,6 +89,25 @@ final class CommunicatorTests: XCTestCase {
         XCTAssertEqual(Partition.range(10, part: 1, of: 3), 4..<7)
     }
 
+    func testBlockRangesStartAtBlockBoundariesAndCoverTheItems() {
+        // 10 items in blocks of 3 ([0,3) [3,6) [6,9) [9,10)) over 3 parts: blocks 2, 1, 1.
+        XCTAssertEqual((0..<3).map { Partition.range(10, part: $0, of: 3, inBlocksOf: 3) }, [0..<6, 6..<9, 9..<10])
+        // More parts than blocks: the last parts are empty ranges at the end.
+        XCTAssertEqual((0..<4).map { Partition.range(5, part: $0, of: 4, inBlocksOf: 4) }, [0..<4, 4..<5, 5..<5, 5..<5])
+        for count in [0, 1, 7, 100, 1025] {
+            for parts in 1...5 {
+                for block in [1, 3, 16, 1024] {
+                    let ranges = (0..<parts).map { Partition.range(count, part: $0, of: parts, inBlocksOf: block) }
+                    XCTAssertEqual(ranges.flatMap { Array($0) }, Array(0..<count), "count \(count), parts \(parts), block \(block)")
+                    for range in ranges where !range.isEmpty {
+                        XCTAssertEqual(range.lowerBound % block, 0)
+                        XCTAssertTrue(range.upperBound % block == 0 || range.upperBound == count)
+                    }
+                }
+            }
+        }
+    }
+
     func testCostRangesSplitAtTheNearestBoundary() {
         // Items of cost 10, 10, 10, 70: half the total (50) is nearest the boundary after item 3 (30).
         let offsets: [Int64] = [0, 10, 20, 30, 100]

@@ -19,11 +19,12 @@ final class SlurmPipelineTests: XCTestCase {
         let slurm = ["SLURM_CONF": cluster + "/slurm.conf", "OMPI_MCA_mpi_yield_when_idle": "1"]
 
         let log = folder + "/job.out"
+        // Two methods, short training: the job, not the model, is under test here.
+        let variables = ["PIPELINE=tiny", "DATA=\(folder)/data", "METHODS=gcml cdml",
+                         "TRAIN_ARGS=--hidden 32 --audio-hidden 8 --dim 16 --batch 32 --steps 40 --validate-every 20 --validate-full-corpus --log-every 10"]
+            + Executables.programOverrides()
         let submitted = try Launch.run(["sbatch", "--parsable", "-n", "3", "--output", log, "pipelines/slurm/pipeline.sbatch",
-                                        "--no-print-directory", "PIPELINE=tiny", "DATA=\(folder)/data", "RUN=\(folder)/run",
-                                        // Two methods, short training: the job, not the model, is under test here.
-                                        "METHODS=gcml cdml", "TRAIN_ARGS=--hidden 32 --audio-hidden 8 --dim 16 --batch 32 --steps 40 --validate-every 20 --log-every 10"]
-                                       + Executables.programOverrides(), seconds: 30, environment: slurm)
+                                        "--no-print-directory", "RUN=\(folder)/run"] + variables, seconds: 30, environment: slurm)
         XCTAssertEqual(submitted.status, 0, submitted.stderr)
         let job = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
         XCTAssertFalse(job.isEmpty, "no job id from sbatch: \(submitted.stdout)")
@@ -52,6 +53,17 @@ final class SlurmPipelineTests: XCTestCase {
             XCTAssertEqual(try Executables.run("gcml-check", ["--quiet", "\(folder)/run/\(artifact)"]).status, 0, artifact)
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/run/report.md"))
+
+        // The same pipeline as one process (the job's frames and sessions): every artifact the job
+        // wrote — features, graph, tree, triplets, models, embeddings, every evaluation — holds the
+        // same numbers bit for bit (uint8 frames: exact PCA statistics; fixed GEMM blocks elsewhere).
+        let one = try Executables.shell("make", ["--no-print-directory", "RUN=\(folder)/one", "all"] + variables)
+        XCTAssertEqual(one.status, 0, "one-process make all failed:\n\(one.stderr.suffix(3000))")
+        var environment: [String: String] = [:]
+        if let plugins = ProcessInfo.processInfo.environment["GCML_PLUGIN_DIR"] { environment["HDF5_PLUGIN_PATH"] = plugins }
+        let compared = try Executables.shell("scripts/compare-runs.py", ["\(folder)/one", "\(folder)/run"], environment: environment)
+        XCTAssertEqual(compared.status, 0, "the 3-task job's artifacts differ from one process's:\n\(compared.stdout)\n\(compared.stderr.suffix(2000))")
+        XCTAssertTrue(compared.stdout.contains("gcml/retrieval-all.h5: identical"), compared.stdout)
     }
 
     /// The value of `Key=value` in scontrol's one-line output.
