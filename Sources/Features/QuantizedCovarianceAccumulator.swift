@@ -12,8 +12,8 @@ import LinearAlgebra
 /// (in whatever order OpenBLAS adds) is an integer no larger in magnitude than
 /// Σ_rows |c_i c_j| ≤ max(Σ c_i², Σ c_j²) (Cauchy–Schwarz), so the block is multiplied out as
 /// soon as some column's Σ c² could pass 2²⁴ with the next row: every float32 sum is then exact.
-/// That is at least 1024 rows (128²·1024 = 2²⁴) and, on real features concentrated around the
-/// middle codes, the whole block of `blockRows`. Column sums Σ c are kept in integers. The
+/// That is at least 1024 rows (128²·1024 = 2²⁴) and, when the codes stay within about ±64
+/// of 128 (rms), the whole block of `blockRows` (4096; the demo corpus: rms 42). Column sums Σ c are kept in integers. The
 /// block totals go into float64 totals, exact integers below 2⁵³ (at least 5·10¹¹ rows).
 ///
 /// The covariance of the codes, computed in float64 from these exact totals, is scaled by the
@@ -27,13 +27,13 @@ public final class QuantizedCovarianceAccumulator {
     public let blockRows: Int
     /// Rows added so far on this rank.
     public private(set) var count = 0
-    /// The largest Σ c² of a column that still lets one more row (c² ≤ 2¹⁴) keep every sum below 2²⁴.
+    /// The largest Σ c² of a column that still lets one more row (c² ≤ 2¹⁴) keep every sum at most 2²⁴.
     static let squareSumLimit: Int32 = (1 << 24) - (1 << 14)
 
     private var block: [Float]
     private var blockFill = 0
     private var blockGram: [Float]
-    /// Σ c and Σ c² of each column over the rows in the block (exact, below 2²⁴ and 2²⁵).
+    /// Σ c and Σ c² of each column over the rows in the block (exact: |Σ c| ≤ Σ c² ≤ 2²⁴).
     private var blockSums: [Int32]
     private var blockSquares: [Int32]
     /// Upper triangle of Σ c cᵀ, row-major; exact integers.
