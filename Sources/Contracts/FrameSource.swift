@@ -48,6 +48,11 @@ public protocol FrameSource: AnyObject {
     var visualQuantization: Quantization? { get }
     /// The same for the audio frames.
     var audioQuantization: Quantization? { get }
+    /// Positions in this reader's stream of videos (0 = the first video `next()` returns) where a
+    /// fixed block of the fitting statistics starts, after the first; empty: one block. A reader of
+    /// a fixed global layout (frames.h5) reports the layout's blocks, so any split of its rows into
+    /// whole blocks accumulates the same blocks (float frames: the same PCA bits under any ranks).
+    var statisticsBlockStarts: [Int] { get }
     /// Starts again from the first video (PCA fitting and pooling are two passes).
     func rewind() throws
     /// The next video, or nil at the end.
@@ -56,6 +61,7 @@ public protocol FrameSource: AnyObject {
 
 extension FrameSource {
     public var frameCountHint: Int? { nil }
+    public var statisticsBlockStarts: [Int] { [] }
     public var visualQuantization: Quantization? { nil }
     public var audioQuantization: Quantization? { nil }
 }

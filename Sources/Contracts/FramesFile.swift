@@ -83,8 +83,16 @@ public final class FramesFile: FrameSource {
         return try file.root.read(DatasetPath.Frames.offsets, as: Int64.self)
     }
 
-    public init(path: String, rows: Range<Int>? = nil, blockFrames: Int = 4096) throws {
+    /// The fixed blocks of videos (rows of the whole file, in order) the fitting statistics are kept in.
+    public let statisticsBlocks: [Range<Int>]
+    public var statisticsBlockStarts: [Int] {
+        statisticsBlocks.map(\.lowerBound).filter { $0 > videos.lowerBound && $0 < videos.upperBound }.map { $0 - videos.lowerBound }
+    }
+
+    /// Opens `path` to stream videos `rows` (all by default); `statisticsBlocks` are rows of the whole file.
+    public init(path: String, rows: Range<Int>? = nil, statisticsBlocks: [Range<Int>] = [], blockFrames: Int = 4096) throws {
         self.path = path
+        self.statisticsBlocks = statisticsBlocks
         self.blockFrames = max(1, blockFrames)
         file = try Artifact.open(path, as: .frames)
         let root = file.root

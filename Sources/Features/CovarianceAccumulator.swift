@@ -1,4 +1,3 @@
-import Distributed
 import LinearAlgebra
 
 /// Streaming mean and covariance of rows of width `dimension`.
@@ -108,42 +107,15 @@ public final class CovarianceAccumulator {
 
     /// Mean [D] and covariance [D×D] (unbiased, divided by count − 1; full symmetric, row-major).
     public func finish() -> (mean: [Double], covariance: [Double]) {
-        let (mean, scatter) = moments()
-        return (mean, Self.covariance(scatter: scatter, count: count))
+        let moments = moments()
+        return (moments.mean, Self.covariance(scatter: moments.scatter, count: count))
     }
 
-    /// Mean, covariance and row count of the rows added on every rank of `communicator`.
-    /// Each rank's moments about its own mean are combined exactly (Chan et al.):
-    /// M = Σ_r [M_r + n_r (μ_r − μ)(μ_r − μ)ᵀ], with float64 allreduces of the counts,
-    /// the weighted means and the D×D scatter matrices.
-    public func finish(over communicator: Communicator) -> (mean: [Double], covariance: [Double], count: Int) {
-        guard communicator.isLaunched else {
-            let (mean, covariance) = finish()
-            return (mean, covariance, count)
-        }
-        let d = dimension
-        var (mean, scatter) = moments()
-        let total = communicator.allreduce(Int64(count))
-        var weighted = mean.map { $0 * Double(count) }
-        communicator.allreduce(&weighted)
-        let globalMean = weighted.map { total > 0 ? $0 / Double(total) : 0 }
-        if count > 0 {
-            let n = Double(count)
-            for i in 0..<d {
-                let di = mean[i] - globalMean[i]
-                for j in 0..<d { scatter[i * d + j] += n * di * (mean[j] - globalMean[j]) }
-            }
-        }
-        communicator.allreduce(&scatter)
-        mean = globalMean
-        return (mean, Self.covariance(scatter: scatter, count: Int(total)), Int(total))
-    }
-
-    /// Mean [D] and scatter Σ (x − mean)(x − mean)ᵀ [D×D] of the rows added here (zeros without rows).
-    private func moments() -> (mean: [Double], scatter: [Double]) {
+    /// Count, mean [D] and scatter Σ (x − mean)(x − mean)ᵀ [D×D] of the rows added here (zeros without rows).
+    func moments() -> RowMoments {
         flush()
         let d = dimension
-        guard count > 0 else { return ([Double](repeating: 0, count: d), [Double](repeating: 0, count: d * d)) }
+        guard count > 0 else { return .empty(dimension: d) }
         let n = Double(count)
         let centre = sums.map { $0 / n }  // mean of the shifted rows
         var scatter = [Double](repeating: 0, count: d * d)
@@ -155,7 +127,7 @@ public final class CovarianceAccumulator {
             }
         }
         let mean = (0..<d).map { Double(shift[$0]) + centre[$0] }
-        return (mean, scatter)
+        return RowMoments(count: count, mean: mean, scatter: scatter)
     }
 
     /// Unbiased covariance from a scatter matrix (divided by count − 1, or 1 for a single row).

@@ -151,6 +151,14 @@ public enum FeatureExtraction {
         }
     }
 
+    /// Fixed blocks of videos for the float fitting statistics: 12 (any of 1, 2, 3, 4, 6 or 12 ranks
+    /// then owns equal whole blocks), or one per rank beyond, balanced by frames (`frameOffsets`, as
+    /// `/frame_offsets`). One process and N ranks keep the same blocks, so the same PCA bits.
+    public static func statisticsBlocks(frameOffsets: [Int64], ranks: Int) -> [Range<Int>] {
+        let count = max(12, ranks)
+        return (0..<count).map { Partition.range(offsets: frameOffsets, part: $0, of: count) }
+    }
+
     // MARK: - Plans and checks
 
     static func width(_ plan: Plan, input: Int) -> Int {
@@ -319,11 +327,12 @@ public enum FeatureExtraction {
 
     static func fitFromReservoir(_ reservoir: FrameReservoir, dv: Int, da: Int, audioFitting: Bool, visualPlan: Plan, audioPlan: Plan,
                                  options: ExtractionOptions, source: FrameSource) throws -> (PCAModel, PCAModel?) {
-        let visual = CovarianceAccumulator(dimension: dv, blockRows: options.blockRows)
+        // One process only (a reservoir is not split over ranks): one block.
+        let visual = FixedBlockCovariance(dimension: dv, blockRows: options.blockRows, isFirstRank: true)
         visual.add(reservoir.rows[0], rows: reservoir.held)
         let visualModel = try fit(.float(visual), plan: visualPlan, source: source, dataset: DatasetPath.visual).model
         guard audioFitting else { return (visualModel, nil) }
-        let audio = CovarianceAccumulator(dimension: da, blockRows: options.blockRows)
+        let audio = FixedBlockCovariance(dimension: da, blockRows: options.blockRows, isFirstRank: true)
         audio.add(reservoir.rows[1], rows: reservoir.held)
         return (visualModel, try fit(.float(audio), plan: audioPlan, source: source, dataset: DatasetPath.audio).model)
     }
@@ -444,8 +453,13 @@ final class ExtractionPass {
             if let fitFrames = options.fitFrames {
                 reservoir = FrameReservoir(capacity: fitFrames, widths: audioFitting ? [dv, da] : [dv], seed: options.seed)
             } else {
-                visualCovariance = FrameStatistics(dimension: dv, quantization: source.visualQuantization, blockRows: options.blockRows)
-                if audioFitting { audioCovariance = FrameStatistics(dimension: da, quantization: source.audioQuantization, blockRows: options.blockRows) }
+                let first = options.communicator.rank == 0
+                visualCovariance = FrameStatistics(dimension: dv, quantization: source.visualQuantization, blockRows: options.blockRows,
+                                                   isFirstRank: first)
+                if audioFitting {
+                    audioCovariance = FrameStatistics(dimension: da, quantization: source.audioQuantization, blockRows: options.blockRows,
+                                                      isFirstRank: first)
+                }
             }
             try openScratch()
         }
@@ -473,7 +487,14 @@ final class ExtractionPass {
                                          unit: source.frameCountHint != nil ? "frames" : "videos")
         var ones: [Float] = []
         try source.rewind()
+        let blockStarts = Set(source.statisticsBlockStarts)
+        var position = 0
         while var video = try source.next() {
+            if blockStarts.contains(position) {
+                visualCovariance?.startBlock()
+                audioCovariance?.startBlock()
+            }
+            position += 1
             progress.advance(by: source.frameCountHint != nil ? video.frameCount : 1)
             try FeatureExtraction.check(&video, source: source, dv: dv, da: da, options: options, summary: &summary)
             let n = video.frameCount

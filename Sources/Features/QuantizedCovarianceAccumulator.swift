@@ -164,16 +164,17 @@ public final class QuantizedCovarianceAccumulator {
 }
 
 /// The fitting statistics of one modality: exact code statistics for byte-quantised frames
-/// (bit-identical under any rank split), the float accumulator otherwise.
+/// (bit-identical under any rank split), fixed blocks of float accumulators otherwise
+/// (bit-identical under any split into whole blocks).
 enum FrameStatistics {
-    case float(CovarianceAccumulator)
+    case float(FixedBlockCovariance)
     case quantized(QuantizedCovarianceAccumulator)
 
-    init(dimension: Int, quantization: Quantization?, blockRows: Int) {
+    init(dimension: Int, quantization: Quantization?, blockRows: Int, isFirstRank: Bool) {
         if let quantization {
             self = .quantized(QuantizedCovarianceAccumulator(dimension: dimension, quantization: quantization, blockRows: blockRows))
         } else {
-            self = .float(CovarianceAccumulator(dimension: dimension, blockRows: blockRows))
+            self = .float(FixedBlockCovariance(dimension: dimension, blockRows: blockRows, isFirstRank: isFirstRank))
         }
     }
 
@@ -182,6 +183,11 @@ enum FrameStatistics {
         case .float(let accumulator): return accumulator.dimension
         case .quantized(let accumulator): return accumulator.dimension
         }
+    }
+
+    /// The next rows start a fixed statistics block (code statistics are exact: no blocks needed).
+    func startBlock() {
+        if case .float(let accumulator) = self { accumulator.startBlock() }
     }
 
     /// Adds `rows` frames: their codes when quantised (a source that reports a quantisation

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Contracts
 import Distributed
+import Features
 import Ingestion
 
 extension YouTube8MLayout.Level: ExpressibleByArgument {}
@@ -66,13 +67,15 @@ public enum FrameInput {
 
 extension TFRecordOptions {
     /// `--frames FILE`, or the shards of this block; under several ranks this rank's share: frames.h5
-    /// rows balanced by frames (reading is the cost, and videos differ in length), or whole shards in
-    /// order, so the ranks' rows concatenate to the one-process order (video-level records are not split).
+    /// rows in whole fitting-statistics blocks balanced by frames (reading is the cost, and videos differ
+    /// in length), or whole shards in order, so the ranks' rows concatenate to the one-process order (video-level records are not split).
     public func frameInput(frames: String?, communicator: Communicator = .serial) throws -> FrameInput {
         if let frames {
-            guard communicator.isLaunched else { return .frames(try FramesFile(path: frames), inputs: [frames]) }
-            let rows = communicator.share(offsets: try FramesFile.frameOffsets(frames))
-            return .frames(try FramesFile(path: frames, rows: rows), inputs: [frames])
+            // Whole statistics blocks per rank (balanced by frames), the blocks one process keeps too.
+            let blocks = FeatureExtraction.statisticsBlocks(frameOffsets: try FramesFile.frameOffsets(frames), ranks: communicator.size)
+            let mine = communicator.share(of: blocks.count)
+            let rows = communicator.isLaunched ? blocks[mine.lowerBound].lowerBound..<blocks[mine.upperBound - 1].upperBound : nil
+            return .frames(try FramesFile(path: frames, rows: rows, statisticsBlocks: blocks), inputs: [frames])
         }
         var records = try input()
         guard records.level == .frame else { return .videoLevel(records) }

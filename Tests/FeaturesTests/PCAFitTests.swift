@@ -123,3 +123,37 @@ final class PCAFitTests: FeaturesTestCase {
         XCTAssertEqual(try extract(fixture, options, name: "whole.h5", blockFrames: 256).visual, full.visual)
     }
 }
+
+/// The float fitting statistics in fixed blocks of videos, against the float64 two-pass reference.
+final class FixedBlockCovarianceTests: FeaturesTestCase {
+    func testBlocksAddUpToTheCovarianceOfAllRows() throws {
+        // A large common offset and unequal blocks (one empty): each block has its own shift, and
+        // adding the blocks' moments must recover the small variances exactly as one pass would.
+        let fixture = FrameFixture.random(videos: 30, framesPerVideo: 3...40, visualScales: [5, 2, 1, 0.3, 0.05], offset: 500)
+        let d = 5, rows = fixture.visual.count / d
+        let (mean, covariance) = Reference.meanAndCovariance(fixture.visual, width: d)
+        for starts in [[], [1], [7, 8, 8, 200], Array(stride(from: 5, to: rows, by: 37))] {
+            let statistics = FixedBlockCovariance(dimension: d, blockRows: 16, isFirstRank: true)
+            var row = 0
+            for start in starts + [rows] where start <= rows {
+                statistics.add(Array(fixture.visual[(row * d)..<(start * d)]), rows: start - row)
+                statistics.startBlock()
+                row = start
+            }
+            let (m, c, count) = statistics.finish(over: .serial)
+            XCTAssertEqual(count, rows)
+            for j in 0..<d { XCTAssertEqual(m[j], mean[j], accuracy: 1e-7 * 500, "blocks at \(starts)") }
+            for i in 0..<(d * d) { XCTAssertEqual(c[i], covariance[i], accuracy: 1e-5 * covariance[0], "blocks at \(starts)") }
+        }
+    }
+
+    func testStatisticsBlocksCoverTheVideosInOrderBalancedByFrames() {
+        // 24 videos of 1 frame then 1 video of 24 frames: 12 blocks of 48 frames split where the frames are.
+        let offsets = (0...24).map(Int64.init) + [48]
+        let blocks = FeatureExtraction.statisticsBlocks(frameOffsets: offsets, ranks: 3)
+        XCTAssertEqual(blocks.count, 12)
+        XCTAssertEqual(blocks.flatMap { Array($0) }, Array(0..<25))
+        XCTAssertEqual(blocks.first, 0..<4, "the first 4 frames in the first block")
+        XCTAssertEqual(FeatureExtraction.statisticsBlocks(frameOffsets: offsets, ranks: 16).count, 16, "one block per rank beyond 12")
+    }
+}
