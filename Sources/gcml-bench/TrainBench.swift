@@ -9,7 +9,7 @@ import Support
 enum TrainBench {
     static func run(_ arguments: [String]) throws {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
-        let threads = value("--threads", 2), steps = value("--steps", 40), videos = value("--videos", 20_000)
+        let threads = value("--threads", 2), steps = value("--steps", 200), videos = value("--videos", 20_000)
         let classes = value("--classes", 50_000), sampled = value("--sampled", 2048)
         let blocks = value("--gradient-blocks", TrainingOptions.defaultGradientBlocks)
         print("train-embed bench: \(threads) threads, \(steps) timed steps, \(videos) videos (1500 visual + 128 audio), \(blocks) gradient blocks per batch")
