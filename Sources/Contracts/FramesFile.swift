@@ -73,16 +73,6 @@ public final class FramesFile: FrameSource {
         }
     }
 
-    /// Opens and validates frames.h5 (schema, monotone offsets, label ranges); streams the
-    /// videos `rows` (all when nil).
-    /// `/frame_offsets` alone ([videos + 1]): each video's cost, to choose `rows` before opening
-    /// (e.g. one rank's share balanced by frames).
-    public static func frameOffsets(_ path: String) throws -> [Int64] {
-        let file = try Artifact.open(path, as: .frames)
-        defer { try? file.close() }
-        return try file.root.read(DatasetPath.Frames.offsets, as: Int64.self)
-    }
-
     /// The fixed blocks of videos (rows of the whole file, in order) the fitting statistics are kept in.
     public let statisticsBlocks: [Range<Int>]
     public var statisticsBlockStarts: [Int] {
@@ -90,9 +80,16 @@ public final class FramesFile: FrameSource {
     }
 
     /// Opens `path` to stream videos `rows` (all by default); `statisticsBlocks` are rows of the whole file.
-    public init(path: String, rows: Range<Int>? = nil, statisticsBlocks: [Range<Int>] = [], blockFrames: Int = 4096) throws {
+    public convenience init(path: String, rows: Range<Int>? = nil, statisticsBlocks: [Range<Int>] = [], blockFrames: Int = 4096) throws {
+        try self.init(path: path, blockFrames: blockFrames) { _ in (rows, statisticsBlocks) }
+    }
+
+    /// Opens and validates frames.h5 (schema, monotone offsets, label ranges). `layout` sees the
+    /// validated `/frame_offsets` ([videos + 1]: each video's cost) and names the videos to stream
+    /// (nil: all; e.g. one rank's share balanced by frames) and the fixed statistics blocks.
+    public init(path: String, blockFrames: Int = 4096,
+                layout: (_ frameOffsets: [Int64]) -> (rows: Range<Int>?, statisticsBlocks: [Range<Int>])) throws {
         self.path = path
-        self.statisticsBlocks = statisticsBlocks
         self.blockFrames = max(1, blockFrames)
         file = try Artifact.open(path, as: .frames)
         let root = file.root
@@ -106,6 +103,8 @@ public final class FramesFile: FrameSource {
             throw GCMLError(file: path, object: "\(DatasetPath.Frames.offsets) (video '\(videoIDs[i])', row \(i))",
                             expected: "non-decreasing offsets", found: "\(offsets[i]) then \(offsets[i + 1])")
         }
+        let (rows, statisticsBlocks) = layout(offsets)
+        self.statisticsBlocks = statisticsBlocks
         if root.exists(DatasetPath.Labels.indptr) {
             let labels = try root.group(DatasetPath.Labels.group)
             guard let classes = try labels.intAttribute(DatasetPath.Labels.numClassesAttribute), classes > 0 else {

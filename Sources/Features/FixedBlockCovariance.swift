@@ -60,9 +60,11 @@ public final class FixedBlockCovariance {
     public let dimension: Int
     public let blockRows: Int
     private var current: CovarianceAccumulator
-    /// The first rank's (one process's) blocks added so far: its predecessors are no blocks at all.
-    private var running: RowMoments?
-    /// A later rank's finished blocks, in order.
+    /// Rank 0 (one process) adds its blocks as they finish: no blocks come before them.
+    private let addsAsItGoes: Bool
+    /// Rank 0: the sum of its finished blocks.
+    private var added: RowMoments
+    /// A later rank: its finished blocks, in order, until the sum of the ranks before it is known.
     private var finished: [RowMoments] = []
 
     /// `isFirstRank`: this is rank 0 (or one process), whose blocks follow no others.
@@ -70,19 +72,15 @@ public final class FixedBlockCovariance {
         self.dimension = dimension
         self.blockRows = blockRows
         current = CovarianceAccumulator(dimension: dimension, blockRows: blockRows)
-        running = isFirstRank ? .empty(dimension: dimension) : nil
+        addsAsItGoes = isFirstRank
+        added = .empty(dimension: dimension)
     }
 
     /// Ends the current block: the next rows belong to the next fixed block.
     public func startBlock() {
-        closeBlock()
-        current = CovarianceAccumulator(dimension: dimension, blockRows: blockRows)
-    }
-
-    private func closeBlock() {
         guard current.count > 0 else { return }
         let moments = current.moments()
-        if running != nil { running!.append(moments) } else { finished.append(moments) }
+        if addsAsItGoes { added.append(moments) } else { finished.append(moments) }
         current = CovarianceAccumulator(dimension: dimension, blockRows: blockRows)
     }
 
@@ -91,9 +89,9 @@ public final class FixedBlockCovariance {
 
     /// Mean, unbiased covariance and row count of the rows added on every rank, the blocks added in order.
     public func finish(over communicator: Communicator) -> (mean: [Double], covariance: [Double], count: Int) {
-        closeBlock()
+        startBlock()
         let d = dimension
-        var total = running ?? .empty(dimension: d)
+        var total = added
         if communicator.isLaunched {
             // Rank r adds its blocks to the sum of ranks 0..<r and passes the sum on.
             for root in 0..<communicator.size {

@@ -171,37 +171,50 @@ static int load_heap(walker *w, uint64_t address, local_heap *heap, const char *
     return 0;
 }
 
+// Reads the `length` bytes of a node at `address` that starts with `signature` and the byte
+// `kind` (its version or type); NULL after refusing (`what`: the node in messages, `expected`:
+// its signature in words). The caller frees the node.
+static unsigned char *read_node(walker *w, uint64_t address, uint64_t length, const char *signature, unsigned char kind,
+                                const char *what, const char *expected, const char *path) {
+    unsigned char *node = malloc(length);
+    if (!node) { refuse(w, "out of memory"); return NULL; }
+    if (read_at(w, address, node, length) != 0) {
+        refuse(w, "group '%s': a %s at address %llu beyond the end of the file (%llu bytes)", path, what,
+               (unsigned long long)address, (unsigned long long)w->size);
+    } else if (memcmp(node, signature, 4) != 0 || node[4] != kind) {
+        refuse(w, "group '%s': no %s at address %llu", path, expected, (unsigned long long)address);
+    } else {
+        return node;
+    }
+    free(node);
+    return NULL;
+}
+
 // A symbol node: its entries name children by heap offset and object header address.
 static int check_symbol_node(walker *w, uint64_t address, const local_heap *heap, const char *path) {
     unsigned entry = w->ss + w->sa + 4 + 4 + 16;
     uint64_t length = 8 + (uint64_t)2 * w->leaf_k * entry;
-    unsigned char *node = malloc(length);
-    if (!node) return refuse(w, "out of memory");
+    unsigned char *node = read_node(w, address, length, "SNOD", 1, "symbol table node",
+                                    "symbol table node (signature SNOD, version 1)", path);
+    if (!node) return 1;
     int result = 0;
-    if (read_at(w, address, node, length) != 0) {
-        result = refuse(w, "group '%s': a symbol table node at address %llu beyond the end of the file (%llu bytes)", path,
-                        (unsigned long long)address, (unsigned long long)w->size);
-    } else if (memcmp(node, "SNOD", 4) != 0 || node[4] != 1) {
-        result = refuse(w, "group '%s': no symbol table node (signature SNOD, version 1) at address %llu", path, (unsigned long long)address);
-    } else {
-        unsigned symbols = (unsigned)decode(node + 6, 2);
-        if (symbols > 2 * w->leaf_k)
-            result = refuse(w, "group '%s': a symbol table node at address %llu declaring %u entries (it holds at most %u)", path,
-                            (unsigned long long)address, symbols, 2 * w->leaf_k);
-        for (unsigned i = 0; i < symbols && result == 0; i++) {
-            const unsigned char *e = node + 8 + (size_t)i * entry;
-            uint64_t offset = decode(e, w->ss), object = decode(e + w->ss, w->sa);
-            const unsigned char *end = offset < heap->dat_size ? memchr(heap->names + offset, 0, heap->dat_size - offset) : NULL;
-            if (!end) {
-                result = refuse(w, "group '%s': entry %u of the symbol table node at address %llu names offset %llu, outside its local heap of %llu bytes",
-                                path, i, (unsigned long long)address, (unsigned long long)offset, (unsigned long long)heap->dat_size);
-                break;
-            }
-            char child[4096];
-            snprintf(child, sizeof child, "%s%s%.*s", path, strcmp(path, "/") ? "/" : "", (int)(end - (heap->names + offset)),
-                     (const char *)heap->names + offset);
-            result = check_object(w, object, child);
+    unsigned symbols = (unsigned)decode(node + 6, 2);
+    if (symbols > 2 * w->leaf_k)
+        result = refuse(w, "group '%s': a symbol table node at address %llu declaring %u entries (it holds at most %u)", path,
+                        (unsigned long long)address, symbols, 2 * w->leaf_k);
+    for (unsigned i = 0; i < symbols && result == 0; i++) {
+        const unsigned char *e = node + 8 + (size_t)i * entry;
+        uint64_t offset = decode(e, w->ss), object = decode(e + w->ss, w->sa);
+        const unsigned char *end = offset < heap->dat_size ? memchr(heap->names + offset, 0, heap->dat_size - offset) : NULL;
+        if (!end) {
+            result = refuse(w, "group '%s': entry %u of the symbol table node at address %llu names offset %llu, outside its local heap of %llu bytes",
+                            path, i, (unsigned long long)address, (unsigned long long)offset, (unsigned long long)heap->dat_size);
+            break;
         }
+        char child[4096];
+        snprintf(child, sizeof child, "%s%s%.*s", path, strcmp(path, "/") ? "/" : "", (int)(end - (heap->names + offset)),
+                 (const char *)heap->names + offset);
+        result = check_object(w, object, child);
     }
     free(node);
     return result;
@@ -213,32 +226,25 @@ static int check_btree(walker *w, uint64_t address, int level, const local_heap 
         return refuse(w, "group '%s': more than %d B-tree nodes and objects", path, MAX_VISITS);
     uint64_t children = 2 * (uint64_t)w->internal_k;
     uint64_t length = 8 + 2 * (uint64_t)w->sa + children * w->sa + (children + 1) * w->ss;
-    unsigned char *node = malloc(length);
-    if (!node) return refuse(w, "out of memory");
+    unsigned char *node = read_node(w, address, length, "TREE", 0, "B-tree node", "group B-tree node (signature TREE, type 0)", path);
+    if (!node) return 1;
     int result = 0;
-    if (read_at(w, address, node, length) != 0) {
-        result = refuse(w, "group '%s': a B-tree node at address %llu beyond the end of the file (%llu bytes)", path,
-                        (unsigned long long)address, (unsigned long long)w->size);
-    } else if (memcmp(node, "TREE", 4) != 0 || node[4] != 0) {
-        result = refuse(w, "group '%s': no group B-tree node (signature TREE, type 0) at address %llu", path, (unsigned long long)address);
-    } else {
-        int found = node[5];
-        unsigned used = (unsigned)decode(node + 6, 2);
-        if (level >= 0 && found != level) {
-            result = refuse(w, "group '%s': a B-tree node at address %llu of level %d where its parent expects level %d (a node naming itself or an ancestor)",
-                            path, (unsigned long long)address, found, level);
-        } else if (found > MAX_BTREE_LEVEL) {
-            result = refuse(w, "group '%s': a B-tree node at address %llu of level %d (at most %d)", path, (unsigned long long)address,
-                            found, MAX_BTREE_LEVEL);
-        } else if (used > children) {
-            result = refuse(w, "group '%s': a B-tree node at address %llu declaring %u children (it holds at most %llu)", path,
-                            (unsigned long long)address, used, (unsigned long long)children);
-        }
-        const unsigned char *p = node + 8 + 2 * w->sa + w->ss;   // child 0 follows key 0
-        for (unsigned i = 0; i < used && result == 0; i++, p += w->sa + w->ss) {
-            uint64_t child = decode(p, w->sa);
-            result = found > 0 ? check_btree(w, child, found - 1, heap, path) : check_symbol_node(w, child, heap, path);
-        }
+    int found = node[5];
+    unsigned used = (unsigned)decode(node + 6, 2);
+    if (level >= 0 && found != level) {
+        result = refuse(w, "group '%s': a B-tree node at address %llu of level %d where its parent expects level %d (a node naming itself or an ancestor)",
+                        path, (unsigned long long)address, found, level);
+    } else if (found > MAX_BTREE_LEVEL) {
+        result = refuse(w, "group '%s': a B-tree node at address %llu of level %d (at most %d)", path, (unsigned long long)address,
+                        found, MAX_BTREE_LEVEL);
+    } else if (used > children) {
+        result = refuse(w, "group '%s': a B-tree node at address %llu declaring %u children (it holds at most %llu)", path,
+                        (unsigned long long)address, used, (unsigned long long)children);
+    }
+    const unsigned char *p = node + 8 + 2 * w->sa + w->ss;   // child 0 follows key 0
+    for (unsigned i = 0; i < used && result == 0; i++, p += w->sa + w->ss) {
+        uint64_t child = decode(p, w->sa);
+        result = found > 0 ? check_btree(w, child, found - 1, heap, path) : check_symbol_node(w, child, heap, path);
     }
     free(node);
     return result;

@@ -72,10 +72,13 @@ extension TFRecordOptions {
     public func frameInput(frames: String?, communicator: Communicator = .serial) throws -> FrameInput {
         if let frames {
             // Whole statistics blocks per rank (balanced by frames), the blocks one process keeps too.
-            let blocks = FeatureExtraction.statisticsBlocks(frameOffsets: try FramesFile.frameOffsets(frames), ranks: communicator.size)
-            let mine = communicator.share(of: blocks.count)
-            let rows = communicator.isLaunched ? blocks[mine.lowerBound].lowerBound..<blocks[mine.upperBound - 1].upperBound : nil
-            return .frames(try FramesFile(path: frames, rows: rows, statisticsBlocks: blocks), inputs: [frames])
+            let source = try FramesFile(path: frames) { offsets in
+                let blocks = FeatureExtraction.statisticsBlocks(frameOffsets: offsets, ranks: communicator.size)
+                guard communicator.isLaunched else { return (nil, blocks) }
+                let mine = communicator.share(of: blocks.count)
+                return (blocks[mine.lowerBound].lowerBound..<blocks[mine.upperBound - 1].upperBound, blocks)
+            }
+            return .frames(source, inputs: [frames])
         }
         var records = try input()
         guard records.level == .frame else { return .videoLevel(records) }
