@@ -38,7 +38,8 @@ public struct LayerSlot: Equatable, Sendable {
 ///
 /// A batch runs in gradient blocks of `blockRows` rows (the last may be shorter): every product
 /// is one GEMM per block, and the parameter gradient is each block's own gradient (float32)
-/// summed over the blocks in float64 and rounded once. So a row's numbers and a block's
+/// summed over the blocks in float64 and rounded once. Up to `heldBlocks` block gradients are
+/// kept and added in one pass (one read of each, no float64 round trip per block). So a row's numbers and a block's
 /// gradient never depend on which other blocks share the call, and the float64 sums are exact
 /// in all but rare cases (float32 values spanning more than 2^29 in magnitude): a batch split
 /// over processes along block bounds gives the one-process gradient, as a rule bit for bit.
@@ -64,8 +65,12 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     private var dProduct = Buffer<S>(count: 0, repeating: 0)
     private var dTower = Buffer<S>(count: 0, repeating: 0)
     private var dHidden = Buffer<S>(count: 0, repeating: 0)
-    /// The float64 sums of the blocks' gradients (sized on first use: one block needs none).
+    /// The float32 gradients of up to `heldBlocks` blocks, added into the sums together (sized on first use: one block needs none).
+    private var blockGradients = Buffer<S>(count: 0, repeating: 0)
+    /// The float64 sums of the blocks' gradients while more than `heldBlocks` blocks are added (sized on first use).
     private var gradientSums = Buffer<Double>(count: 0, repeating: 0)
+    /// Block gradients held before they are added: 4 covers the default blocks of a batch in one pass.
+    static var heldBlocks: Int { 4 }
 
     public init(shape: TwoTowerShape, seed: UInt64) {
         self.shape = shape
@@ -148,18 +153,11 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     /// Backward pass for the batch of the last `forward`: `outputGradient` is dLoss/dEmbedding [rows, dim].
     /// Overwrites `gradients` with the float64 sum of the blocks' gradients, rounded once.
     public func backward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>) {
-        guard rows > blockRows else {
-            // One block: its own gradient is the sum.
-            backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: nil)
-            return
-        }
-        if gradientSums.count != parameterCount { gradientSums = Buffer(count: parameterCount, repeating: 0) }
-        backward(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: gradientSums.pointer)
-        roundGradients(from: gradientSums.pointer)
+        backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: nil)
     }
 
     /// Backward pass that writes the float64 sum of the blocks' gradients into `sums` [parameterCount] (for
-    /// sums still to be added across processes; zeros for no rows); `gradients` is left holding the last block's.
+    /// sums still to be added across processes; zeros for no rows); `gradients` is left as it was.
     public func backward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>,
                          sums: UnsafeMutablePointer<Double>) {
         if rows == 0 { sums.update(repeating: 0, count: parameterCount) }
@@ -174,6 +172,8 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         }
     }
 
+    /// The blocks' gradients added in float64 in block order: into `sums`, or (nil) rounded into `gradients`,
+    /// where a single block writes its own gradient directly.
     private func backwardBlocks(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>,
                                 sums: UnsafeMutablePointer<Double>?) {
         let dim = shape.dim
@@ -186,43 +186,53 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
                 Kernels.tangent(dim, gr, zr, Kernels.dot(dim, zr, gr), 1 / norms[r], dp + r * dim)
             }
         }
+        let blockCount = rows == 0 ? 0 : (rows - 1) / blockRows + 1   // blockRows may be Int.max
+        let direct = sums == nil && blockCount == 1
+        let held = min(blockCount, Self.heldBlocks), size = parameterCount
+        if !direct && blockGradients.count < held * size { blockGradients = Buffer(count: held * size, repeating: 0) }
+        if sums == nil && blockCount > held && gradientSums.count != size { gradientSums = Buffer(count: size, repeating: 0) }
+        let running = sums ?? gradientSums.pointer
+        var holding = 0, continuing = false
         let dt = dTower.pointer
-        for start in blocks(rows) {
+        for (index, start) in blocks(rows).enumerated() {
             let count = min(blockRows, rows - start), at = start * dim
+            let target = direct ? gradients.pointer : blockGradients.pointer + holding * size
             if shape.hasAudio, let audio {
                 // p = v ⊙ a: dv = dp ⊙ a, da = dp ⊙ v.
                 Kernels.multiply(count * dim, dp + at, visualOut.pointer + at, dt + at)
                 towerBackward(fc1: layers[2], fc2: layers[3], input: audio + start * shape.audioInput, hidden: audioHidden.pointer + start * shape.audioHidden,
-                              rows: count, outputGradient: dt + at)
+                              rows: count, outputGradient: dt + at, into: target)
                 Kernels.multiply(count * dim, dp + at, audioOut.pointer + at, dt + at)
                 towerBackward(fc1: layers[0], fc2: layers[1], input: visual + start * shape.visualInput,
-                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dt + at)
+                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dt + at, into: target)
             } else {
                 towerBackward(fc1: layers[0], fc2: layers[1], input: visual + start * shape.visualInput,
-                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dp + at)
+                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dp + at, into: target)
             }
-            if let sums {
-                // The first block sets the sums (no zeroing pass), the others add to them.
-                let g = UnsafePointer(gradients.pointer), first = start == 0
-                Kernels.forEachChunk(parameterCount, threads: threads, minimum: 1 << 16, alignment: 8) { part in
-                    if first {
-                        Kernels.widen(part.count, g + part.lowerBound, into: sums + part.lowerBound)
-                    } else {
-                        Kernels.accumulate(part.count, g + part.lowerBound, into: sums + part.lowerBound)
-                    }
-                }
+            holding += 1
+            let last = index == blockCount - 1
+            guard !direct, holding == held || last else { continue }
+            // The held blocks added in order after the running sums: rounded into `gradients` after the last block of a one-process call.
+            let kept = UnsafePointer(blockGradients.pointer), adding = holding, after = continuing
+            let rounded = last && sums == nil ? gradients.pointer : nil
+            Kernels.forEachChunk(size, threads: threads, minimum: 1 << 16, alignment: 8) { part in
+                Kernels.addInOrder(part.count, kept + part.lowerBound, stride: size, count: adding, continuing: after,
+                                   sums: running + part.lowerBound, rounded: rounded.map { $0 + part.lowerBound })
             }
+            holding = 0
+            continuing = true
         }
     }
 
+    /// The tower's parameter gradients into `gradients` (a parameter-vector layout).
     private func towerBackward(fc1: LayerSlot, fc2: LayerSlot, input: UnsafePointer<S>, hidden: UnsafeMutablePointer<S>, rows: Int,
-                               outputGradient: UnsafePointer<S>) {
+                               outputGradient: UnsafePointer<S>, into gradients: UnsafeMutablePointer<S>) {
         let dh = dHidden.pointer
-        linearBackward(fc2, input: hidden, rows: rows, outputGradient: outputGradient, inputGradient: dh)
+        linearBackward(fc2, input: hidden, rows: rows, outputGradient: outputGradient, inputGradient: dh, into: gradients)
         Kernels.forEachChunk(rows * fc1.outputs, threads: threads, minimum: 1 << 16, alignment: 8) { part in
             Kernels.reluMask(part.count, dh + part.lowerBound, hidden + part.lowerBound)
         }
-        linearBackward(fc1, input: input, rows: rows, outputGradient: dh, inputGradient: nil)
+        linearBackward(fc1, input: input, rows: rows, outputGradient: dh, inputGradient: nil, into: gradients)
     }
 
     /// The gradient blocks of `rows` rows.
@@ -241,10 +251,10 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         }
     }
 
-    /// dW = dYᵀ X, db = Σ rows dY, dX = dY W (when asked): two GEMMs.
+    /// dW = dYᵀ X, db = Σ rows dY (into `gradients`, a parameter-vector layout), dX = dY W (when asked): two GEMMs.
     private func linearBackward(_ layer: LayerSlot, input: UnsafePointer<S>, rows: Int, outputGradient: UnsafePointer<S>,
-                                inputGradient: UnsafeMutablePointer<S>?) {
-        let gw = gradients.pointer + layer.weight, gb = gradients.pointer + layer.bias
+                                inputGradient: UnsafeMutablePointer<S>?, into gradients: UnsafeMutablePointer<S>) {
+        let gw = gradients + layer.weight, gb = gradients + layer.bias
         BLAS.gemm(transposeA: true, transposeB: false, m: layer.outputs, n: layer.inputs, k: rows, alpha: 1, a: outputGradient,
                lda: layer.outputs, b: input, ldb: layer.inputs, beta: 0, c: gw, ldc: layer.inputs)
         Kernels.columnSums(rows: rows, columns: layer.outputs, outputGradient, gb, threads: rows * layer.outputs >= 1 << 16 ? threads : 1)

@@ -168,28 +168,23 @@ enum Kernels {
         }
     }
 
-    /// sums[i] = x[i] in float64 (exact).
-    @inline(__always) static func widen<S: NetworkScalar>(_ n: Int, _ x: UnsafePointer<S>, into sums: UnsafeMutablePointer<Double>) {
+    /// The float64 sum, in block order, of `count` vectors `x + j·stride` (j = 0..<count), added after `sums`'s own
+    /// values when `continuing`: stored to `sums`, or to `rounded` rounded to the nearest S when it is given. The
+    /// widening is exact, so only the float64 additions round, in the same order however the blocks are grouped.
+    @inline(__always) static func addInOrder<S: NetworkScalar>(_ n: Int, _ x: UnsafePointer<S>, stride: Int, count: Int, continuing: Bool,
+                                                               sums: UnsafeMutablePointer<Double>, rounded: UnsafeMutablePointer<S>?) {
+        let first = continuing ? 0 : 1
         var i = 0
         while i + 8 <= n {
-            store(S.widen(load(x, i)), sums, i)
+            var acc = continuing ? load(UnsafePointer(sums), i) : S.widen(load(x, i))
+            for j in first..<count { acc += S.widen(load(x + j * stride, i)) }
+            if let rounded { store(S.narrow(acc), rounded, i) } else { store(acc, sums, i) }
             i += 8
         }
         while i < n {
-            sums[i] = Double(x[i])
-            i += 1
-        }
-    }
-
-    /// sums[i] += x[i] in float64 (the widening is exact, so only the float64 additions round).
-    @inline(__always) static func accumulate<S: NetworkScalar>(_ n: Int, _ x: UnsafePointer<S>, into sums: UnsafeMutablePointer<Double>) {
-        var i = 0
-        while i + 8 <= n {
-            store(load(UnsafePointer(sums), i) + S.widen(load(x, i)), sums, i)
-            i += 8
-        }
-        while i < n {
-            sums[i] += Double(x[i])
+            var acc = continuing ? sums[i] : Double(x[i])
+            for j in first..<count { acc += Double(x[j * stride + i]) }
+            if let rounded { rounded[i] = S(acc) } else { sums[i] = acc }
             i += 1
         }
     }

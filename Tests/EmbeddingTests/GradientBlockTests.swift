@@ -42,27 +42,40 @@ final class GradientBlockTests: XCTestCase {
     }
 
     /// The blocked gradient is each block's own float32 gradient (the block run alone, in one GEMM),
-    /// added up in float64 by a plain loop and rounded once: bit for bit.
+    /// added up in float64 by a plain loop and rounded once: bit for bit. Blocks of 12 rows give 4 blocks
+    /// (added in one pass); blocks of 5 give 9, more than the network holds, so they are added in groups.
     func testBlockedGradientIsTheFloat64SumOfTheBlocksRunAlone() {
-        let batch = batch()
-        let blocked = network(blockRows: blockRows)
-        let z = Array(UnsafeBufferPointer(start: blocked.forward(visual: batch.visual, audio: batch.audio, rows: rows), count: rows * shape.dim))
-        blocked.backward(visual: batch.visual, audio: batch.audio, rows: rows, outputGradient: batch.upstream)
+        for blockRows in [12, 5] {
+            XCTAssertEqual((rows + blockRows - 1) / blockRows > 4, blockRows == 5, "the cases straddle the 4 held blocks")
+            let batch = batch()
+            let blocked = network(blockRows: blockRows)
+            let z = Array(UnsafeBufferPointer(start: blocked.forward(visual: batch.visual, audio: batch.audio, rows: rows), count: rows * shape.dim))
+            blocked.backward(visual: batch.visual, audio: batch.audio, rows: rows, outputGradient: batch.upstream)
 
-        var sums = [Double](repeating: 0, count: blocked.parameterCount)
-        var expectedZ: [Float] = []
-        for start in stride(from: 0, to: rows, by: blockRows) {
-            let end = min(rows, start + blockRows), alone = network()
-            let visual = Array(batch.visual[(start * shape.visualInput)..<(end * shape.visualInput)])
-            let audio = Array(batch.audio[(start * shape.audioInput)..<(end * shape.audioInput)])
-            let upstream = Array(batch.upstream[(start * shape.dim)..<(end * shape.dim)])
-            expectedZ += UnsafeBufferPointer(start: alone.forward(visual: visual, audio: audio, rows: end - start), count: (end - start) * shape.dim)
-            alone.backward(visual: visual, audio: audio, rows: end - start, outputGradient: upstream)
-            for i in 0..<alone.parameterCount { sums[i] += Double(alone.gradients[i]) }
+            var sums = [Double](repeating: 0, count: blocked.parameterCount)
+            var expectedZ: [Float] = []
+            for start in stride(from: 0, to: rows, by: blockRows) {
+                let end = min(rows, start + blockRows), alone = network()
+                let visual = Array(batch.visual[(start * shape.visualInput)..<(end * shape.visualInput)])
+                let audio = Array(batch.audio[(start * shape.audioInput)..<(end * shape.audioInput)])
+                let upstream = Array(batch.upstream[(start * shape.dim)..<(end * shape.dim)])
+                expectedZ += UnsafeBufferPointer(start: alone.forward(visual: visual, audio: audio, rows: end - start), count: (end - start) * shape.dim)
+                alone.backward(visual: visual, audio: audio, rows: end - start, outputGradient: upstream)
+                for i in 0..<alone.parameterCount { sums[i] += Double(alone.gradients[i]) }
+            }
+            XCTAssertEqual(z, expectedZ, "blocks of \(blockRows): a row's embedding is the one of its block run alone")
+            XCTAssertEqual(blocked.gradients.array, sums.map { Float($0) }, "blocks of \(blockRows)")
+            XCTAssertGreaterThan(sums.map(abs).max() ?? 0, 1e-3, "not a trivially zero gradient")
+
+            // The float64 sums themselves (the form added over ranks), before rounding.
+            let again = network(blockRows: blockRows)
+            var unrounded = [Double](repeating: .nan, count: again.parameterCount)
+            again.forward(visual: batch.visual, audio: batch.audio, rows: rows)
+            unrounded.withUnsafeMutableBufferPointer {
+                again.backward(visual: batch.visual, audio: batch.audio, rows: rows, outputGradient: batch.upstream, sums: $0.baseAddress!)
+            }
+            XCTAssertEqual(unrounded, sums, "blocks of \(blockRows): float64 sums")
         }
-        XCTAssertEqual(z, expectedZ, "a row's embedding is the one of its block run alone")
-        XCTAssertEqual(blocked.gradients.array, sums.map { Float($0) })
-        XCTAssertGreaterThan(sums.map(abs).max() ?? 0, 1e-3, "not a trivially zero gradient")
     }
 
     /// Against the gradient computed in float64 (the Double network in one GEMM, itself checked against
