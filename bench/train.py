@@ -112,15 +112,21 @@ def main():
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--classes", type=int, default=50000)
     parser.add_argument("--sampled", type=int, default=2048)
+    parser.add_argument("--jobs", default="triplet,sampled-dense,sampled-sparse",
+                        help="comma-separated: triplet, sampled-dense, sampled-sparse")
     args = parser.parse_args()
+    jobs = args.jobs.split(",")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {args.threads} threads")
-    rate = bench_triplet(args.steps)
-    print(f"torch triplet: {rate:.2f} steps/s, {rate * 768:.0f} examples/s")
-    print(f"RESULT triplet {rate:.4f}")
+    if "triplet" in jobs:
+        rate = bench_triplet(args.steps)
+        print(f"torch triplet: {rate:.2f} steps/s, {rate * 768:.0f} examples/s")
+        print(f"RESULT triplet {rate:.4f}")
     for sparse in (False, True):
         name = "sampled-sparse" if sparse else "sampled-dense"
+        if name not in jobs:
+            continue
         rate = bench_sampled(args.steps, args.classes, args.sampled, sparse)
         print(f"torch {name}: {rate:.2f} steps/s, {rate * 1024:.0f} examples/s")
         print(f"RESULT {name} {rate:.4f}")

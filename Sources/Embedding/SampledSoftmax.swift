@@ -178,9 +178,8 @@ public final class SoftmaxHead<S: NetworkScalar> {
                 let row = l + r * k, zr = z + r * dim, ts = trueSlot[r]
                 let w = g + ts * dim
                 let t: S = gb[ts] + Kernels.dot(dim, zr, w)
-                Kernels.add(k, row, gb)
-                var top = t
-                for j in 0..<k where row[j] > top { top = row[j] }   // includes the accidental hit: any upper bound stabilises
+                // The largest logit, the accidental hit's included: any upper bound stabilises.
+                let top = Kernels.addReturningMaximum(k, row, gb, floor: t)
                 // exp(logit − top) on SIMD lanes; the accidental hit's term is then removed.
                 let sumCandidates = Kernels.expShifted(k, row, top: top)
                 let trueTerm = S.exp(t - top)

@@ -66,6 +66,8 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     private var dTower = Buffer<S>(count: 0, repeating: 0)
     private var dHidden = Buffer<S>(count: 0, repeating: 0)
     /// The float32 gradients of up to `heldBlocks` blocks, added into the sums together (sized on first use: one block needs none).
+    /// Zero between backward passes: the weight-gradient GEMMs add into them (β = 1, exactly their product on zeros),
+    /// which spares OpenBLAS a pass zeroing them; the sums pass clears them as it reads them.
     private var blockGradients = Buffer<S>(count: 0, repeating: 0)
     /// The float64 sums of the blocks' gradients while more than `heldBlocks` blocks are added (sized on first use).
     private var gradientSums = Buffer<Double>(count: 0, repeating: 0)
@@ -201,22 +203,22 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
                 // p = v ⊙ a: dv = dp ⊙ a, da = dp ⊙ v.
                 Kernels.multiply(count * dim, dp + at, visualOut.pointer + at, dt + at)
                 towerBackward(fc1: layers[2], fc2: layers[3], input: audio + start * shape.audioInput, hidden: audioHidden.pointer + start * shape.audioHidden,
-                              rows: count, outputGradient: dt + at, into: target)
+                              rows: count, outputGradient: dt + at, into: target, zeroed: !direct)
                 Kernels.multiply(count * dim, dp + at, audioOut.pointer + at, dt + at)
                 towerBackward(fc1: layers[0], fc2: layers[1], input: visual + start * shape.visualInput,
-                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dt + at, into: target)
+                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dt + at, into: target, zeroed: !direct)
             } else {
                 towerBackward(fc1: layers[0], fc2: layers[1], input: visual + start * shape.visualInput,
-                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dp + at, into: target)
+                              hidden: visualHidden.pointer + start * shape.visualHidden, rows: count, outputGradient: dp + at, into: target, zeroed: !direct)
             }
             holding += 1
             let last = index == blockCount - 1
             guard !direct, holding == held || last else { continue }
             // The held blocks added in order after the running sums: rounded into `gradients` after the last block of a one-process call.
-            let kept = UnsafePointer(blockGradients.pointer), adding = holding, after = continuing
+            let kept = blockGradients.pointer, adding = holding, after = continuing
             let rounded = last && sums == nil ? gradients.pointer : nil
             Kernels.forEachChunk(size, threads: threads, minimum: 1 << 16, alignment: 8) { part in
-                Kernels.addInOrder(part.count, kept + part.lowerBound, stride: size, count: adding, continuing: after,
+                Kernels.addInOrderClearing(part.count, kept + part.lowerBound, stride: size, count: adding, continuing: after,
                                    sums: running + part.lowerBound, rounded: rounded.map { $0 + part.lowerBound })
             }
             holding = 0
@@ -224,15 +226,15 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         }
     }
 
-    /// The tower's parameter gradients into `gradients` (a parameter-vector layout).
+    /// The tower's parameter gradients into `gradients` (a parameter-vector layout; `zeroed`: its weights are all zero).
     private func towerBackward(fc1: LayerSlot, fc2: LayerSlot, input: UnsafePointer<S>, hidden: UnsafeMutablePointer<S>, rows: Int,
-                               outputGradient: UnsafePointer<S>, into gradients: UnsafeMutablePointer<S>) {
+                               outputGradient: UnsafePointer<S>, into gradients: UnsafeMutablePointer<S>, zeroed: Bool) {
         let dh = dHidden.pointer
-        linearBackward(fc2, input: hidden, rows: rows, outputGradient: outputGradient, inputGradient: dh, into: gradients)
+        linearBackward(fc2, input: hidden, rows: rows, outputGradient: outputGradient, inputGradient: dh, into: gradients, zeroed: zeroed)
         Kernels.forEachChunk(rows * fc1.outputs, threads: threads, minimum: 1 << 16, alignment: 8) { part in
             Kernels.reluMask(part.count, dh + part.lowerBound, hidden + part.lowerBound)
         }
-        linearBackward(fc1, input: input, rows: rows, outputGradient: dh, inputGradient: nil, into: gradients)
+        linearBackward(fc1, input: input, rows: rows, outputGradient: dh, inputGradient: nil, into: gradients, zeroed: zeroed)
     }
 
     /// The gradient blocks of `rows` rows.
@@ -251,12 +253,13 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         }
     }
 
-    /// dW = dYᵀ X, db = Σ rows dY (into `gradients`, a parameter-vector layout), dX = dY W (when asked): two GEMMs.
+    /// dW = dYᵀ X, db = Σ rows dY (into `gradients`, a parameter-vector layout; when `zeroed`, dW is added to its
+    /// zeros, the same numbers without OpenBLAS's zeroing pass), dX = dY W (when asked): two GEMMs.
     private func linearBackward(_ layer: LayerSlot, input: UnsafePointer<S>, rows: Int, outputGradient: UnsafePointer<S>,
-                                inputGradient: UnsafeMutablePointer<S>?, into gradients: UnsafeMutablePointer<S>) {
+                                inputGradient: UnsafeMutablePointer<S>?, into gradients: UnsafeMutablePointer<S>, zeroed: Bool) {
         let gw = gradients + layer.weight, gb = gradients + layer.bias
         BLAS.gemm(transposeA: true, transposeB: false, m: layer.outputs, n: layer.inputs, k: rows, alpha: 1, a: outputGradient,
-               lda: layer.outputs, b: input, ldb: layer.inputs, beta: 0, c: gw, ldc: layer.inputs)
+               lda: layer.outputs, b: input, ldb: layer.inputs, beta: zeroed ? 1 : 0, c: gw, ldc: layer.inputs)
         Kernels.columnSums(rows: rows, columns: layer.outputs, outputGradient, gb, threads: rows * layer.outputs >= 1 << 16 ? threads : 1)
         if let inputGradient {
             BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: layer.inputs, k: layer.outputs, alpha: 1, a: outputGradient,

@@ -121,6 +121,26 @@ enum Kernels {
         }
     }
 
+    /// x += y; returns the largest x[i] afterwards, or `floor` when none is larger (NaNs are passed over,
+    /// as a `>` comparison does).
+    @inline(__always) static func addReturningMaximum<S: NetworkScalar>(_ n: Int, _ x: UnsafeMutablePointer<S>, _ y: UnsafePointer<S>,
+                                                                        floor: S) -> S {
+        var top = SIMD8<S>(repeating: floor), i = 0
+        while i + 8 <= n {
+            let v = load(UnsafePointer(x), i) + load(y, i)
+            store(v, x, i)
+            top.replace(with: v, where: v .> top)
+            i += 8
+        }
+        var result = top.max()
+        while i < n {
+            x[i] += y[i]
+            if x[i] > result { result = x[i] }
+            i += 1
+        }
+        return result
+    }
+
     /// x[i] = exp(x[i] − top) for x[i] ≤ top; returns Σ x[i] afterwards.
     @inline(__always) static func expShifted<S: NetworkScalar>(_ n: Int, _ x: UnsafeMutablePointer<S>, top: S) -> S {
         var acc = SIMD8<S>(repeating: 0), i = 0
@@ -171,20 +191,23 @@ enum Kernels {
     /// The float64 sum, in block order, of `count` vectors `x + j·stride` (j = 0..<count), added after `sums`'s own
     /// values when `continuing`: stored to `sums`, or to `rounded` rounded to the nearest S when it is given. The
     /// widening is exact, so only the float64 additions round, in the same order however the blocks are grouped.
-    @inline(__always) static func addInOrder<S: NetworkScalar>(_ n: Int, _ x: UnsafePointer<S>, stride: Int, count: Int, continuing: Bool,
-                                                               sums: UnsafeMutablePointer<Double>, rounded: UnsafeMutablePointer<S>?) {
-        let first = continuing ? 0 : 1
+    /// The vectors are left zero (while their cache lines are at hand), ready for GEMMs that add into them.
+    @inline(__always) static func addInOrderClearing<S: NetworkScalar>(_ n: Int, _ x: UnsafeMutablePointer<S>, stride: Int, count: Int, continuing: Bool,
+                                                                       sums: UnsafeMutablePointer<Double>, rounded: UnsafeMutablePointer<S>?) {
+        let first = continuing ? 0 : 1, zero = SIMD8<S>(repeating: 0)
         var i = 0
         while i + 8 <= n {
-            var acc = continuing ? load(UnsafePointer(sums), i) : S.widen(load(x, i))
-            for j in first..<count { acc += S.widen(load(x + j * stride, i)) }
+            var acc = continuing ? load(UnsafePointer(sums), i) : S.widen(load(UnsafePointer(x), i))
+            for j in first..<count { acc += S.widen(load(UnsafePointer(x + j * stride), i)) }
             if let rounded { store(S.narrow(acc), rounded, i) } else { store(acc, sums, i) }
+            for j in 0..<count { store(zero, x + j * stride, i) }
             i += 8
         }
         while i < n {
             var acc = continuing ? sums[i] : Double(x[i])
             for j in first..<count { acc += Double(x[j * stride + i]) }
             if let rounded { rounded[i] = S(acc) } else { sums[i] = acc }
+            for j in 0..<count { x[j * stride + i] = 0 }
             i += 1
         }
     }

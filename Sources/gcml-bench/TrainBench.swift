@@ -6,13 +6,17 @@ import Support
 /// Training throughput: triplet steps (256 triplets = 768 examples, semi-hard mining) and
 /// sampled-softmax steps (1024 examples, 50 000 classes, 2048 sampled), default model sizes,
 /// compared with the same model in PyTorch (bench/train.py) when torch is importable.
+///
+/// The comparison runs in rounds (`--rounds`, default 3), each timing ours and then PyTorch's steps, and
+/// reports every round's ratio and their median: on a shared machine either side's rate drifts by ±10 %
+/// from one minute to the next, so a ratio is only fair between runs made side by side.
 enum TrainBench {
     static func run(_ arguments: [String]) throws {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
         let threads = value("--threads", 2), steps = value("--steps", 200), videos = value("--videos", 20_000)
-        let classes = value("--classes", 50_000), sampled = value("--sampled", 2048)
+        let classes = value("--classes", 50_000), sampled = value("--sampled", 2048), rounds = max(1, value("--rounds", 3))
         let blocks = value("--gradient-blocks", TrainingOptions.defaultGradientBlocks)
-        print("train-embed bench: \(threads) threads, \(steps) timed steps, \(videos) videos (1500 visual + 128 audio), \(blocks) gradient blocks per batch")
+        print("train-embed bench: \(threads) threads, \(steps) timed steps, \(videos) videos (1500 visual + 128 audio), \(blocks) gradient blocks per batch, \(rounds) rounds")
 
         var generator = SeededGenerator(seed: 1)
         let visual = (0..<(videos * 1500)).map { _ in Float(generator.normal()) }
@@ -24,39 +28,72 @@ enum TrainBench {
         let positive = anchor.map { ($0 + 1 + Int32(generator.below(50))) % Int32(videos) }
         let negative = (0..<count).map { _ in Int32(generator.below(videos)) }
         let triplets = TripletSet(anchor: anchor, positive: positive, negative: negative)
-        var options = TrainingOptions()
-        options.threads = threads
-        options.batch = 256
-        options.steps = steps + 3
-        options.logEvery = 1_000_000
-        options.gradientBlocks = blocks
-        let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
-        let tripletRate = only == "softmax" ? .nan : try measure("triplet (semi-hard)", features: features, task: .triplets(triplets, neighbours: triplets.pairNeighbours(videos: videos)), options: options, steps: steps,
-                                      examples: 768)
-
+        let tripletTask = TrainingTask.triplets(triplets, neighbours: triplets.pairNeighbours(videos: videos))
         let labels = ClassLabels(label: (0..<videos).map { _ in Int32(generator.below(classes)) }, cluster: (0..<classes).map(Int32.init))
-        options.batch = 1024
-        options.sampled = sampled
-        let softmaxRate = only == "triplet" ? .nan : try measure("sampled softmax (\(classes) classes, \(sampled) sampled)", features: features,
-                                      task: .classification(labels), options: options, steps: steps, examples: 1024)
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        print(String(format: "peak memory %.0f MB", Double(usage.ru_maxrss) / 1024))
+        var tripletOptions = TrainingOptions()
+        tripletOptions.threads = threads
+        tripletOptions.batch = 256
+        tripletOptions.steps = steps + 3
+        tripletOptions.logEvery = 1_000_000
+        tripletOptions.gradientBlocks = blocks
+        var softmaxOptions = tripletOptions
+        softmaxOptions.batch = 1024
+        softmaxOptions.sampled = sampled
+        let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+        let withTorch = !arguments.contains("--no-python") && BenchSupport.pythonHas("torch")
 
-        guard !arguments.contains("--no-python"), BenchSupport.pythonHas("torch") else {
-            print("PyTorch comparison skipped (python3 -c 'import torch' failed; pip install \"torch==2.13.0+cpu\")")
+        // Our job → PyTorch's jobs it is compared with; rates per round.
+        var ours: [String: [Double]] = [:], peers: [String: [Double]] = [:]
+        for round in 1...rounds {
+            if rounds > 1 { print("round \(round) of \(rounds)") }
+            if only != "softmax" {
+                ours["triplet", default: []].append(try measure("triplet (semi-hard)", features: features, task: tripletTask, options: tripletOptions,
+                                                                steps: steps, examples: 768))
+            }
+            if only != "triplet" {
+                ours["sampled", default: []].append(try measure("sampled softmax (\(classes) classes, \(sampled) sampled)", features: features,
+                                                                task: .classification(labels), options: softmaxOptions, steps: steps, examples: 1024))
+            }
+            if round == 1 {
+                var usage = rusage()
+                getrusage(RUSAGE_SELF.rawValue, &usage)
+                print(String(format: "peak memory %.0f MB", Double(usage.ru_maxrss) / 1024))
+            }
+            guard withTorch else { continue }
+            // The dense head is slow and only for reference: its rate is taken in the first round.
+            var jobs = only == "softmax" ? [] : ["triplet"]
+            if only != "triplet" { jobs += round == 1 ? ["sampled-dense", "sampled-sparse"] : ["sampled-sparse"] }
+            let peer = try BenchSupport.runPython([BenchSupport.script("train.py"), "--threads", "\(threads)", "--steps", "\(steps)", "--classes", "\(classes)",
+                                                   "--sampled", "\(sampled)", "--jobs", jobs.joined(separator: ",")])
+            guard peer.status == 0 else { throw GCMLError("python3 bench/train.py failed (status \(peer.status))") }
+            print(peer.output.trimmingCharacters(in: .whitespacesAndNewlines))
+            for line in peer.output.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                guard parts.count >= 3, parts[0] == "RESULT", let torchRate = Double(parts[2]) else { continue }
+                let job = String(parts[1])
+                peers[job, default: []].append(torchRate)
+                if let mine = (job == "triplet" ? ours["triplet"] : ours["sampled"])?.last {
+                    print(String(format: "ratio gcml / torch %@ (round %d): %.2f", job, round, mine / torchRate))
+                }
+            }
+        }
+        guard withTorch else {
+            print("PyTorch comparison skipped (python3 -c 'import torch' failed, or --no-python; pip install \"torch==2.13.0+cpu\")")
             return
         }
-        let peer = try BenchSupport.runPython([BenchSupport.script("train.py"), "--threads", "\(threads)", "--steps", "\(steps)", "--classes", "\(classes)", "--sampled", "\(sampled)"])
-        guard peer.status == 0 else { throw GCMLError("python3 bench/train.py failed (status \(peer.status))") }
-        let output = peer.output
-        print(output.trimmingCharacters(in: .whitespacesAndNewlines))
-        for line in output.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            guard parts.count >= 3, parts[0] == "RESULT", let torchRate = Double(parts[2]) else { continue }
-            let ours = parts[1] == "triplet" ? tripletRate : parts[1] == "sampled-dense" || parts[1] == "sampled-sparse" ? softmaxRate : nil
-            if let ours { print(String(format: "ratio gcml / torch %@: %.2f", String(parts[1]), ours / torchRate)) }
+        // Ratios of the rounds where both sides ran side by side, and their median.
+        for (job, mine) in [("triplet", ours["triplet"]), ("sampled-dense", ours["sampled"]), ("sampled-sparse", ours["sampled"])] {
+            guard let mine, let theirs = peers[job], !theirs.isEmpty else { continue }
+            let ratios = zip(mine, theirs).map { $0 / $1 }
+            print(String(format: "ratio gcml / torch %@: median %.2f over %d round%@ (%@; gcml median %.2f steps/s, torch %.2f)", job, median(ratios), ratios.count,
+                         ratios.count == 1 ? "" : "s", ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "), median(mine), median(theirs)))
         }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), n = sorted.count
+        guard n > 0 else { return .nan }
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     }
 
     /// Steps per second after 3 warm-up steps.
