@@ -12,6 +12,8 @@ public protocol NetworkScalar: BLASScalar, SIMDScalar, Sendable {
     static func relu(_ v: SIMD8<Self>) -> SIMD8<Self>
     /// g where a > 0, else 0, for a ≥ 0 (ReLU outputs).
     static func keep(_ g: SIMD8<Self>, wherePositive a: SIMD8<Self>) -> SIMD8<Self>
+    /// The larger of a and b lane-wise, for values that are not NaN (by bit operations: vectorises; a lane-wise select does not).
+    static func maximum(_ a: SIMD8<Self>, _ b: SIMD8<Self>) -> SIMD8<Self>
     /// exp(−d) lane-wise for d ≥ 0 (softmax terms after subtracting the maximum).
     static func expNegative(_ d: SIMD8<Self>) -> SIMD8<Self>
     /// The lanes in float64 (exact).
@@ -34,6 +36,11 @@ extension Float: NetworkScalar {
         let bits = unsafeBitCast(a, to: SIMD8<Int32>.self)
         let mask = (0 &- bits) &>> 31   // all ones when a > 0 (positive bits), 0 when a = +0
         return unsafeBitCast(unsafeBitCast(g, to: SIMD8<Int32>.self) & mask, to: SIMD8<Float>.self)
+    }
+    @inline(__always) public static func maximum(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        // b − a has its sign bit set exactly when a > b (the difference of two distinct floats is never zero): then take a.
+        let takeA = unsafeBitCast(b - a, to: SIMD8<Int32>.self) &>> 31
+        return unsafeBitCast((unsafeBitCast(a, to: SIMD8<Int32>.self) & takeA) | (unsafeBitCast(b, to: SIMD8<Int32>.self) & ~takeA), to: SIMD8<Float>.self)
     }
     /// Cephes' expf on 8 lanes (≈1 ulp): e^(−d) = 2^n · e^r, n = round(−d·log₂e), |r| ≤ ln2/2, degree-7
     /// polynomial for e^r. d > 87 is clamped to 87 (e^−87 ≈ 1.6e−38, nothing next to the maximum's 1).
@@ -74,6 +81,10 @@ extension Double: NetworkScalar {
         let bits = unsafeBitCast(a, to: SIMD8<Int64>.self)
         let mask = (0 &- bits) &>> 63
         return unsafeBitCast(unsafeBitCast(g, to: SIMD8<Int64>.self) & mask, to: SIMD8<Double>.self)
+    }
+    @inline(__always) public static func maximum(_ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
+        let takeA = unsafeBitCast(b - a, to: SIMD8<Int64>.self) &>> 63
+        return unsafeBitCast((unsafeBitCast(a, to: SIMD8<Int64>.self) & takeA) | (unsafeBitCast(b, to: SIMD8<Int64>.self) & ~takeA), to: SIMD8<Double>.self)
     }
     @inline(__always) public static func expNegative(_ d: SIMD8<Double>) -> SIMD8<Double> {
         var result = SIMD8<Double>()

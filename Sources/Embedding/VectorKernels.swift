@@ -121,15 +121,14 @@ enum Kernels {
         }
     }
 
-    /// x += y; returns the largest x[i] afterwards, or `floor` when none is larger (NaNs are passed over,
-    /// as a `>` comparison does).
+    /// x += y; returns the largest x[i] afterwards, or `floor` when none is larger (for values that are not NaN).
     @inline(__always) static func addReturningMaximum<S: NetworkScalar>(_ n: Int, _ x: UnsafeMutablePointer<S>, _ y: UnsafePointer<S>,
                                                                         floor: S) -> S {
         var top = SIMD8<S>(repeating: floor), i = 0
         while i + 8 <= n {
             let v = load(UnsafePointer(x), i) + load(y, i)
             store(v, x, i)
-            top.replace(with: v, where: v .> top)
+            top = S.maximum(v, top)
             i += 8
         }
         var result = top.max()
