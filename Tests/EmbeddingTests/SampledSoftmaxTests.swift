@@ -129,3 +129,24 @@ final class VectorExpTests: XCTestCase {
         XCTAssertTrue(far[0] >= 0 && far[0] < 2e-38)
     }
 }
+
+final class VectorMaximumTests: XCTestCase {
+    /// Lane-wise maximum by bit operations against Swift.max on hand cases (signs, equal values, zeros of
+    /// both signs, subnormals, infinities) and random pairs, in Float and Double.
+    func testLaneWiseMaximumEqualsSwiftMax() {
+        let special: [Float] = [0, -0.0, 1, -1, 1, 3.5, -3.5, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude,
+                                -.greatestFiniteMagnitude, .infinity, -.infinity, 2e-38, -2e-38, 7]
+        var generator = SeededGenerator(seed: 5)
+        var pairs: [(Float, Float)] = []
+        for a in special { for b in special where !(a.isInfinite && b.isInfinite && a == b) { pairs.append((a, b)) } }
+        for _ in 0..<4000 { pairs.append((Float(generator.normal() * 10), Float(generator.normal() * 10))) }
+        for start in stride(from: 0, to: pairs.count - 7, by: 8) {
+            let a = SIMD8<Float>((0..<8).map { pairs[start + $0].0 }), b = SIMD8<Float>((0..<8).map { pairs[start + $0].1 })
+            let m = Float.maximum(a, b), wide = Double.maximum(SIMD8<Double>(a), SIMD8<Double>(b))
+            for i in 0..<8 {
+                XCTAssertEqual(m[i], max(a[i], b[i]), "max(\(a[i]), \(b[i]))")
+                XCTAssertEqual(wide[i], Double(max(a[i], b[i])), "Double max(\(a[i]), \(b[i]))")
+            }
+        }
+    }
+}
