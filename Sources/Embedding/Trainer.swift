@@ -357,7 +357,8 @@ public final class Trainer {
             collective(bytes: 2 * 8 * count) { communicator.allreduce(UnsafeMutableBufferPointer(start: sums, count: count)) }
             network.roundGradients(from: sums)
         } else {
-            network.backward(visual: visualBatch.pointer, audio: audio, rows: rows, outputGradient: backwardGradient)
+            // The last addition of the block gradients is left to the optimiser's pass (`updateParameters`).
+            network.backward(visual: visualBatch.pointer, audio: audio, rows: rows, outputGradient: backwardGradient, completing: false)
         }
         return loss
     }
@@ -392,10 +393,12 @@ public final class Trainer {
         try BLAS.withThreads(options.threads) {
             let loss = try computeGradients()
             guard loss.isFinite else {
+                network.completeGradients(threads: options.threads) { _ in }
                 throw GCMLError("step \(step + 1): the loss is \(loss) (not finite); training stopped. Try a smaller \(parameter: "learningRate") or \(parameter: "clip").")
             }
             var scale: Float = 1
             if let limit = options.clipNorm {
+                network.completeGradients(threads: options.threads) { _ in }
                 var squares = 0.0
                 let g = network.gradients.pointer
                 for i in 0..<network.parameterCount { squares += Double(g[i] * g[i]) }
@@ -422,12 +425,12 @@ public final class Trainer {
         }
     }
 
-    /// Adam on the network (densely) and on the head rows the step touched (lazily), split over the threads:
-    /// every value is updated by itself, so the split changes no number.
+    /// Adam on the network (densely, each range as soon as its gradient is complete) and on the head rows the step
+    /// touched (lazily), split over the threads: every value is updated by itself, so the split changes no number.
     private func updateParameters(rate: Double, scale: Float) {
         let settings = options.adam, step = step
         let network = network, networkAdam = networkAdam
-        Kernels.forEachChunk(network.parameterCount, threads: options.threads, minimum: 1 << 16, alignment: 8) { range in
+        network.completeGradients(threads: options.threads) { range in
             networkAdam.update(parameters: network.parameters.pointer + range.lowerBound, gradients: network.gradients.pointer + range.lowerBound,
                                offset: range.lowerBound, count: range.count, settings: settings, step: step, rate: rate, scale: scale)
         }

@@ -73,6 +73,11 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     private var gradientSums = Buffer<Double>(count: 0, repeating: 0)
     /// Block gradients held before they are added: 4 covers the default blocks of a batch in one pass.
     static var heldBlocks: Int { 4 }
+    /// The last held blocks of a `backward(…, completing: false)`, added by `completeGradients`.
+    private var pendingSum: (held: Int, continuing: Bool)?
+    /// Parameters completed and handed on at a time by `completeGradients` (the blocks' values, the gradient and
+    /// the optimiser's three vectors of a range stay within L2).
+    static var completionRange: Int { 8192 }
 
     public init(shape: TwoTowerShape, seed: UInt64) {
         self.shape = shape
@@ -153,9 +158,32 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     }
 
     /// Backward pass for the batch of the last `forward`: `outputGradient` is dLoss/dEmbedding [rows, dim].
-    /// Overwrites `gradients` with the float64 sum of the blocks' gradients, rounded once.
-    public func backward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>) {
-        backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: nil)
+    /// Overwrites `gradients` with the float64 sum of the blocks' gradients, rounded once. With `completing: false`
+    /// the last addition is left to `completeGradients`, which must run before the next backward pass.
+    public func backward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>,
+                         completing: Bool = true) {
+        backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: nil, completing: completing)
+    }
+
+    /// Completes the gradient of a `backward(…, completing: false)` range by range over `threads` threads, handing each
+    /// range of `gradients` to `body` as soon as it is complete, while its values are in cache (the optimiser's
+    /// step reads them there instead of from memory). Ranges are disjoint, cover all parameters, and start at
+    /// multiples of 8. When nothing is pending, hands on the ranges of `gradients` as they are.
+    public func completeGradients(threads: Int, _ body: (Range<Int>) -> Void) {
+        let size = parameterCount, pending = pendingSum, kept = blockGradients.pointer, running = gradientSums.pointer, g = gradients.pointer
+        Kernels.forEachChunk(size, threads: threads, minimum: 1 << 16, alignment: 8) { part in
+            var start = part.lowerBound
+            while start < part.upperBound {
+                let end = min(part.upperBound, start + Self.completionRange)
+                if let pending {
+                    Kernels.addInOrderClearing(end - start, kept + start, stride: size, count: pending.held, continuing: pending.continuing,
+                                               sums: running + start, rounded: g + start)
+                }
+                body(start..<end)
+                start = end
+            }
+        }
+        pendingSum = nil
     }
 
     /// Backward pass that writes the float64 sum of the blocks' gradients into `sums` [parameterCount] (for
@@ -163,7 +191,7 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     public func backward(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>,
                          sums: UnsafeMutablePointer<Double>) {
         if rows == 0 { sums.update(repeating: 0, count: parameterCount) }
-        backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: sums)
+        backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: sums, completing: true)
     }
 
     /// `gradients` = `sums` rounded to S.
@@ -175,9 +203,11 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     }
 
     /// The blocks' gradients added in float64 in block order: into `sums`, or (nil) rounded into `gradients`,
-    /// where a single block writes its own gradient directly.
+    /// where a single block writes its own gradient directly; the last addition left pending unless `completing`.
     private func backwardBlocks(visual: UnsafePointer<S>, audio: UnsafePointer<S>?, rows: Int, outputGradient: UnsafePointer<S>,
-                                sums: UnsafeMutablePointer<Double>?) {
+                                sums: UnsafeMutablePointer<Double>?, completing: Bool) {
+        // The held blocks must be cleared (added) before they are reused.
+        precondition(pendingSum == nil, "TwoTowerNetwork: completeGradients must run between backward passes")
         let dim = shape.dim
         let z = output.pointer, dp = dProduct.pointer
         // Through z = p/‖p‖: dp = (dz − z (z·dz)) / ‖p‖ (row by row).
@@ -216,6 +246,10 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
             guard !direct, holding == held || last else { continue }
             // The held blocks added in order after the running sums: rounded into `gradients` after the last block of a one-process call.
             let kept = blockGradients.pointer, adding = holding, after = continuing
+            if last && sums == nil && !completing {
+                pendingSum = (adding, after)
+                break
+            }
             let rounded = last && sums == nil ? gradients.pointer : nil
             Kernels.forEachChunk(size, threads: threads, minimum: 1 << 16, alignment: 8) { part in
                 Kernels.addInOrderClearing(part.count, kept + part.lowerBound, stride: size, count: adding, continuing: after,

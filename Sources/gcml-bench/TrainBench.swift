@@ -83,7 +83,8 @@ enum TrainBench {
         }
         // Ratios of the rounds where both sides ran side by side, and their median.
         for (job, mine) in [("triplet", ours["triplet"]), ("sampled-dense", ours["sampled"]), ("sampled-sparse", ours["sampled"])] {
-            guard let mine, let theirs = peers[job], !theirs.isEmpty else { continue }
+            guard let all = mine, let theirs = peers[job], !theirs.isEmpty else { continue }
+            let mine = Array(all.prefix(theirs.count))   // the rounds the peer ran (the dense head: the first)
             let ratios = zip(mine, theirs).map { $0 / $1 }
             print(String(format: "ratio gcml / torch %@: median %.2f over %d round%@ (%@; gcml median %.2f steps/s, torch %.2f)", job, median(ratios), ratios.count,
                          ratios.count == 1 ? "" : "s", ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "), median(mine), median(theirs)))
