@@ -1,3 +1,5 @@
+import Support
+
 /// Splitting work over ranks: contiguous ranges in item order, so concatenating the
 /// ranks' results in rank order gives the one-process order.
 public enum Partition {
@@ -53,4 +55,18 @@ extension Communicator {
 
     /// This rank's contiguous share of items with cumulative costs `offsets`.
     public func share(offsets: [Int64]) -> Range<Int> { Partition.range(offsets: offsets, part: rank, of: size) }
+
+    /// The fixed gradient blocks a batch is cut into, the unit the ranks share: `requested`, or (nil) `standard`
+    /// blocks or one per rank when the ranks are more. Ranks compute whole blocks, and a block count is what
+    /// makes N ranks give one process's numbers, so a request below the number of ranks is refused rather
+    /// than silently raised (a one-process run with the same request would then differ).
+    public func gradientBlocks(requested: Int?, standard: Int) throws -> Int {
+        guard let requested else { return max(standard, size) }
+        guard requested >= 1 else { throw GCMLError(parameter: "gradientBlocks", expected: "at least 1", found: "\(requested)") }
+        guard requested >= size else {
+            throw GCMLError(parameter: "gradientBlocks", expected: "at least the number of ranks (\(size)): each rank computes whole blocks",
+                            found: "\(requested)")
+        }
+        return requested
+    }
 }

@@ -129,8 +129,7 @@ public final class Trainer {
         self.options = options
         self.communicator = communicator
         guard options.batch >= 1 else { throw GCMLError(parameter: "batchSize", expected: "at least 1", found: "\(options.batch)") }
-        let blocks = options.gradientBlocks ?? max(TrainingOptions.defaultGradientBlocks, communicator.size)
-        guard blocks >= 1 else { throw GCMLError(parameter: "gradientBlocks", expected: "at least 1", found: "\(blocks)") }
+        let blocks = try communicator.gradientBlocks(requested: options.gradientBlocks, standard: TrainingOptions.defaultGradientBlocks)
         guard options.batch >= communicator.size else {
             throw GCMLError(parameter: "batchSize", expected: "at least the number of ranks (\(communicator.size))", found: "\(options.batch)")
         }

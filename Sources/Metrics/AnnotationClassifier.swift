@@ -14,11 +14,13 @@ public struct AnnotationClassifier {
         /// L2 penalty λ/2·‖W‖² (its gradient λW is added to the weights' gradient).
         public var l2: Float = 1e-5
         public var seed: UInt64 = 0
-        /// Gradient blocks per batch (at least the number of ranks): every batch is cut into this many
-        /// fixed blocks whatever the ranks, so N ranks compute the one-process gradients bit for bit.
-        public var gradientBlocks = 4
+        /// Gradient blocks per batch (at least the number of ranks; nil: `defaultGradientBlocks` or one per rank
+        /// when the ranks are more): every batch is cut into this many fixed blocks whatever the ranks, so N ranks
+        /// compute the one-process gradients bit for bit.
+        public var gradientBlocks: Int?
+        public static let defaultGradientBlocks = 4
         public init(epochs: Int = 10, batchSize: Int = 256, learningRate: Float = 0.01, l2: Float = 1e-5, seed: UInt64 = 0,
-                    gradientBlocks: Int = 4) {
+                    gradientBlocks: Int? = nil) {
             self.epochs = epochs
             self.batchSize = batchSize
             self.learningRate = learningRate
@@ -45,14 +47,14 @@ public struct AnnotationClassifier {
 
     /// Trains on `rows` of `x` ([*, inputs] row-major) with their `labels` (true classes
     /// per row, aligned with `rows`). Deterministic for a seed. Every batch is cut into
-    /// `max(gradientBlocks, ranks)` fixed blocks; each block's gradient is one GEMM, widened to float64
+    /// `gradientBlocks` fixed blocks (`Communicator.gradientBlocks`: fewer than the ranks are refused); each block's gradient is one GEMM, widened to float64
     /// and summed (float32 block terms add exactly in float64 unless their magnitudes are 2²⁹ apart),
     /// then rounded once. Under several ranks every rank draws the same batches and computes whole
     /// blocks; the float64 sums are added by an allreduce and every rank takes the same Adam step:
     /// the one-process weights bit for bit.
     public static func train(x: [Float], rows: [Int], labels: [[Int32]], classes: Int, inputs: Int,
                              options: Options, communicator: Communicator = .serial,
-                             progress: Support.Progress? = nil) -> AnnotationClassifier {
+                             progress: Support.Progress? = nil) throws -> AnnotationClassifier {
         precondition(rows.count == labels.count)
         var model = AnnotationClassifier(inputs: inputs, classes: classes)
         guard !rows.isEmpty else { return model }
@@ -65,7 +67,7 @@ public struct AnnotationClassifier {
             model.bias[c] = Float(log(p / (1 - p)))
         }
         let b = max(1, min(options.batchSize, rows.count)), d = inputs, c = classes
-        let blockCount = max(1, options.gradientBlocks, communicator.size)
+        let blockCount = try communicator.gradientBlocks(requested: options.gradientBlocks, standard: Options.defaultGradientBlocks)
         let ownedBlocks = communicator.share(of: blockCount)
         let blockRows = (b + blockCount - 1) / blockCount
         var batch = [Float](repeating: 0, count: blockRows * d)

@@ -55,7 +55,7 @@ public struct AnnotationEvaluation {
                             expected: "both train and test videos", found: "\(trainRows.count) train, \(testRows.count) test")
         }
         let progress = reporter.progress("training", total: classifier.epochs, unit: "epochs")
-        let model = AnnotationClassifier.train(x: vectors.values, rows: trainRows, labels: trainRows.map(labels.labels),
+        let model = try AnnotationClassifier.train(x: vectors.values, rows: trainRows, labels: trainRows.map(labels.labels),
                                                classes: labels.classCount, inputs: vectors.dimension, options: classifier,
                                                communicator: communicator, progress: progress)
         progress.finish()

@@ -31,8 +31,8 @@ struct EvalGAPCommand: Stage {
     var testFraction = 0.2
     @OptionGroup var optimiser: OptimiserOptions<Defaults>
     @Option(help: "L2 penalty on the weights.") var l2: Float = 1e-5
-    @Option(help: "Gradient blocks per batch, computed separately and summed in float64: the unit split over ranks, so up to this many ranks give one process's numbers (at least the number of ranks is used).")
-    var gradientBlocks = 4
+    @Option(help: "Gradient blocks per batch, computed separately and summed in float64: the unit split over ranks, so up to this many ranks give one process's numbers (default: 4, or the number of ranks if larger; at least the number of ranks).")
+    var gradientBlocks: Int?
     @Option(help: "Predictions per video entering GAP and MAP (YouTube-8M: 20).") var topK = 20
     @Flag(help: "Also write all test predictions [M,C] to /predictions.") var savePredictions = false
     @Option(help: "Also write the summary as JSON here.") var json: String?
@@ -42,7 +42,7 @@ struct EvalGAPCommand: Stage {
     func validate() throws {
         guard testFraction > 0 && testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), found \(testFraction)") }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1, found \(topK)") }
-        guard gradientBlocks >= 1 else { throw ValidationError("--gradient-blocks must be at least 1, found \(gradientBlocks)") }
+        if let gradientBlocks, gradientBlocks < 1 { throw ValidationError("--gradient-blocks must be at least 1, found \(gradientBlocks)") }
         guard l2 >= 0, l2.isFinite else { throw ValidationError("--l2 must be a finite number >= 0, found \(l2)") }
         guard let epochs = optimiser.epochCount, epochs == epochs.rounded() else {
             throw ValidationError("--epochs must be a whole number here, found \(optimiser.epochCount ?? 0)")

@@ -165,11 +165,17 @@ extension TrainEmbedTests {
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("--batch-size") && run.stderr.contains("number of ranks (3)"), run.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/m.h5"))
-        // Fewer gradient blocks than ranks: a rank would have no whole block.
+        // Fewer gradient blocks than ranks asked for: a rank would have no whole block.
         let blocks = try Launch.run(Launch.mpirun(3, "train-embed", ["--triplets", folder + "/triplets.h5", "--features", folder + "/features.h5",
                                                                      "--batch-size", "12", "--gradient-blocks", "2", "--steps", "1", "--out", folder + "/m.h5"]))
         XCTAssertNotEqual(blocks.status, 0)
-        XCTAssertTrue(blocks.stderr.contains("--gradient-blocks 2 gives 2 gradient blocks") && blocks.stderr.contains("number of ranks (3)"), blocks.stderr)
+        XCTAssertTrue(blocks.stderr.contains("--gradient-blocks: expected at least the number of ranks (3)") && blocks.stderr.contains("found 2"), blocks.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/m.h5"))
+        // Enough blocks asked for, but a batch of 4 in 3 blocks gives blocks of 2 examples: only 2 of them.
+        let rounded = try Launch.run(Launch.mpirun(3, "train-embed", ["--triplets", folder + "/triplets.h5", "--features", folder + "/features.h5",
+                                                                      "--batch-size", "4", "--gradient-blocks", "3", "--steps", "1", "--out", folder + "/m.h5"]))
+        XCTAssertNotEqual(rounded.status, 0)
+        XCTAssertTrue(rounded.stderr.contains("--gradient-blocks 3 gives 2 gradient blocks") && rounded.stderr.contains("number of ranks (3)"), rounded.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/m.h5"))
     }
 
@@ -240,5 +246,10 @@ extension EvalTests {
         XCTAssertEqual(try split.root.intAttribute("ranks"), 3)
         try one.close()
         try split.close()
+        // Fewer gradient blocks than ranks is refused, as train-embed does (one process with 2 blocks would differ).
+        let refused = try Launch.run(Launch.mpirun(3, "eval-gap", args + ["--gradient-blocks", "2", "--out", folder + "/refused.h5"]))
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--gradient-blocks: expected at least the number of ranks (3)") && refused.stderr.contains("found 2"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/refused.h5"))
     }
 }
