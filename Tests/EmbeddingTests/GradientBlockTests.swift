@@ -1,3 +1,4 @@
+import Foundation
 import Distributed
 import Embedding
 import Support
@@ -75,6 +76,23 @@ final class GradientBlockTests: XCTestCase {
                 again.backward(visual: batch.visual, audio: batch.audio, rows: rows, outputGradient: batch.upstream, sums: $0.baseAddress!)
             }
             XCTAssertEqual(unrounded, sums, "blocks of \(blockRows): float64 sums")
+
+            // The last addition left to completeGradients (as the trainer's Adam pass does): the same gradient, handed
+            // on in disjoint ranges that cover every parameter; the next backward pass then starts from cleared blocks.
+            let deferred = network(blockRows: blockRows)
+            for pass in 0..<2 {
+                deferred.forward(visual: batch.visual, audio: batch.audio, rows: rows)
+                deferred.backward(visual: batch.visual, audio: batch.audio, rows: rows, outputGradient: batch.upstream, completing: false)
+                let lock = NSLock()
+                var seen = [Int](repeating: 0, count: deferred.parameterCount)
+                deferred.completeGradients(threads: 2) { range in
+                    lock.lock()
+                    for i in range { seen[i] += 1 }
+                    lock.unlock()
+                }
+                XCTAssertEqual(Set(seen), [1], "blocks of \(blockRows), pass \(pass): every parameter handed on once")
+                XCTAssertEqual(deferred.gradients.array, sums.map { Float($0) }, "blocks of \(blockRows), pass \(pass): completed gradient")
+            }
         }
     }
 
