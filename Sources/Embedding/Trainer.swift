@@ -392,12 +392,12 @@ public final class Trainer {
         try BLAS.withThreads(options.threads) {
             let loss = try computeGradients()
             guard loss.isFinite else {
-                network.completeGradients(threads: options.threads) { _ in }
+                network.completeGradients()
                 throw GCMLError("step \(step + 1): the loss is \(loss) (not finite); training stopped. Try a smaller \(parameter: "learningRate") or \(parameter: "clip").")
             }
             var scale: Float = 1
             if let limit = options.clipNorm {
-                network.completeGradients(threads: options.threads) { _ in }
+                network.completeGradients()
                 var squares = 0.0
                 let g = network.gradients.pointer
                 for i in 0..<network.parameterCount { squares += Double(g[i] * g[i]) }
@@ -429,7 +429,7 @@ public final class Trainer {
     private func updateParameters(rate: Double, scale: Float) {
         let settings = options.adam, step = step
         let network = network, networkAdam = networkAdam
-        network.completeGradients(threads: options.threads) { range in
+        network.completeGradients { range in
             networkAdam.update(parameters: network.parameters.pointer + range.lowerBound, gradients: network.gradients.pointer + range.lowerBound,
                                offset: range.lowerBound, count: range.count, settings: settings, step: step, rate: rate, scale: scale)
         }

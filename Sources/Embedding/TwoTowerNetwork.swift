@@ -73,8 +73,9 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
     private var gradientSums = Buffer<Double>(count: 0, repeating: 0)
     /// Block gradients held before they are added: 4 covers the default blocks of a batch in one pass.
     static var heldBlocks: Int { 4 }
-    /// The last held blocks of a `backward(…, completing: false)`, added by `completeGradients`.
-    private var pendingSum: (held: Int, continuing: Bool)?
+    /// Held blocks not yet added: how many, whether after the running `sums`, and whether the result is rounded
+    /// into `gradients` (else stored to `sums`). Added by `completeGradients`.
+    private var pendingSum: (held: Int, continuing: Bool, sums: UnsafeMutablePointer<Double>, rounding: Bool)?
     /// Parameters completed and handed on at a time by `completeGradients` (the blocks' values, the gradient and
     /// the optimiser's three vectors of a range stay within L2).
     static var completionRange: Int { 8192 }
@@ -165,19 +166,19 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
         backwardBlocks(visual: visual, audio: audio, rows: rows, outputGradient: outputGradient, sums: nil, completing: completing)
     }
 
-    /// Completes the gradient of a `backward(…, completing: false)` range by range over `threads` threads, handing each
-    /// range of `gradients` to `body` as soon as it is complete, while its values are in cache (the optimiser's
-    /// step reads them there instead of from memory). Ranges are disjoint, cover all parameters, and start at
-    /// multiples of 8. When nothing is pending, hands on the ranges of `gradients` as they are.
-    public func completeGradients(threads: Int, _ body: (Range<Int>) -> Void) {
-        let size = parameterCount, pending = pendingSum, kept = blockGradients.pointer, running = gradientSums.pointer, g = gradients.pointer
+    /// Adds the held blocks (the last ones of a `backward(…, completing: false)`) range by range over `threads`
+    /// threads, handing each range of `gradients` to `body` as soon as it is complete, while its values are in cache
+    /// (the optimiser's step reads them there instead of from memory). Ranges are disjoint, cover all parameters,
+    /// and start at multiples of 8. When nothing is pending, hands on the ranges of `gradients` as they are.
+    public func completeGradients(_ body: (Range<Int>) -> Void = { _ in }) {
+        let size = parameterCount, pending = pendingSum, kept = blockGradients.pointer, g = gradients.pointer
         Kernels.forEachChunk(size, threads: threads, minimum: 1 << 16, alignment: 8) { part in
             var start = part.lowerBound
             while start < part.upperBound {
                 let end = min(part.upperBound, start + Self.completionRange)
                 if let pending {
                     Kernels.addInOrderClearing(end - start, kept + start, stride: size, count: pending.held, continuing: pending.continuing,
-                                               sums: running + start, rounded: g + start)
+                                               sums: pending.sums + start, rounded: pending.rounding ? g + start : nil)
                 }
                 body(start..<end)
                 start = end
@@ -244,17 +245,10 @@ public final class TwoTowerNetwork<S: NetworkScalar> {
             holding += 1
             let last = index == blockCount - 1
             guard !direct, holding == held || last else { continue }
-            // The held blocks added in order after the running sums: rounded into `gradients` after the last block of a one-process call.
-            let kept = blockGradients.pointer, adding = holding, after = continuing
-            if last && sums == nil && !completing {
-                pendingSum = (adding, after)
-                break
-            }
-            let rounded = last && sums == nil ? gradients.pointer : nil
-            Kernels.forEachChunk(size, threads: threads, minimum: 1 << 16, alignment: 8) { part in
-                Kernels.addInOrderClearing(part.count, kept + part.lowerBound, stride: size, count: adding, continuing: after,
-                                   sums: running + part.lowerBound, rounded: rounded.map { $0 + part.lowerBound })
-            }
+            // The held blocks added in order after the running sums: rounded into `gradients` after the last block of
+            // a one-process call, and then only when `completing` (else the caller's pass adds them).
+            pendingSum = (holding, continuing, running, last && sums == nil)
+            if !last || completing { completeGradients() }
             holding = 0
             continuing = true
         }

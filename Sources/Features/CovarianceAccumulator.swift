@@ -131,7 +131,7 @@ public final class CovarianceAccumulator {
     }
 
     /// Unbiased covariance from a scatter matrix (divided by count − 1, or 1 for a single row).
-    private static func covariance(scatter: [Double], count: Int) -> [Double] {
+    static func covariance(scatter: [Double], count: Int) -> [Double] {
         let denominator = Double(max(count - 1, 1))
         return scatter.map { $0 / denominator }
     }

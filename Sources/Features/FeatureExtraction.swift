@@ -120,7 +120,8 @@ public struct ExtractionSummary {
 /// average pooling, streaming over any `FrameSource` in one pass.
 ///
 /// Fitting: while frames stream by, each modality's covariance is accumulated
-/// (`CovarianceAccumulator`, or a `FrameReservoir` sample with `fitFrames`) and each
+/// (`FrameStatistics`: exact byte-code totals or fixed float blocks; or a `FrameReservoir`
+/// sample with `fitFrames`) and each
 /// video's average frame is parked in a scratch file; after the pass the models are
 /// fitted and the parked averages projected. Applying a saved model projects as it goes.
 /// Averaging before projecting is exact (projection is affine) and costs one

@@ -101,7 +101,6 @@ public final class FixedBlockCovariance {
                 total = RowMoments(packed: packed, dimension: d)
             }
         }
-        let denominator = Double(max(total.count - 1, 1))
-        return (total.mean, total.scatter.map { $0 / denominator }, total.count)
+        return (total.mean, CovarianceAccumulator.covariance(scatter: total.scatter, count: total.count), total.count)
     }
 }

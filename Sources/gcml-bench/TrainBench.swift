@@ -55,9 +55,7 @@ enum TrainBench {
                                                                 task: .classification(labels), options: softmaxOptions, steps: steps, examples: 1024))
             }
             if round == 1 {
-                var usage = rusage()
-                getrusage(RUSAGE_SELF.rawValue, &usage)
-                print(String(format: "peak memory %.0f MB", Double(usage.ru_maxrss) / 1024))
+                print(String(format: "peak memory %.0f MiB", BenchSupport.peakMemoryMiB()))
             }
             guard withTorch else { continue }
             // The dense head is slow and only for reference: its rate is taken in the first round.

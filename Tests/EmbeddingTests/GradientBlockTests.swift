@@ -80,12 +80,13 @@ final class GradientBlockTests: XCTestCase {
             // The last addition left to completeGradients (as the trainer's Adam pass does): the same gradient, handed
             // on in disjoint ranges that cover every parameter; the next backward pass then starts from cleared blocks.
             let deferred = network(blockRows: blockRows)
+            deferred.threads = 2
             for pass in 0..<2 {
                 deferred.forward(visual: batch.visual, audio: batch.audio, rows: rows)
                 deferred.backward(visual: batch.visual, audio: batch.audio, rows: rows, outputGradient: batch.upstream, completing: false)
                 let lock = NSLock()
                 var seen = [Int](repeating: 0, count: deferred.parameterCount)
-                deferred.completeGradients(threads: 2) { range in
+                deferred.completeGradients { range in
                     lock.lock()
                     for i in range { seen[i] += 1 }
                     lock.unlock()
