@@ -37,7 +37,7 @@ struct TrainEmbedCommand: Stage {
     @Option(help: "Training steps in total (resumed ones included; instead of --epochs).") var steps: Int?
     @OptionGroup var adam: AdamOptions
     @Option(help: "Clip the global gradient norm to this value.") var clip: Double?
-    @Option(help: "Gradient blocks per batch, computed separately and summed in float64: the unit split over ranks, so up to this many ranks give one process's numbers (default: 4, or the number of ranks if larger).")
+    @Option(help: "Gradient blocks per batch, computed separately and summed in float64: the unit split over ranks, so up to this many ranks give one process's numbers (default: 4, or the number of ranks if larger; 1 is faster for a run that stays on one process).")
     var gradientBlocks: Int?
     @Option(help: "Triplet margin.") var margin = 0.2
     @Option(help: "Negative mining in the batch.") var mining = Mining.semihard
