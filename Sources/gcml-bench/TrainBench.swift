@@ -9,7 +9,9 @@ import Support
 ///
 /// The comparison runs in rounds (`--rounds`, default 3), each timing ours and then PyTorch's steps, and
 /// reports every round's ratio and their median: on a shared machine either side's rate drifts by ±10 %
-/// from one minute to the next, so a ratio is only fair between runs made side by side.
+/// from one minute to the next, so a ratio is only fair between runs made side by side. With more than one
+/// gradient block (the default, which makes 1 process equal N ranks), each round also times the sampled-softmax
+/// step with one block, the faster setting for a run that stays on one process, against the same PyTorch rate.
 enum TrainBench {
     static func run(_ arguments: [String]) throws {
         func value(_ name: String, _ fallback: Int) -> Int { BenchSupport.intOption(arguments, name, fallback) }
@@ -39,11 +41,15 @@ enum TrainBench {
         var softmaxOptions = tripletOptions
         softmaxOptions.batch = 1024
         softmaxOptions.sampled = sampled
+        var oneBlockOptions = softmaxOptions
+        oneBlockOptions.gradientBlocks = 1
         let only = arguments.firstIndex(of: "--only").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
         let withTorch = !arguments.contains("--no-python") && BenchSupport.pythonHas("torch")
 
-        // Our job → PyTorch's jobs it is compared with; rates per round.
+        // Rates per round, ours by job and PyTorch's by job; each comparison: (label, our job, PyTorch's job).
         var ours: [String: [Double]] = [:], peers: [String: [Double]] = [:]
+        let comparisons = [("triplet", "triplet", "triplet"), ("sampled-dense", "sampled", "sampled-dense"),
+                           ("sampled-sparse", "sampled", "sampled-sparse"), ("sampled-sparse, gcml with 1 gradient block", "sampled, 1 block", "sampled-sparse")]
         for round in 1...rounds {
             if rounds > 1 { print("round \(round) of \(rounds)") }
             if only != "softmax" {
@@ -53,6 +59,11 @@ enum TrainBench {
             if only != "triplet" {
                 ours["sampled", default: []].append(try measure("sampled softmax (\(classes) classes, \(sampled) sampled)", features: features,
                                                                 task: .classification(labels), options: softmaxOptions, steps: steps, examples: 1024))
+                if blocks > 1 {
+                    ours["sampled, 1 block", default: []].append(try measure("sampled softmax, 1 gradient block", features: features,
+                                                                             task: .classification(labels), options: oneBlockOptions, steps: steps,
+                                                                             examples: 1024))
+                }
             }
             if round == 1 {
                 print(String(format: "peak memory %.0f MiB", BenchSupport.peakMemoryMiB()))
@@ -70,8 +81,8 @@ enum TrainBench {
                 guard parts.count >= 3, parts[0] == "RESULT", let torchRate = Double(parts[2]) else { continue }
                 let job = String(parts[1])
                 peers[job, default: []].append(torchRate)
-                if let mine = (job == "triplet" ? ours["triplet"] : ours["sampled"])?.last {
-                    print(String(format: "ratio gcml / torch %@ (round %d): %.2f", job, round, mine / torchRate))
+                for (label, key, peerJob) in comparisons where peerJob == job {
+                    if let mine = ours[key]?.last { print(String(format: "ratio gcml / torch %@ (round %d): %.2f", label, round, mine / torchRate)) }
                 }
             }
         }
@@ -80,11 +91,11 @@ enum TrainBench {
             return
         }
         // Ratios of the rounds where both sides ran side by side, and their median.
-        for (job, mine) in [("triplet", ours["triplet"]), ("sampled-dense", ours["sampled"]), ("sampled-sparse", ours["sampled"])] {
-            guard let all = mine, let theirs = peers[job], !theirs.isEmpty else { continue }
+        for (label, key, job) in comparisons {
+            guard let all = ours[key], let theirs = peers[job], !theirs.isEmpty else { continue }
             let mine = Array(all.prefix(theirs.count))   // the rounds the peer ran (the dense head: the first)
             let ratios = zip(mine, theirs).map { $0 / $1 }
-            print(String(format: "ratio gcml / torch %@: median %.2f over %d round%@ (%@; gcml median %.2f steps/s, torch %.2f)", job, median(ratios), ratios.count,
+            print(String(format: "ratio gcml / torch %@: median %.2f over %d round%@ (%@; gcml median %.2f steps/s, torch %.2f)", label, median(ratios), ratios.count,
                          ratios.count == 1 ? "" : "s", ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "), median(mine), median(theirs)))
         }
     }
